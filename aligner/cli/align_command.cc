@@ -1,0 +1,263 @@
+// `aligner align`: train on a corpus and write its alignment, in one call,
+// with fast_align's flags.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "aligner/cli/cli_util.h"
+#include "aligner/cli/commands.h"
+#include "aligner/corpus/parallel_corpus.h"
+#include "aligner/decode/decoder.h"
+#include "aligner/io/giza.h"
+#include "aligner/io/output_file.h"
+#include "aligner/io/pharaoh.h"
+#include "aligner/model/positional_model.h"
+#include "aligner/train/em_trainer.h"
+#include "aligner/train/training.h"
+#include "boost/program_options.hpp"
+
+namespace aligner::cli {
+namespace {
+
+namespace po = boost::program_options;
+constexpr char kCommand[] = "align";
+
+struct AlignFlags {
+  std::string input, source, target, output = "-", a3_output, ttable_output;
+  std::string ttable_format = "fast_align";
+  std::string model;
+  bool favor_diagonal = false, reverse = false, optimize_tension = false;
+  bool variational_bayes = false, no_null = false, print_scores = false;
+  bool lowercase = false, quiet = false;
+  int iterations = 5, model1_iterations = -1, threads = 0;
+  double tension = 4.0, p0 = 0.08, alpha = 0.01, posterior_threshold = -1;
+  double ttable_min_prob = 1e-7;
+  size_t max_sentence_length = 1000;
+};
+
+void WarnAboutInput(const CorpusReport& report) {
+  if (report.malformed_lines > 0) {
+    Log(kCommand,
+        "warning: %d lines have no ' ||| ' separator (or more than one), first at line %d; "
+        "their output lines are empty",
+        report.malformed_lines, report.first_malformed_line);
+  }
+  if (report.empty_pairs > 0) {
+    Log(kCommand, "warning: %d pairs have an empty side; their output lines are empty",
+        report.empty_pairs);
+  }
+  if (report.too_long_pairs > 0) {
+    Log(kCommand,
+        "warning: %d pairs have a side longer than --max-sentence-length, first at line %d; "
+        "they are not trained on and their output lines are empty",
+        report.too_long_pairs, report.first_too_long_line);
+  }
+}
+
+int Run(const AlignFlags& flags) {
+  // Check every option before any work.
+  TrainingOptions training;
+  if (!flags.model.empty()) {
+    auto kind = ParseModelKind(flags.model);
+    if (!kind.ok()) return UsageError(kCommand, std::string(kind.status().message()));
+    training.model = *kind;
+  } else {
+    training.model = flags.favor_diagonal ? ModelKind::kDiagonal : ModelKind::kModel1;
+  }
+  training.iterations = flags.iterations;
+  training.model1_iterations = flags.model1_iterations;
+  training.use_null = !flags.no_null;
+  training.prior.variational_bayes = flags.variational_bayes;
+  training.prior.alpha = flags.alpha;
+  training.diagonal.tension = flags.tension;
+  training.diagonal.p0 = flags.p0;
+  training.diagonal.optimize_tension = flags.optimize_tension;
+  if (absl::Status s = ValidateTrainingOptions(training); !s.ok()) {
+    return UsageError(kCommand, std::string(s.message()));
+  }
+  if (flags.threads < 0) return UsageError(kCommand, "--threads must be >= 0");
+  if (flags.posterior_threshold > 1) {
+    return UsageError(kCommand, "--posterior-threshold must be in [0, 1]");
+  }
+  if (flags.input.empty() == (flags.source.empty() && flags.target.empty())) {
+    return UsageError(kCommand, "give either -i FILE or both --source FILE and --target FILE");
+  }
+  if (flags.input.empty() && (flags.source.empty() || flags.target.empty())) {
+    return UsageError(kCommand, "--source and --target go together");
+  }
+  TranslationTableFormat ttable_format;
+  if (flags.ttable_format == "fast_align") {
+    ttable_format = TranslationTableFormat::kFastAlign;
+  } else if (flags.ttable_format == "prob") {
+    ttable_format = TranslationTableFormat::kProbability;
+  } else {
+    return UsageError(kCommand, "--ttable-format must be fast_align or prob");
+  }
+  if (flags.max_sentence_length == 0) {
+    return UsageError(kCommand, "--max-sentence-length must be > 0");
+  }
+
+  // Open outputs first, so an unwritable path fails now, not after training.
+  auto output = OutputFile::Open(flags.output);
+  if (!output.ok()) return Fail(kCommand, output.status());
+  std::unique_ptr<OutputFile> a3_output;
+  if (!flags.a3_output.empty()) {
+    auto opened = OutputFile::Open(flags.a3_output);
+    if (!opened.ok()) return Fail(kCommand, opened.status());
+    a3_output = std::move(*opened);
+  }
+
+  Stopwatch read_clock;
+  CorpusReadOptions read_options;
+  read_options.lowercase = flags.lowercase;
+  read_options.max_sentence_length = flags.max_sentence_length;
+  CorpusReport report;
+  absl::StatusOr<ParallelCorpus> corpus =
+      flags.input.empty() ? ReadParallelFiles(flags.source, flags.target, read_options, &report)
+                          : ReadBitext(flags.input, read_options, &report);
+  if (!corpus.ok()) return Fail(kCommand, corpus.status());
+  WarnAboutInput(report);
+  if (flags.reverse) corpus->SwapSides();
+  if (!flags.quiet) {
+    Log(kCommand, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",
+        corpus->size(), corpus->source_text().num_tokens(), corpus->target_text().num_tokens(),
+        corpus->source_vocabulary().size() - 1, corpus->target_vocabulary().size() - 1,
+        read_clock.Seconds());
+  }
+
+  EmTrainer trainer(*corpus, flags.threads);
+  Stopwatch train_clock;
+  auto model = TrainModel(*corpus, training, &trainer, [&](const IterationReport& r) {
+    if (!flags.quiet) Log(kCommand, "%s", FormatIterationReport(r));
+  });
+  if (!model.ok()) return Fail(kCommand, model.status());
+  if (!flags.quiet) Log(kCommand, "trained in %.2fs", train_clock.Seconds());
+
+  Stopwatch decode_clock;
+  DecodeOptions decode;
+  decode.reverse = flags.reverse;
+  decode.posterior_threshold = flags.posterior_threshold;
+  std::string line;
+  trainer.Run([&] {
+    DecodeCorpus(**model, *corpus, decode, [&](size_t k, const DecodedPair& pair) {
+      line = FormatPharaoh(pair.links);
+      if (flags.print_scores) absl::StrAppend(&line, " ||| ", pair.log_prob);
+      line.push_back('\n');
+      (*output)->Write(line);
+      if (a3_output != nullptr) {
+        a3_output->Write(FormatA3Entry(MakeA3Entry(
+            k + 1, corpus->pair(k), corpus->source_vocabulary(), corpus->target_vocabulary(),
+            pair.alignment, pair.log_prob)));
+      }
+    });
+  });
+  if (absl::Status s = (*output)->Commit(); !s.ok()) return Fail(kCommand, s);
+  if (a3_output != nullptr) {
+    if (absl::Status s = a3_output->Commit(); !s.ok()) return Fail(kCommand, s);
+  }
+  if (!flags.quiet) Log(kCommand, "aligned in %.2fs", decode_clock.Seconds());
+
+  if (!flags.ttable_output.empty()) {
+    const auto* positional = dynamic_cast<const PositionalModel*>(model->get());
+    if (positional != nullptr) {
+      absl::Status s = WriteTranslationTable(
+          positional->translation_table(), corpus->source_vocabulary(),
+          corpus->target_vocabulary(), ttable_format, flags.ttable_min_prob, flags.ttable_output);
+      if (!s.ok()) return Fail(kCommand, s);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int AlignCommand(int argc, char** argv) {
+  AlignFlags f;
+  po::options_description input("Input");
+  input.add_options()
+      ("input,i", po::value(&f.input), "parallel corpus, one 'source ||| target' pair per line "
+       "(a TAB also separates); plain, gzip or zstd; '-' for stdin")
+      ("source", po::value(&f.source), "source side, one sentence per line (with --target)")
+      ("target", po::value(&f.target), "target side, line-parallel to --source")
+      ("lowercase", po::bool_switch(&f.lowercase), "lowercase words before training")
+      ("max-sentence-length", po::value(&f.max_sentence_length)->default_value(1000),
+       "pairs with a longer side are not trained on and get an empty output line");
+  po::options_description model("Model and training");
+  model.add_options()
+      ("favor-diagonal,d", po::bool_switch(&f.favor_diagonal),
+       "diagonal-favoring IBM Model 2 of fast_align (same as --model diagonal)")
+      ("model", po::value(&f.model),
+       "model1, model2 (classic alignment table) or diagonal; default model1, or diagonal "
+       "with -d")
+      ("iterations,I", po::value(&f.iterations)->default_value(5),
+       "EM iterations of the main model")
+      ("model1-iterations", po::value(&f.model1_iterations)->default_value(-1),
+       "IBM Model 1 iterations before the main model; -1: 0 before diagonal, 5 before model2")
+      ("reverse,r", po::bool_switch(&f.reverse),
+       "train the reverse direction (each source word generated by one target word); links "
+       "are still written source-target")
+      ("optimize-tension,o", po::bool_switch(&f.optimize_tension),
+       "re-estimate the diagonal tension during training")
+      ("diagonal-tension,T", po::value(&f.tension)->default_value(4.0),
+       "starting diagonal tension")
+      ("p0,q", po::value(&f.p0)->default_value(0.08), "NULL alignment probability (diagonal)")
+      ("variational-bayes,v", po::bool_switch(&f.variational_bayes),
+       "variational Bayes with a symmetric Dirichlet prior on t(f|e)")
+      ("alpha,a", po::value(&f.alpha)->default_value(0.01), "Dirichlet prior parameter")
+      ("no-null-word,N", po::bool_switch(&f.no_null), "no NULL source word")
+      ("threads", po::value(&f.threads)->default_value(0), "worker threads; 0 = all cores");
+  po::options_description output("Output");
+  output.add_options()
+      ("output", po::value(&f.output)->default_value("-"),
+       "Pharaoh links 'i-j', one line per input line; '-' for stdout")
+      ("posterior-threshold", po::value(&f.posterior_threshold)->default_value(-1),
+       "write every link whose posterior reaches this value instead of Viterbi links")
+      ("print-scores,s", po::bool_switch(&f.print_scores),
+       "append ' ||| log probability' to every output line")
+      ("giza-a3", po::value(&f.a3_output), "also write a GIZA++ A3 alignment file")
+      ("output-parameters,p", po::value(&f.ttable_output),
+       "write the translation table t(f|e) to this file")
+      ("ttable-format", po::value(&f.ttable_format)->default_value("fast_align"),
+       "fast_align (source TAB target TAB log prob, NULL as <eps>) or prob (source target "
+       "prob)")
+      ("ttable-min-prob", po::value(&f.ttable_min_prob)->default_value(1e-7),
+       "leave out table entries below this probability")
+      ("quiet", po::bool_switch(&f.quiet), "no progress reports on stderr")
+      ("help,h", "show this help");
+  // fast_align's long names, accepted silently.
+  po::options_description compat;
+  compat.add_options()
+      ("favor_diagonal", po::bool_switch(), "")("optimize_tension", po::bool_switch(), "")
+      ("variational_bayes", po::bool_switch(), "")("no_null_word", po::bool_switch(), "")
+      ("diagonal_tension", po::value<double>(), "");
+  po::options_description visible;
+  visible.add(input).add(model).add(output);
+  po::options_description all;
+  all.add(visible).add(compat);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return UsageError(kCommand, e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: aligner align -i CORPUS [options] > ALIGNMENT\n"
+                 "       aligner align --source FILE --target FILE [options] > ALIGNMENT\n\n"
+                 "Trains an alignment model on the corpus and writes Pharaoh links (0-based "
+                 "'source-target'), one line per input line.\nfast_align users: aligner align "
+                 "-i corpus -d -o -v [-r]\n\n"
+              << visible << "\n";
+    return 0;
+  }
+  if (vm["favor_diagonal"].as<bool>()) f.favor_diagonal = true;
+  if (vm["optimize_tension"].as<bool>()) f.optimize_tension = true;
+  if (vm["variational_bayes"].as<bool>()) f.variational_bayes = true;
+  if (vm["no_null_word"].as<bool>()) f.no_null = true;
+  if (vm.count("diagonal_tension")) f.tension = vm["diagonal_tension"].as<double>();
+  return Run(f);
+}
+
+}  // namespace aligner::cli

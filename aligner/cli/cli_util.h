@@ -1,0 +1,45 @@
+// Small helpers shared by the subcommands.
+#ifndef ALIGNER_CLI_CLI_UTIL_H_
+#define ALIGNER_CLI_CLI_UTIL_H_
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+
+namespace aligner::cli {
+
+// Prints "aligner <command>: <message>" on stderr.
+template <typename... Args>
+void Log(const char* command, const absl::FormatSpec<Args...>& format, const Args&... args) {
+  std::fprintf(stderr, "aligner %s: %s\n", command, absl::StrFormat(format, args...).c_str());
+}
+
+// Prints an error and returns the exit code for it.
+inline int Fail(const char* command, const absl::Status& status) {
+  std::fprintf(stderr, "aligner %s: error: %s\n", command, std::string(status.message()).c_str());
+  return 1;
+}
+
+// Exit code for bad usage, after printing the reason.
+inline int UsageError(const char* command, const std::string& message) {
+  std::fprintf(stderr, "aligner %s: %s\nRun 'aligner %s --help' for the options.\n", command,
+               message.c_str(), command);
+  return 2;
+}
+
+class Stopwatch {
+ public:
+  double Seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace aligner::cli
+
+#endif  // ALIGNER_CLI_CLI_UTIL_H_

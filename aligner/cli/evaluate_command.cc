@@ -1,0 +1,90 @@
+// `aligner evaluate`: score an alignment against a human gold alignment.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "aligner/cli/cli_util.h"
+#include "aligner/cli/commands.h"
+#include "aligner/io/gold.h"
+#include "aligner/io/pharaoh.h"
+#include "aligner/tools/evaluate.h"
+#include "boost/program_options.hpp"
+
+namespace aligner::cli {
+
+int EvaluateCommand(int argc, char** argv) {
+  namespace po = boost::program_options;
+  constexpr char kCommand[] = "evaluate";
+  std::string alignment_path, gold_path, gold_format = "pharaoh";
+  bool reverse_gold = false, one_based = false;
+  int64_t offset = -1;
+  po::options_description options("Options");
+  options.add_options()
+      ("alignment,a", po::value(&alignment_path), "alignment to score (Pharaoh 'i-j')")
+      ("gold,g", po::value(&gold_path), "gold alignment")
+      ("gold-format", po::value(&gold_format)->default_value(gold_format),
+       "pharaoh: one line per pair, 'i-j' sure and 'ipj' possible links; naacl: the NAACL "
+       "2003 shared-task lines 'sentence i j [S|P]', 1-based")
+      ("reverse-gold", po::bool_switch(&reverse_gold),
+       "the gold's first index is the alignment's target side")
+      ("one-based", po::bool_switch(&one_based), "pharaoh gold links are 1-based")
+      ("offset", po::value(&offset),
+       "score alignment lines offset+1 .. offset+n against the n gold lines (for a corpus "
+       "trained with the test pairs first or last); without it the line counts must match")
+      ("help,h", "show this help");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return UsageError(kCommand, e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: aligner evaluate -a ALIGNMENT -g GOLD [options]\n\n"
+                 "Prints AER (Och and Ney 2003), precision, recall and F1.\n\n"
+              << options << "\n";
+    return 0;
+  }
+  if (alignment_path.empty() || gold_path.empty()) {
+    return UsageError(kCommand, "give both -a ALIGNMENT and -g GOLD");
+  }
+  GoldFormat format;
+  if (gold_format == "pharaoh") {
+    format = GoldFormat::kPharaohSurePossible;
+  } else if (gold_format == "naacl") {
+    format = GoldFormat::kNaacl;
+  } else {
+    return UsageError(kCommand, "--gold-format must be pharaoh or naacl");
+  }
+  GoldOptions gold_options;
+  gold_options.reverse = reverse_gold;
+  gold_options.one_based = one_based;
+  auto predicted = ReadPharaohFile(alignment_path);
+  if (!predicted.ok()) return Fail(kCommand, predicted.status());
+  auto gold = ReadGoldFile(gold_path, format, gold_options,
+                           offset >= 0 ? 0 : predicted->size());
+  if (!gold.ok()) return Fail(kCommand, gold.status());
+  if (offset >= 0) {
+    if (static_cast<size_t>(offset) + gold->size() > predicted->size()) {
+      return Fail(kCommand, absl::InvalidArgumentError(absl::StrFormat(
+                                "%s has %d lines, fewer than --offset %d plus the %d gold lines",
+                                alignment_path, predicted->size(), offset, gold->size())));
+    }
+    predicted->erase(predicted->begin(), predicted->begin() + offset);
+    predicted->resize(gold->size());
+  } else if (predicted->size() != gold->size()) {
+    return Fail(kCommand, absl::InvalidArgumentError(absl::StrFormat(
+                              "%s has %d lines but %s has %d (use --offset to score a slice)",
+                              alignment_path, predicted->size(), gold_path, gold->size())));
+  }
+  auto scores = Evaluate(*predicted, *gold);
+  if (!scores.ok()) return Fail(kCommand, scores.status());
+  std::cout << absl::StrFormat(
+      "AER %.4f  precision %.4f  recall %.4f  F1 %.4f  (links %d, sure %d, possible %d)\n",
+      scores->aer(), scores->precision(), scores->recall(), scores->f1(), scores->predicted,
+      scores->sure, scores->possible);
+  return 0;
+}
+
+}  // namespace aligner::cli

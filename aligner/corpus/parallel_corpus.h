@@ -1,0 +1,121 @@
+// A sentence-aligned corpus held as word ids in flat arrays.
+#ifndef ALIGNER_CORPUS_PARALLEL_CORPUS_H_
+#define ALIGNER_CORPUS_PARALLEL_CORPUS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "aligner/base/types.h"
+#include "aligner/corpus/vocabulary.h"
+
+namespace aligner {
+
+// One side of a corpus: every sentence's tokens back to back in one array,
+// with sentence k at [offsets[k], offsets[k+1]). No per-sentence allocation.
+class EncodedText {
+ public:
+  EncodedText() : offsets_{0} {}
+
+  void AddSentence(absl::Span<const WordId> words) {
+    tokens_.insert(tokens_.end(), words.begin(), words.end());
+    offsets_.push_back(tokens_.size());
+  }
+  absl::Span<const WordId> sentence(size_t k) const {
+    return absl::MakeConstSpan(tokens_.data() + offsets_[k], offsets_[k + 1] - offsets_[k]);
+  }
+  size_t num_sentences() const { return offsets_.size() - 1; }
+  size_t num_tokens() const { return tokens_.size(); }
+  void Reserve(size_t sentences, size_t tokens) {
+    offsets_.reserve(sentences + 1);
+    tokens_.reserve(tokens);
+  }
+
+ private:
+  std::vector<WordId> tokens_;
+  std::vector<uint64_t> offsets_;
+};
+
+// Source and target view of one sentence pair.
+struct SentencePair {
+  absl::Span<const WordId> source;
+  absl::Span<const WordId> target;
+};
+
+// What the reader noticed about the input; the tool warns once per kind.
+struct CorpusReport {
+  int64_t pairs = 0;
+  int64_t malformed_lines = 0;      // no separator, or more than one
+  int64_t first_malformed_line = 0;  // 1-based, 0 if none
+  int64_t empty_pairs = 0;          // a side with no tokens
+  int64_t too_long_pairs = 0;       // a side over max_sentence_length
+  int64_t first_too_long_line = 0;
+};
+
+struct CorpusReadOptions {
+  // Lowercase ASCII and Latin-1 letters, and the other two-byte UTF-8 cases
+  // handled by LowercaseUtf8.
+  bool lowercase = false;
+  // Longer sentences are kept as lines but not trained on or aligned: their
+  // cost is quadratic in length.
+  size_t max_sentence_length = 1000;
+};
+
+// A parallel corpus: line k of the input is pair k, always, whatever it holds.
+// Pairs that cannot be aligned (malformed, an empty side, too long) are kept
+// with both sides empty so that output stays line-parallel to the input.
+class ParallelCorpus {
+ public:
+  size_t size() const { return source_.num_sentences(); }
+  SentencePair pair(size_t k) const { return {source_.sentence(k), target_.sentence(k)}; }
+
+  const Vocabulary& source_vocabulary() const { return source_vocab_; }
+  const Vocabulary& target_vocabulary() const { return target_vocab_; }
+  Vocabulary& mutable_source_vocabulary() { return source_vocab_; }
+  Vocabulary& mutable_target_vocabulary() { return target_vocab_; }
+  const EncodedText& source_text() const { return source_; }
+  const EncodedText& target_text() const { return target_; }
+  EncodedText& mutable_source_text() { return source_; }
+  EncodedText& mutable_target_text() { return target_; }
+
+  // Exchanges the two sides, for training the reverse direction.
+  void SwapSides();
+
+ private:
+  Vocabulary source_vocab_;
+  Vocabulary target_vocab_;
+  EncodedText source_;
+  EncodedText target_;
+};
+
+// Reads one file of "source ||| target" lines (fast_align, cdec); a line with
+// no "|||" token but exactly one TAB is split at the TAB.
+absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
+                                          const CorpusReadOptions& options,
+                                          CorpusReport* report);
+
+// Reads two line-parallel files (Moses, GIZA++, eflomal). Files with different
+// line counts are an error naming both files and counts.
+absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
+                                                 const std::string& target_path,
+                                                 const CorpusReadOptions& options,
+                                                 CorpusReport* report);
+
+// Splits `line` at ASCII whitespace; tokens are the bytes between.
+void SplitTokens(std::string_view line, std::vector<std::string_view>* tokens);
+
+// Lowercases ASCII letters and the common two-byte UTF-8 capitals (Latin-1,
+// Latin Extended-A, Greek, Cyrillic); other bytes pass through unchanged.
+std::string LowercaseUtf8(std::string_view word);
+
+// Separates a bitext line into its two sides. Returns false for a line with
+// no separator or more than one.
+bool SplitBitextLine(std::string_view line, std::string_view* source, std::string_view* target);
+
+}  // namespace aligner
+
+#endif  // ALIGNER_CORPUS_PARALLEL_CORPUS_H_

@@ -1,0 +1,23 @@
+#include "aligner/corpus/vocabulary.h"
+
+namespace aligner {
+
+Vocabulary::Vocabulary() { words_.emplace_back("NULL"); }
+
+// Debian's abseil has its own string_view type, so look up through it.
+WordId Vocabulary::Intern(std::string_view word) {
+  auto it = ids_.find(absl::string_view(word.data(), word.size()));
+  if (it != ids_.end()) return it->second;
+  const WordId id = static_cast<WordId>(words_.size());
+  words_.emplace_back(word);
+  ids_.emplace(std::string(word), id);
+  return id;
+}
+
+std::optional<WordId> Vocabulary::Find(std::string_view word) const {
+  auto it = ids_.find(absl::string_view(word.data(), word.size()));
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace aligner

@@ -1,0 +1,65 @@
+#include "aligner/decode/decoder.h"
+
+#include <algorithm>
+
+#include "tbb/parallel_for.h"
+
+namespace aligner {
+namespace {
+
+constexpr size_t kBlockSize = 1 << 14;
+
+Link Oriented(uint32_t source_position, uint32_t target_position, bool reverse) {
+  return reverse ? Link{target_position, source_position} : Link{source_position, target_position};
+}
+
+}  // namespace
+
+void DecodePair(const AlignmentModel& model, const SentencePair& pair,
+                const DecodeOptions& options, DecodedPair* out) {
+  out->links.clear();
+  out->link_posteriors.clear();
+  out->alignment.clear();
+  out->log_prob = 0;
+  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  if (l == 0 || m == 0) return;
+  thread_local std::vector<double> posteriors;
+  const bool need_posteriors = options.posterior_threshold >= 0 || options.link_posteriors;
+  if (need_posteriors) out->log_prob = model.Posteriors(pair, &posteriors);
+  if (options.posterior_threshold >= 0) {
+    for (uint32_t j = 0; j < m; ++j) {
+      for (uint32_t i = 1; i <= l; ++i) {
+        const double p = posteriors[static_cast<size_t>(j) * stride + i];
+        if (p >= options.posterior_threshold && p > 0) {
+          out->links.push_back(Oriented(i - 1, j, options.reverse));
+          if (options.link_posteriors) out->link_posteriors.push_back(p);
+        }
+      }
+    }
+    return;
+  }
+  out->log_prob = model.ViterbiAlign(pair, &out->alignment);
+  for (uint32_t j = 0; j < m; ++j) {
+    const uint32_t i = out->alignment[j];
+    if (i == 0) continue;
+    out->links.push_back(Oriented(i - 1, j, options.reverse));
+    if (options.link_posteriors) {
+      out->link_posteriors.push_back(posteriors[static_cast<size_t>(j) * stride + i]);
+    }
+  }
+}
+
+void DecodeCorpus(const AlignmentModel& model, const ParallelCorpus& corpus,
+                  const DecodeOptions& options,
+                  const std::function<void(size_t index, const DecodedPair&)>& sink) {
+  std::vector<DecodedPair> block(std::min(kBlockSize, corpus.size()));
+  for (size_t begin = 0; begin < corpus.size(); begin += kBlockSize) {
+    const size_t end = std::min(corpus.size(), begin + kBlockSize);
+    tbb::parallel_for(begin, end, [&](size_t k) {
+      DecodePair(model, corpus.pair(k), options, &block[k - begin]);
+    });
+    for (size_t k = begin; k < end; ++k) sink(k, block[k - begin]);
+  }
+}
+
+}  // namespace aligner

@@ -1,0 +1,50 @@
+// The interface every alignment model implements, so that one EM trainer,
+// one decoder and one set of writers serve them all.
+#ifndef ALIGNER_MODEL_ALIGNMENT_MODEL_H_
+#define ALIGNER_MODEL_ALIGNMENT_MODEL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aligner/corpus/parallel_corpus.h"
+#include "aligner/train/expected_counts.h"
+
+namespace aligner {
+
+// Models generate each target word f_j from a source word e_{a_j}, where
+// a_j = 0 is the NULL word and a_j = i > 0 the source word at 1-based
+// position i. Matrices over a pair are stored target-major:
+// element [j * (l + 1) + i] for target position j (0-based) and source
+// position i (0 = NULL).
+class AlignmentModel {
+ public:
+  virtual ~AlignmentModel() = default;
+
+  // Short name used in reports and model files: "model1", "model2",
+  // "diagonal", "hmm".
+  virtual std::string name() const = 0;
+
+  // Sizes `counts` for this model's E-step (all zero).
+  virtual void InitCounts(ExpectedCounts* counts) const = 0;
+
+  // E-step for one sentence pair: adds the expected counts of its alignment
+  // posteriors and its log-likelihood log p(target | source) to `counts`.
+  // Must be safe to call concurrently on different `counts`.
+  virtual void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const = 0;
+
+  // M-step: re-estimates every parameter from the summed counts.
+  virtual void Maximize(const ExpectedCounts& counts) = 0;
+
+  // Alignment posteriors p(a_j = i | source, target), laid out as above;
+  // returns log p(target | source). Columns j sum to 1.
+  virtual double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const = 0;
+
+  // The most probable alignment: (*alignment)[j] = i (0 = NULL). Returns its
+  // log-probability log p(target, alignment | source).
+  virtual double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const = 0;
+};
+
+}  // namespace aligner
+
+#endif  // ALIGNER_MODEL_ALIGNMENT_MODEL_H_

@@ -1,0 +1,141 @@
+#include "aligner/model/diagonal_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace aligner {
+namespace {
+
+constexpr double kMinTension = 0.1;
+constexpr double kMaxTension = 50.0;
+
+// The feature the tension multiplies: minus the distance from the diagonal.
+double DiagonalFeature(uint32_t i, uint32_t j, uint32_t l, uint32_t m) {
+  return -std::fabs(static_cast<double>(i) / l - static_cast<double>(j + 1) / m);
+}
+
+}  // namespace
+
+void DiagonalWeights(uint32_t l, uint32_t m, double tension, double* w) {
+  const uint32_t stride = l + 1;
+  // exp(-t |i/l - c|) = exp(-t c) exp(t i/l) left of c, exp(t c) exp(-t i/l)
+  // right of it: two per-sentence tables and two exp() per target word.
+  thread_local std::vector<double> up, down;
+  up.resize(stride);
+  down.resize(stride);
+  for (uint32_t i = 1; i <= l; ++i) {
+    up[i] = std::exp(tension * i / l);
+    down[i] = 1.0 / up[i];
+  }
+  for (uint32_t j = 0; j < m; ++j) {
+    const double c = static_cast<double>(j + 1) / m;
+    const double left = std::exp(-tension * c), right = 1.0 / left;
+    double* row = w + static_cast<size_t>(j) * stride;
+    row[0] = 0;
+    for (uint32_t i = 1; i <= l; ++i) {
+      row[i] = static_cast<double>(i) / l <= c ? left * up[i] : right * down[i];
+    }
+  }
+}
+
+DiagonalModel::DiagonalModel(
+    std::shared_ptr<TranslationTable> table, bool use_null, TranslationPrior prior,
+    DiagonalOptions options,
+    std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> length_counts)
+    : PositionalModel(std::move(table), use_null, prior),
+      options_(options),
+      length_counts_(std::move(length_counts)) {}
+
+std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> DiagonalModel::CountLengths(
+    const ParallelCorpus& corpus) {
+  absl::flat_hash_map<uint64_t, int64_t> counts;
+  for (size_t k = 0; k < corpus.size(); ++k) {
+    const SentencePair pair = corpus.pair(k);
+    if (pair.source.empty() || pair.target.empty()) continue;
+    ++counts[(static_cast<uint64_t>(pair.source.size()) << 32) | pair.target.size()];
+  }
+  std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> result;
+  for (const auto& [key, count] : counts) {
+    result.push_back({{static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key)}, count});
+  }
+  std::sort(result.begin(), result.end());  // a fixed order for a deterministic sum
+  return result;
+}
+
+void DiagonalModel::AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const {
+  const uint32_t stride = l + 1;
+  DiagonalWeights(l, m, options_.tension, probs);
+  const double p0 = use_null() ? options_.p0 : 0.0;
+  for (uint32_t j = 0; j < m; ++j) {
+    double* row = probs + static_cast<size_t>(j) * stride;
+    double z = 0;
+    for (uint32_t i = 1; i <= l; ++i) z += row[i];
+    const double scale = (1.0 - p0) / z;
+    row[0] = p0;
+    for (uint32_t i = 1; i <= l; ++i) row[i] *= scale;
+  }
+}
+
+void DiagonalModel::AddAlignmentCounts(uint32_t l, uint32_t m, const double* posteriors,
+                                       ExpectedCounts* counts) const {
+  // Sufficient statistics for the tension: the posterior-weighted feature
+  // and the posterior mass not on NULL.
+  double feature = 0, mass = 0;
+  for (uint32_t j = 0; j < m; ++j) {
+    const double* column = posteriors + static_cast<size_t>(j) * (l + 1);
+    for (uint32_t i = 1; i <= l; ++i) {
+      feature += column[i] * DiagonalFeature(i, j, l, m);
+      mass += column[i];
+    }
+  }
+  counts->alignment.Add(0, feature);
+  counts->alignment.Add(1, mass);
+}
+
+void DiagonalModel::MaximizeAlignment(const ExpectedCounts& counts) {
+  if (!options_.optimize_tension || length_counts_.empty()) return;
+  const double empirical = counts.alignment.Get(0);
+  const double mass = counts.alignment.Get(1);
+  if (mass <= 0 || counts.target_tokens == 0) return;
+  // The tension is set so that the model's expected feature matches the
+  // posterior one: d/dt of the expected complete log-likelihood is
+  // sum_j w_j (E_post[h_j] - E_t[h_j]), with w_j each token's non-NULL
+  // posterior mass, approximated by its average. Newton's method on that
+  // monotone function (its derivative is a variance).
+  const double average_mass = mass / counts.target_tokens;
+  std::vector<double> w;
+  double tension = options_.tension;
+  for (int step = 0; step < 20; ++step) {
+    double expected = 0, variance = 0;
+    for (const auto& [lengths, count] : length_counts_) {
+      const auto [l, m] = lengths;
+      w.resize(static_cast<size_t>(l + 1) * m);
+      DiagonalWeights(l, m, tension, w.data());
+      for (uint32_t j = 0; j < m; ++j) {
+        const double* row = w.data() + static_cast<size_t>(j) * (l + 1);
+        double z = 0, first = 0, second = 0;
+        for (uint32_t i = 1; i <= l; ++i) {
+          const double h = DiagonalFeature(i, j, l, m);
+          z += row[i];
+          first += row[i] * h;
+          second += row[i] * h * h;
+        }
+        const double mean = first / z;
+        expected += count * mean;
+        variance += count * (second / z - mean * mean);
+      }
+    }
+    const double gradient = empirical - average_mass * expected;
+    const double curvature = average_mass * variance;
+    if (curvature <= 0) break;
+    const double next = std::clamp(tension + gradient / curvature, kMinTension, kMaxTension);
+    const bool converged = std::fabs(next - tension) < 1e-6;
+    tension = next;
+    if (converged) break;
+  }
+  options_.tension = tension;
+}
+
+}  // namespace aligner

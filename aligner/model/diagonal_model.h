@@ -1,0 +1,61 @@
+// The diagonal reparameterization of IBM Model 2 (Dyer, Chahuneau and Smith
+// 2013, fast_align): NULL takes probability p0, and the rest falls off
+// exponentially with the distance from the diagonal,
+//   p(a_j = i) = (1 - p0) exp(-tension |i/l - j/m|) / Z_j   (1-based i, j).
+// Two parameters instead of a table, so it needs little data.
+#ifndef ALIGNER_MODEL_DIAGONAL_MODEL_H_
+#define ALIGNER_MODEL_DIAGONAL_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aligner/model/positional_model.h"
+
+namespace aligner {
+
+struct DiagonalOptions {
+  double tension = 4.0;        // fast_align's -T
+  double p0 = 0.08;            // fast_align's -q (NULL probability)
+  bool optimize_tension = true;  // fast_align's -o
+};
+
+// Unnormalized diagonal weights exp(-tension |i/l - (j+1)/m|) for source
+// positions i = 1..l at w[j * (l + 1) + i], with w[j * (l + 1)] = 0. Uses two
+// exp() per target word, not one per link.
+void DiagonalWeights(uint32_t l, uint32_t m, double tension, double* w);
+
+class DiagonalModel : public PositionalModel {
+ public:
+  // `length_counts` holds how often each (l, m) occurs in training; it is
+  // what the tension update needs. Empty when the model only aligns.
+  DiagonalModel(std::shared_ptr<TranslationTable> table, bool use_null, TranslationPrior prior,
+                DiagonalOptions options,
+                std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> length_counts);
+
+  // Counts how often each (l, m) occurs among usable pairs.
+  static std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> CountLengths(
+      const ParallelCorpus& corpus);
+
+  std::string name() const override { return "diagonal"; }
+  const DiagonalOptions& options() const { return options_; }
+  double tension() const { return options_.tension; }
+  void set_optimize_tension(bool optimize) { options_.optimize_tension = optimize; }
+
+ protected:
+  void AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const override;
+  size_t AlignmentCountsSize() const override { return 2; }
+  void AddAlignmentCounts(uint32_t l, uint32_t m, const double* posteriors,
+                          ExpectedCounts* counts) const override;
+  void MaximizeAlignment(const ExpectedCounts& counts) override;
+
+ private:
+  DiagonalOptions options_;
+  std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> length_counts_;
+};
+
+}  // namespace aligner
+
+#endif  // ALIGNER_MODEL_DIAGONAL_MODEL_H_

@@ -1,0 +1,121 @@
+#include "aligner/model/positional_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace aligner {
+namespace {
+
+// Keeps log() finite when every candidate of a target word has probability 0.
+constexpr double kMinColumnMass = 1e-300;
+
+}  // namespace
+
+PositionalModel::PositionalModel(std::shared_ptr<TranslationTable> table, bool use_null,
+                                 TranslationPrior prior)
+    : table_(std::move(table)), use_null_(use_null), prior_(prior) {}
+
+void PositionalModel::InitCounts(ExpectedCounts* counts) const {
+  counts->Reset(table_->num_entries(), AlignmentCountsSize());
+}
+
+void PositionalModel::JointProbabilities(const SentencePair& pair, std::vector<double>* joint,
+                                         std::vector<TranslationTable::Slot>* slots) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  joint->resize(static_cast<size_t>(stride) * m);
+  slots->resize(joint->size());
+  AlignmentMatrix(l, m, joint->data());
+  // Row by row so each source word's table row stays in cache across j.
+  for (uint32_t i = use_null_ ? 0 : 1; i <= l; ++i) {
+    const WordId e = i == 0 ? kNullWord : pair.source[i - 1];
+    for (uint32_t j = 0; j < m; ++j) {
+      const TranslationTable::Slot slot = table_->Find(e, pair.target[j]);
+      (*slots)[j * stride + i] = slot;
+      const double t =
+          slot == TranslationTable::kNoSlot ? kUnknownTranslationProb : table_->prob(slot);
+      (*joint)[j * stride + i] *= t;
+    }
+  }
+  if (!use_null_) {
+    for (uint32_t j = 0; j < m; ++j) {
+      (*joint)[j * stride] = 0;
+      (*slots)[j * stride] = TranslationTable::kNoSlot;
+    }
+  }
+}
+
+void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  if (l == 0 || m == 0) return;
+  thread_local std::vector<double> posteriors;
+  thread_local std::vector<TranslationTable::Slot> slots;
+  JointProbabilities(pair, &posteriors, &slots);
+  double log_likelihood = 0;
+  for (uint32_t j = 0; j < m; ++j) {
+    double* column = posteriors.data() + static_cast<size_t>(j) * stride;
+    const TranslationTable::Slot* column_slots = slots.data() + static_cast<size_t>(j) * stride;
+    double sum = 0;
+    for (uint32_t i = 0; i <= l; ++i) sum += column[i];
+    sum = std::max(sum, kMinColumnMass);
+    log_likelihood += std::log(sum);
+    const double scale = 1.0 / sum;
+    for (uint32_t i = 0; i <= l; ++i) {
+      column[i] *= scale;
+      if (column_slots[i] != TranslationTable::kNoSlot) {
+        counts->translation.Add(column_slots[i], column[i]);
+      }
+    }
+  }
+  AddAlignmentCounts(l, m, posteriors.data(), counts);
+  counts->AddLogLikelihood(log_likelihood);
+  counts->pairs += 1;
+  counts->target_tokens += m;
+  counts->links += static_cast<int64_t>(stride) * m;
+}
+
+void PositionalModel::Maximize(const ExpectedCounts& counts) {
+  EstimateTranslationTable(counts.translation, prior_, table_.get());
+  MaximizeAlignment(counts);
+}
+
+double PositionalModel::Posteriors(const SentencePair& pair,
+                                   std::vector<double>* posteriors) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  thread_local std::vector<TranslationTable::Slot> slots;
+  JointProbabilities(pair, posteriors, &slots);
+  double log_likelihood = 0;
+  for (uint32_t j = 0; j < m; ++j) {
+    double* column = posteriors->data() + static_cast<size_t>(j) * stride;
+    double sum = 0;
+    for (uint32_t i = 0; i <= l; ++i) sum += column[i];
+    sum = std::max(sum, kMinColumnMass);
+    log_likelihood += std::log(sum);
+    for (uint32_t i = 0; i <= l; ++i) column[i] /= sum;
+  }
+  return log_likelihood;
+}
+
+double PositionalModel::ViterbiAlign(const SentencePair& pair,
+                                     std::vector<uint32_t>* alignment) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  thread_local std::vector<double> joint;
+  thread_local std::vector<TranslationTable::Slot> slots;
+  alignment->assign(m, 0);
+  if (l == 0 || m == 0) return 0;
+  JointProbabilities(pair, &joint, &slots);
+  double log_prob = 0;
+  for (uint32_t j = 0; j < m; ++j) {
+    const double* column = joint.data() + static_cast<size_t>(j) * stride;
+    // Ties go to NULL, then to the leftmost source word, as in fast_align.
+    uint32_t best = use_null_ ? 0 : 1;
+    for (uint32_t i = best + 1; i <= l; ++i) {
+      if (column[i] > column[best]) best = i;
+    }
+    (*alignment)[j] = best;
+    log_prob += std::log(std::max(column[best], kMinColumnMass));
+  }
+  return log_prob;
+}
+
+}  // namespace aligner

@@ -1,0 +1,149 @@
+#include "aligner/model/translation_table.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tbb/blocked_range.h"
+#include "tbb/enumerable_thread_specific.h"
+#include "tbb/parallel_for.h"
+
+namespace aligner {
+
+TranslationTable TranslationTable::FromCorpus(const ParallelCorpus& corpus) {
+  const size_t num_source = corpus.source_vocabulary().size();
+  const size_t num_target = corpus.target_vocabulary().size();
+  const size_t num_pairs = corpus.size();
+
+  // Inverted index: for each source word, the pairs it occurs in (once per
+  // pair). Its size is the number of source tokens, not of links.
+  std::vector<uint64_t> index_offsets(num_source + 1, 0);
+  std::vector<uint32_t> last_seen(num_source, UINT32_MAX);
+  for (size_t k = 0; k < num_pairs; ++k) {
+    for (WordId e : corpus.pair(k).source) {
+      if (last_seen[e] != k) {
+        last_seen[e] = static_cast<uint32_t>(k);
+        ++index_offsets[e + 1];
+      }
+    }
+  }
+  for (size_t e = 0; e < num_source; ++e) index_offsets[e + 1] += index_offsets[e];
+  std::vector<uint32_t> index(index_offsets[num_source]);
+  {
+    std::vector<uint64_t> fill(index_offsets.begin(), index_offsets.end() - 1);
+    std::fill(last_seen.begin(), last_seen.end(), UINT32_MAX);
+    for (size_t k = 0; k < num_pairs; ++k) {
+      for (WordId e : corpus.pair(k).source) {
+        if (last_seen[e] != k) {
+          last_seen[e] = static_cast<uint32_t>(k);
+          index[fill[e]++] = static_cast<uint32_t>(k);
+        }
+      }
+    }
+  }
+
+  // Row e = union of the target words of e's pairs. A per-thread marker array
+  // over the target vocabulary dedups in O(1) per link, no sorting of links.
+  std::vector<std::vector<WordId>> rows(num_source);
+  struct Scratch {
+    std::vector<uint32_t> mark;
+  };
+  tbb::enumerable_thread_specific<Scratch> scratch;
+  tbb::parallel_for(tbb::blocked_range<size_t>(1, num_source, 64),
+                    [&](const tbb::blocked_range<size_t>& range) {
+                      auto& mark = scratch.local().mark;
+                      if (mark.empty()) mark.assign(num_target, UINT32_MAX);
+                      for (size_t e = range.begin(); e != range.end(); ++e) {
+                        std::vector<WordId>& row = rows[e];
+                        for (uint64_t p = index_offsets[e]; p < index_offsets[e + 1]; ++p) {
+                          for (WordId f : corpus.pair(index[p]).target) {
+                            if (mark[f] != e) {
+                              mark[f] = static_cast<uint32_t>(e);
+                              row.push_back(f);
+                            }
+                          }
+                        }
+                        std::sort(row.begin(), row.end());
+                        row.shrink_to_fit();
+                      }
+                    });
+  // NULL co-occurs with every target word of every usable pair.
+  {
+    std::vector<bool> seen(num_target, false);
+    for (size_t k = 0; k < num_pairs; ++k) {
+      for (WordId f : corpus.pair(k).target) seen[f] = true;
+    }
+    for (size_t f = 0; f < num_target; ++f) {
+      if (seen[f]) rows[kNullWord].push_back(static_cast<WordId>(f));
+    }
+  }
+  return FromRows(rows);
+}
+
+TranslationTable TranslationTable::FromRows(const std::vector<std::vector<WordId>>& rows) {
+  TranslationTable table;
+  table.row_offsets_.resize(rows.size() + 1);
+  table.row_offsets_[0] = 0;
+  for (size_t e = 0; e < rows.size(); ++e) {
+    table.row_offsets_[e + 1] = table.row_offsets_[e] + rows[e].size();
+  }
+  table.targets_.resize(table.row_offsets_.back());
+  tbb::parallel_for(size_t{0}, rows.size(), [&](size_t e) {
+    std::copy(rows[e].begin(), rows[e].end(), table.targets_.begin() + table.row_offsets_[e]);
+  });
+  table.probs_.resize(table.targets_.size());
+  table.SetUniform();
+  return table;
+}
+
+void TranslationTable::SetUniform() {
+  // Uniform over the whole target vocabulary, not over each row: then the
+  // first E-step gives every source position the same posterior, as in
+  // Brown et al. The NULL row lists every target word in the corpus.
+  uint64_t num_targets = row_offsets_.size() > 1 ? row_offsets_[1] - row_offsets_[0] : 0;
+  for (size_t e = 0; e + 1 < row_offsets_.size(); ++e) {
+    num_targets = std::max(num_targets, row_offsets_[e + 1] - row_offsets_[e]);
+  }
+  if (num_targets == 0) return;
+  std::fill(probs_.begin(), probs_.end(), static_cast<float>(1.0 / num_targets));
+}
+
+double Digamma(double x) {
+  // Recurrence up to x >= 6, then the asymptotic series.
+  double result = 0;
+  while (x < 6) {
+    result -= 1 / x;
+    x += 1;
+  }
+  const double f = 1 / (x * x);
+  result += std::log(x) - 0.5 / x -
+            f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
+  return result;
+}
+
+void EstimateTranslationTable(const FixedPointArray& counts, const TranslationPrior& prior,
+                              TranslationTable* table) {
+  absl::Span<float> probs = table->mutable_probs();
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, table->num_source_words(), 256),
+      [&](const tbb::blocked_range<size_t>& range) {
+        for (size_t e = range.begin(); e != range.end(); ++e) {
+          const uint64_t begin = table->row_begin(e), end = table->row_end(e);
+          double total = 0;
+          for (uint64_t s = begin; s < end; ++s) total += counts.Get(s);
+          if (total <= 0) continue;
+          if (prior.variational_bayes) {
+            const double digamma_total = Digamma(total + prior.alpha * (end - begin));
+            for (uint64_t s = begin; s < end; ++s) {
+              const double p = std::exp(Digamma(counts.Get(s) + prior.alpha) - digamma_total);
+              probs[s] = std::max(static_cast<float>(p), kMinTranslationProb);
+            }
+          } else {
+            for (uint64_t s = begin; s < end; ++s) {
+              probs[s] = std::max(static_cast<float>(counts.Get(s) / total), kMinTranslationProb);
+            }
+          }
+        }
+      });
+}
+
+}  // namespace aligner

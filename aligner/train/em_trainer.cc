@@ -1,0 +1,87 @@
+#include "aligner/train/em_trainer.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "tbb/blocked_range.h"
+#include "tbb/info.h"
+#include "tbb/parallel_for.h"
+
+namespace aligner {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int ResolveThreads(int num_threads) {
+  return num_threads > 0 ? num_threads : tbb::info::default_concurrency();
+}
+
+}  // namespace
+
+std::string FormatIterationReport(const IterationReport& r) {
+  return absl::StrFormat(
+      "%s iteration %d: log-likelihood %.6f, perplexity %.4f, %d target tokens, E-step %.2fs "
+      "(%.1fM links/s), M-step %.2fs",
+      r.model, r.iteration, r.log_likelihood, r.perplexity, r.target_tokens, r.e_step_seconds,
+      r.e_step_seconds > 0 ? r.links / r.e_step_seconds / 1e6 : 0.0, r.m_step_seconds);
+}
+
+EmTrainer::EmTrainer(const ParallelCorpus& corpus, int num_threads)
+    : corpus_(corpus), arena_(ResolveThreads(num_threads)) {}
+
+const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model) {
+  const ExpectedCounts* result = &total_;
+  arena_.execute([&] {
+    // Counts left from another model may have other sizes: re-initialize.
+    for (ExpectedCounts& counts : local_counts_) model.InitCounts(&counts);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, corpus_.size(), 64),
+                      [&](const tbb::blocked_range<size_t>& range) {
+                        bool exists = false;
+                        ExpectedCounts& counts = local_counts_.local(exists);
+                        if (!exists) model.InitCounts(&counts);
+                        for (size_t k = range.begin(); k != range.end(); ++k) {
+                          model.AddExpectedCounts(corpus_.pair(k), &counts);
+                        }
+                      });
+    // Merge into the first thread's counts rather than a fresh array: one
+    // table-sized array less at the memory peak.
+    ExpectedCounts* first = nullptr;
+    for (ExpectedCounts& counts : local_counts_) {
+      if (first == nullptr) {
+        first = &counts;
+      } else {
+        first->Merge(counts);
+      }
+    }
+    if (first == nullptr) {
+      model.InitCounts(&total_);
+    } else {
+      result = first;
+    }
+  });
+  return *result;
+}
+
+IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration) {
+  IterationReport report;
+  report.model = model->name();
+  report.iteration = iteration;
+  auto start = std::chrono::steady_clock::now();
+  const ExpectedCounts& counts = ExpectationStep(*model);
+  report.e_step_seconds = SecondsSince(start);
+  report.log_likelihood = counts.log_likelihood();
+  report.target_tokens = counts.target_tokens;
+  report.links = counts.links;
+  report.perplexity = counts.target_tokens > 0
+                          ? std::exp(-report.log_likelihood / counts.target_tokens)
+                          : 0.0;
+  start = std::chrono::steady_clock::now();
+  arena_.execute([&] { model->Maximize(counts); });
+  report.m_step_seconds = SecondsSince(start);
+  return report;
+}
+
+}  // namespace aligner

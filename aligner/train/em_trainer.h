@@ -1,0 +1,60 @@
+// Expectation-maximization over a corpus, with the E-step in parallel.
+#ifndef ALIGNER_TRAIN_EM_TRAINER_H_
+#define ALIGNER_TRAIN_EM_TRAINER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "aligner/corpus/parallel_corpus.h"
+#include "aligner/model/alignment_model.h"
+#include "aligner/train/expected_counts.h"
+#include "tbb/enumerable_thread_specific.h"
+#include "tbb/task_arena.h"
+
+namespace aligner {
+
+// What one EM iteration measured. The log-likelihood is that of the
+// parameters the iteration started from (the E-step computes it), so for a
+// model trained by exact EM the sequence never decreases.
+struct IterationReport {
+  std::string model;
+  int iteration = 0;  // 1-based, per model
+  double log_likelihood = 0;
+  double perplexity = 0;  // 2^(-log2 likelihood / target tokens), as fast_align prints
+  int64_t target_tokens = 0;
+  int64_t links = 0;
+  double e_step_seconds = 0;
+  double m_step_seconds = 0;
+};
+
+std::string FormatIterationReport(const IterationReport& report);
+
+class EmTrainer {
+ public:
+  // `num_threads` <= 0 means every core.
+  EmTrainer(const ParallelCorpus& corpus, int num_threads);
+
+  // One E-step and one M-step of `model`.
+  IterationReport Iterate(AlignmentModel* model, int iteration);
+
+  // The E-step alone, returning the summed counts (valid until the next call).
+  const ExpectedCounts& ExpectationStep(const AlignmentModel& model);
+
+  // Runs `work` inside this trainer's thread arena, so that nested TBB
+  // algorithms use the same number of threads.
+  void Run(const std::function<void()>& work) { arena_.execute(work); }
+  int num_threads() const { return arena_.max_concurrency(); }
+
+ private:
+  const ParallelCorpus& corpus_;
+  tbb::task_arena arena_;
+  // One set of counts per worker thread, reused across iterations. Sums are
+  // fixed point, so merging them in any order gives the same result.
+  tbb::enumerable_thread_specific<ExpectedCounts> local_counts_;
+  ExpectedCounts total_;
+};
+
+}  // namespace aligner
+
+#endif  // ALIGNER_TRAIN_EM_TRAINER_H_
