@@ -27,21 +27,21 @@ void PositionalModel::JointProbabilities(const SentencePair& pair, std::vector<d
   slots->resize(joint->size());
   AlignmentMatrix(l, m, joint->data());
   // Row by row so each source word's table row stays in cache across j.
-  for (uint32_t i = use_null_ ? 0 : 1; i <= l; ++i) {
-    const WordId e = i == 0 ? kNullWord : pair.source[i - 1];
-    for (uint32_t j = 0; j < m; ++j) {
-      const TranslationTable::Slot slot = table_->Find(e, pair.target[j]);
-      (*slots)[j * stride + i] = slot;
-      const double t =
-          slot == TranslationTable::kNoSlot ? kUnknownTranslationProb : table_->prob(slot);
-      (*joint)[j * stride + i] *= t;
+  for (uint32_t i = 0; i <= l; ++i) {
+    if (i == 0 && !use_null_) {
+      for (uint32_t j = 0; j < m; ++j) (*slots)[j * stride] = TranslationTable::kNoSlot;
+      continue;
     }
+    const WordId e = i == 0 ? kNullWord : pair.source[i - 1];
+    table_->FindBatch(e, pair.target.data(), m, slots->data() + i, stride);
+  }
+  const size_t n = joint->size();
+  for (size_t k = 0; k < n; ++k) {
+    const TranslationTable::Slot slot = (*slots)[k];
+    (*joint)[k] *= slot == TranslationTable::kNoSlot ? kUnknownTranslationProb : table_->prob(slot);
   }
   if (!use_null_) {
-    for (uint32_t j = 0; j < m; ++j) {
-      (*joint)[j * stride] = 0;
-      (*slots)[j * stride] = TranslationTable::kNoSlot;
-    }
+    for (uint32_t j = 0; j < m; ++j) (*joint)[j * stride] = 0;
   }
 }
 
@@ -51,6 +51,12 @@ void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts
   thread_local std::vector<double> posteriors;
   thread_local std::vector<TranslationTable::Slot> slots;
   JointProbabilities(pair, &posteriors, &slots);
+  // The count updates below are atomic, and an atomic add that misses the
+  // cache stalls everything behind it: fetch their lines now, while the
+  // posteriors are computed.
+  for (TranslationTable::Slot slot : slots) {
+    if (slot != TranslationTable::kNoSlot) counts->PrefetchTranslation(slot);
+  }
   double log_likelihood = 0;
   for (uint32_t j = 0; j < m; ++j) {
     double* column = posteriors.data() + static_cast<size_t>(j) * stride;
@@ -63,7 +69,7 @@ void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts
     for (uint32_t i = 0; i <= l; ++i) {
       column[i] *= scale;
       if (column_slots[i] != TranslationTable::kNoSlot) {
-        counts->translation.Add(column_slots[i], column[i]);
+        counts->AddTranslation(column_slots[i], column[i]);
       }
     }
   }
@@ -75,7 +81,7 @@ void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts
 }
 
 void PositionalModel::Maximize(const ExpectedCounts& counts) {
-  EstimateTranslationTable(counts.translation, prior_, table_.get());
+  EstimateTranslationTable(counts.translation(), prior_, table_.get());
   MaximizeAlignment(counts);
 }
 

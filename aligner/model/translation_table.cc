@@ -92,7 +92,39 @@ TranslationTable TranslationTable::FromRows(const std::vector<std::vector<WordId
   });
   table.probs_.resize(table.targets_.size());
   table.SetUniform();
+  table.BuildDenseRows();
   return table;
+}
+
+void TranslationTable::BuildDenseRows() {
+  const size_t num_rows = row_offsets_.size() - 1;
+  WordId max_target = 0;
+  for (WordId f : targets_) max_target = std::max(max_target, f);
+  dense_width_ = max_target + 1;
+  std::vector<WordId> by_length(num_rows);
+  for (size_t e = 0; e < num_rows; ++e) by_length[e] = static_cast<WordId>(e);
+  std::stable_sort(by_length.begin(), by_length.end(), [&](WordId a, WordId b) {
+    return row_end(a) - row_begin(a) > row_end(b) - row_begin(b);
+  });
+  const size_t budget = targets_.size() * sizeof(WordId) / 4;
+  size_t num_dense = 0;
+  for (WordId e : by_length) {
+    const size_t length = row_end(e) - row_begin(e);
+    if (length * 16 < dense_width_ || (num_dense + 1) * dense_width_ * sizeof(uint32_t) > budget) {
+      break;
+    }
+    ++num_dense;
+  }
+  dense_row_.assign(num_dense > 0 ? num_rows : 0, kAbsent);
+  dense_index_.assign(num_dense * dense_width_, kAbsent);
+  for (size_t d = 0; d < num_dense; ++d) {
+    const WordId e = by_length[d];
+    dense_row_[e] = static_cast<uint32_t>(d);
+    uint32_t* index = dense_index_.data() + d * dense_width_;
+    for (uint64_t s = row_begin(e); s < row_end(e); ++s) {
+      index[targets_[s]] = static_cast<uint32_t>(s - row_begin(e));
+    }
+  }
 }
 
 void TranslationTable::SetUniform() {

@@ -33,36 +33,22 @@ EmTrainer::EmTrainer(const ParallelCorpus& corpus, int num_threads)
     : corpus_(corpus), arena_(ResolveThreads(num_threads)) {}
 
 const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model) {
-  const ExpectedCounts* result = &total_;
   arena_.execute([&] {
-    // Counts left from another model may have other sizes: re-initialize.
-    for (ExpectedCounts& counts : local_counts_) model.InitCounts(&counts);
+    model.InitCounts(&total_);
+    // Counts left from another model may have other sizes: reset them all.
+    for (ExpectedCounts& counts : local_counts_) counts.ResetSharing(&total_);
     tbb::parallel_for(tbb::blocked_range<size_t>(0, corpus_.size(), 64),
                       [&](const tbb::blocked_range<size_t>& range) {
                         bool exists = false;
                         ExpectedCounts& counts = local_counts_.local(exists);
-                        if (!exists) model.InitCounts(&counts);
+                        if (!exists) counts.ResetSharing(&total_);
                         for (size_t k = range.begin(); k != range.end(); ++k) {
                           model.AddExpectedCounts(corpus_.pair(k), &counts);
                         }
                       });
-    // Merge into the first thread's counts rather than a fresh array: one
-    // table-sized array less at the memory peak.
-    ExpectedCounts* first = nullptr;
-    for (ExpectedCounts& counts : local_counts_) {
-      if (first == nullptr) {
-        first = &counts;
-      } else {
-        first->Merge(counts);
-      }
-    }
-    if (first == nullptr) {
-      model.InitCounts(&total_);
-    } else {
-      result = first;
-    }
+    for (const ExpectedCounts& counts : local_counts_) total_.MergeLocal(counts);
   });
-  return *result;
+  return total_;
 }
 
 IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration) {

@@ -49,10 +49,11 @@ class EmTrainer {
  private:
   const ParallelCorpus& corpus_;
   tbb::task_arena arena_;
-  // One set of counts per worker thread, reused across iterations. Sums are
-  // fixed point, so merging them in any order gives the same result.
-  tbb::enumerable_thread_specific<ExpectedCounts> local_counts_;
+  // The summed counts, whose translation array all threads add to, and each
+  // worker thread's own small counts, reused across iterations. Sums are
+  // fixed point, so any order of adding and merging gives the same result.
   ExpectedCounts total_;
+  tbb::enumerable_thread_specific<ExpectedCounts> local_counts_;
 };
 
 }  // namespace aligner

@@ -7,6 +7,14 @@
 
 namespace aligner {
 
+void FixedPointArray::Resize(size_t n) {
+  if (n == sums_.size()) {
+    Clear();
+  } else {
+    sums_.assign(n, 0);
+  }
+}
+
 void FixedPointArray::Clear() {
   tbb::parallel_for(tbb::blocked_range<size_t>(0, sums_.size(), 1 << 16),
                     [&](const tbb::blocked_range<size_t>& r) {

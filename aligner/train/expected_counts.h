@@ -18,11 +18,26 @@ class FixedPointArray {
  public:
   static constexpr double kScale = 4294967296.0;  // 2^32
 
-  void Resize(size_t n) { sums_.assign(n, 0); }
+  // Sizes to n and zeroes.
+  void Resize(size_t n);
   size_t size() const { return sums_.size(); }
   void Clear();
 
-  void Add(size_t i, double value) { sums_[i] += std::llrint(value * kScale); }
+  void Add(size_t i, double value) { sums_[i] += ToFixed(value); }
+  // Add() for an array that several threads add to at once. Exact integer
+  // addition makes the result independent of their interleaving.
+  void AtomicAdd(size_t i, double value) {
+    const int64_t delta = ToFixed(value);
+    if (delta != 0) __atomic_fetch_add(&sums_[i], delta, __ATOMIC_RELAXED);
+  }
+  // Hints that slot i will soon be added to.
+  void Prefetch(size_t i) const { __builtin_prefetch(&sums_[i], 1, 1); }
+
+  // Rounds to the nearest fixed-point value (inline; llrint is a libm call).
+  static int64_t ToFixed(double value) {
+    const double scaled = value * kScale;
+    return static_cast<int64_t>(scaled >= 0 ? scaled + 0.5 : scaled - 0.5);
+  }
   double Get(size_t i) const { return static_cast<double>(sums_[i]) / kScale; }
   int64_t raw(size_t i) const { return sums_[i]; }
 
@@ -32,46 +47,72 @@ class FixedPointArray {
   std::vector<int64_t> sums_;
 };
 
-// One E-step's sufficient statistics. Every model fills `translation`
-// (indexed by TranslationTable slot); `alignment` holds the model's own
-// alignment statistics in a layout the model defines (the Model 2 table, HMM
-// jump counts, the diagonal model's feature sums).
+// One E-step's sufficient statistics.
+//
+// Translation counts are indexed by TranslationTable slot and are as large as
+// the table, so there is one array for all threads (added to atomically)
+// rather than one per thread: memory stays flat in the number of threads.
+// The rest (`alignment`, in a layout the model defines: the Model 2 table,
+// HMM jump counts, the diagonal model's feature sums; and the scalars) is
+// small and kept per thread, then merged.
 struct ExpectedCounts {
-  FixedPointArray translation;
+  ExpectedCounts() = default;
+  ExpectedCounts(const ExpectedCounts&) = delete;
+  ExpectedCounts& operator=(const ExpectedCounts&) = delete;
+
   FixedPointArray alignment;
   int64_t pairs = 0;
   int64_t target_tokens = 0;
   int64_t links = 0;  // sum over pairs of (l + 1) * m: the E-step's work
 
+  // Adds to the expected count of translation-table slot `slot`. Safe to
+  // call from several threads whose counts share one translation array.
+  void AddTranslation(size_t slot, double value) { translation_sink_->AtomicAdd(slot, value); }
+  void PrefetchTranslation(size_t slot) const { translation_sink_->Prefetch(slot); }
+  // The summed translation counts (of this object's own array).
+  const FixedPointArray& translation() const { return translation_; }
+
   // Sum of log p(target | source), also in fixed point (20 fractional bits:
   // a corpus log-likelihood of -8e12 still fits).
-  void AddLogLikelihood(double value) { log_likelihood_ += std::llrint(value * kLogScale); }
+  void AddLogLikelihood(double value) {
+    log_likelihood_ += static_cast<int64_t>(std::nearbyint(value * kLogScale));
+  }
   double log_likelihood() const { return static_cast<double>(log_likelihood_) / kLogScale; }
 
-  void Merge(const ExpectedCounts& other) {
-    translation.Merge(other.translation);
+  // Sizes the arrays, zeroes everything, and sends translation counts to
+  // this object's own array.
+  void Reset(size_t translation_size, size_t alignment_size) {
+    translation_.Resize(translation_size);
+    translation_sink_ = &translation_;
+    ResetLocal(alignment_size);
+  }
+  // Zeroes the per-thread part and sends translation counts to `shared`'s
+  // array; this object then owns no translation array.
+  void ResetSharing(ExpectedCounts* shared) {
+    translation_.Resize(0);
+    translation_sink_ = &shared->translation_;
+    ResetLocal(shared->alignment.size());
+  }
+  // Adds the per-thread part of `other` (its translation counts already went
+  // to the shared array).
+  void MergeLocal(const ExpectedCounts& other) {
     alignment.Merge(other.alignment);
     log_likelihood_ += other.log_likelihood_;
     pairs += other.pairs;
     target_tokens += other.target_tokens;
     links += other.links;
   }
-  // Sizes the arrays and zeroes everything.
-  void Reset(size_t translation_size, size_t alignment_size) {
-    translation.Resize(translation_size);
+
+ private:
+  void ResetLocal(size_t alignment_size) {
     alignment.Resize(alignment_size);
     log_likelihood_ = 0;
     pairs = target_tokens = links = 0;
   }
-  void Clear() {
-    translation.Clear();
-    alignment.Clear();
-    log_likelihood_ = 0;
-    pairs = target_tokens = links = 0;
-  }
 
- private:
   static constexpr double kLogScale = 1048576.0;  // 2^20
+  FixedPointArray translation_;
+  FixedPointArray* translation_sink_ = &translation_;
   int64_t log_likelihood_ = 0;
 };
 
