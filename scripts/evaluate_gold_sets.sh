@@ -65,8 +65,8 @@ for dir in "$data"/*/; do
       { cat "$dir/test.$tgt_lang"; zcat "$dir/train.$tgt_lang.gz"; } > "$tgt"
     else
       label="$name ($hansards_pairs training pairs)"
-      { cat "$dir/test.$src_lang"; zcat "$dir/train.$src_lang.gz" | head -n "$hansards_pairs"; } > "$src"
-      { cat "$dir/test.$tgt_lang"; zcat "$dir/train.$tgt_lang.gz" | head -n "$hansards_pairs"; } > "$tgt"
+      { cat "$dir/test.$src_lang"; { zcat "$dir/train.$src_lang.gz" || true; } | head -n "$hansards_pairs"; } > "$src"
+      { cat "$dir/test.$tgt_lang"; { zcat "$dir/train.$tgt_lang.gz" || true; } | head -n "$hansards_pairs"; } > "$tgt"
     fi
   else
     cp "$dir/test.$src_lang" "$src"; cp "$dir/test.$tgt_lang" "$tgt"

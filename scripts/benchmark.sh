@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Speed and memory benchmark on the Hansards training data.
+#
+#   scripts/benchmark.sh [--sizes 10000,100000,all] [--threads N] [--speedup-size 100000]
+#                        [-- ALIGN FLAGS]
+#
+# For each size (training pairs; "all" = 1,130,104) and both directions it runs
+#   aligner align --source FR.gz --target EN.gz -d -o -v [-r]
+# on the first N training pairs plus the 447 test pairs, from the gzip files to
+# written links, and prints: wall seconds (whole run), seconds reading and
+# encoding the corpus, mean seconds per EM iteration of each model, decoding
+# seconds, peak resident memory, and E-step links per second per thread
+# (sum over pairs of (l+1)*m, per iteration, over E-step time and threads).
+# Then the growth ratios between sizes and the E-step speed-up from 1 thread to
+# all, with a check that both outputs are identical. The table is also written
+# as CSV to ${WORK_DIR:-out/benchmark}/benchmark.csv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${DATA_DIR:-../shared/data}/hansards-fr-en
+work=${WORK_DIR:-out/benchmark}
+aligner=${ALIGNER:-build/aligner}
+sizes=10000,100000,all
+threads=$(nproc)
+speedup_size=100000
+flags=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sizes) sizes=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --speedup-size) speedup_size=$2; shift 2 ;;
+    --) shift; flags=("$@"); break ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+[ ${#flags[@]} -eq 0 ] && flags=(-d -o -v)
+[ -x "$aligner" ] || scripts/build.sh >&2
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+mkdir -p "$work"
+
+make_corpus() {  # size -> writes $work/h$size.{fr,en}.gz
+  local size=$1 side
+  for side in fr en; do
+    local out="$work/h$size.$side.gz"
+    [ -s "$out" ] && continue
+    if [ "$size" = all ]; then
+      { cat "$data/test.$side"; zcat "$data/train.$side.gz"; } | gzip -1 > "$out"
+    else
+      { cat "$data/test.$side"; { zcat "$data/train.$side.gz" || true; } | head -n "$size"; } | gzip -1 > "$out"
+    fi
+  done
+}
+
+# Runs one alignment; prints "wall read iter_summary decode rss_mb links_per_s_per_thread".
+run() {  # size direction threads output
+  local size=$1 dir=$2 n=$3 out=$4 log="$4.log" extra=()
+  [ "$dir" = reverse ] && extra=(-r)
+  /usr/bin/time -v "$aligner" align --source "$work/h$size.fr.gz" --target "$work/h$size.en.gz" \
+    "${flags[@]}" "${extra[@]}" --threads "$n" --output "$out" 2> "$log"
+  awk -v threads="$n" '
+    /Elapsed \(wall clock\)/ { split($NF, t, ":"); wall = (length(t) == 3) ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2] }
+    /Maximum resident set size/ { rss = $NF / 1024 }
+    / read [0-9]+ pairs/ { for (i = 1; i <= NF; ++i) if ($i == "in") { r = $(i+1); sub("s$", "", r) } }
+    / iteration [0-9]+:/ {
+      model = $3; it_model[model]++
+      for (i = 1; i <= NF; ++i) {
+        if ($i == "E-step") { e = $(i+1); sub("s$", "", e) }
+        if ($i == "M-step") { m = $(i+1); sub("s$", "", m) }
+        if ($i ~ /^\(/ && $(i+1) == "links/s),") { l = $i; sub("^\\(", "", l); sub("M$", "", l) }
+      }
+      secs[model] += e + m; estep += e; links += l * e * 1e6
+      if (!(model in seen)) { seen[model] = 1; order[++nm] = model }
+    }
+    / aligned in / { d = $NF; sub("s$", "", d) }
+    END {
+      s = ""
+      for (k = 1; k <= nm; ++k) s = s sprintf("%s%s:%.2f", (k > 1 ? "/" : ""), order[k], secs[order[k]] / it_model[order[k]])
+      printf "%.1f %.2f %s %.2f %.0f %.1f\n", wall, r, s, d, rss, (estep > 0 ? links / estep / threads / 1e6 : 0)
+    }' "$log"
+}
+
+csv="$work/benchmark.csv"
+echo "pairs,direction,threads,wall_s,read_s,seconds_per_iteration,decode_s,peak_rss_mb,estep_mlinks_per_s_per_thread" > "$csv"
+printf '%-9s %-8s %-7s %-8s %-7s %-34s %-8s %-8s %s\n' pairs direction threads wall_s read_s "s/iteration (per model)" decode_s rss_mb "Mlinks/s/thread"
+declare -A wall_of rss_of
+for size in ${sizes//,/ }; do
+  make_corpus "$size"
+  for dir in forward reverse; do
+    read -r wall read_s iters decode rss lps < <(run "$size" "$dir" "$threads" "$work/h$size.$dir")
+    printf '%-9s %-8s %-7s %-8s %-7s %-34s %-8s %-8s %s\n' "$size" "$dir" "$threads" "$wall" "$read_s" "$iters" "$decode" "$rss" "$lps"
+    echo "$size,$dir,$threads,$wall,$read_s,$iters,$decode,$rss,$lps" >> "$csv"
+    wall_of[$size.$dir]=$wall; rss_of[$size.$dir]=$rss
+  done
+done
+
+# Growth with corpus size, forward direction.
+prev=""
+for size in ${sizes//,/ }; do
+  if [ -n "$prev" ]; then
+    awk -v a="$prev" -v b="$size" -v wa="${wall_of[$prev.forward]}" -v wb="${wall_of[$size.forward]}" \
+        -v ra="${rss_of[$prev.forward]}" -v rb="${rss_of[$size.forward]}" 'BEGIN {
+      na = (a == "all") ? 1130104 : a; nb = (b == "all") ? 1130104 : b
+      printf "growth %s -> %s pairs (x%.1f data): time x%.2f, memory x%.2f\n", a, b, nb / na, wb / wa, rb / ra }'
+  fi
+  prev=$size
+done
+
+# Thread scaling: E-step seconds with 1 thread against all, same output.
+if [ "$threads" -gt 1 ]; then
+  make_corpus "$speedup_size"
+  one=$(run "$speedup_size" forward 1 "$work/h$speedup_size.t1")
+  all=$(run "$speedup_size" forward "$threads" "$work/h$speedup_size.tN")
+  same=identical; cmp -s "$work/h$speedup_size.t1" "$work/h$speedup_size.tN" || same=DIFFERENT
+  e1=$(awk '/ iteration [0-9]+:/ { for (i = 1; i <= NF; ++i) if ($i == "E-step") { e = $(i+1); sub("s$", "", e); s += e } } END { print s }' "$work/h$speedup_size.t1.log")
+  eN=$(awk '/ iteration [0-9]+:/ { for (i = 1; i <= NF; ++i) if ($i == "E-step") { e = $(i+1); sub("s$", "", e); s += e } } END { print s }' "$work/h$speedup_size.tN.log")
+  awk -v e1="$e1" -v eN="$eN" -v n="$threads" -v s="$same" -v size="$speedup_size" 'BEGIN {
+    printf "E-step speed-up at %s pairs, 1 -> %d threads: %.2fx (%.1fs -> %.1fs); output %s\n", size, n, e1 / eN, e1, eN, s }'
+  echo "1 thread:  $one"
+  echo "$threads threads: $all"
+fi
+echo "CSV: $csv"
