@@ -13,6 +13,8 @@
 #include "aligner/io/giza.h"
 #include "aligner/io/output_file.h"
 #include "aligner/io/pharaoh.h"
+#include "aligner/model/hmm_model.h"
+#include "aligner/model/model_io.h"
 #include "aligner/model/positional_model.h"
 #include "aligner/train/em_trainer.h"
 #include "aligner/train/training.h"
@@ -22,7 +24,6 @@ namespace aligner::cli {
 namespace {
 
 namespace po = boost::program_options;
-constexpr char kCommand[] = "align";
 
 struct AlignFlags {
   std::string input, source, target, output = "-", a3_output, ttable_output;
@@ -30,38 +31,57 @@ struct AlignFlags {
   std::string model;
   bool favor_diagonal = false, reverse = false, optimize_tension = false;
   bool variational_bayes = false, no_null = false, print_scores = false;
-  bool lowercase = false, quiet = false;
+  bool lowercase = false, quiet = false, optimize_p0 = false;
   int iterations = 5, model1_iterations = -1, threads = 0;
-  double tension = 4.0, p0 = 0.08, alpha = 0.01, posterior_threshold = -1;
+  double tension = 4.0, p0 = 0.2, alpha = 0.01, posterior_threshold = -1;
   double ttable_min_prob = 1e-7;
+  HmmOptions hmm;
   size_t max_sentence_length = 1000;
+  std::string save_model, load_model;
+  bool output_given = false;
+  std::string command_line;  // recorded in model files
 };
 
-void WarnAboutInput(const CorpusReport& report) {
+void WarnAboutInput(const char* command, const CorpusReport& report) {
   if (report.malformed_lines > 0) {
-    Log(kCommand,
+    Log(command,
         "warning: %d lines have no ' ||| ' separator (or more than one), first at line %d; "
         "their output lines are empty",
         report.malformed_lines, report.first_malformed_line);
   }
   if (report.empty_pairs > 0) {
-    Log(kCommand, "warning: %d pairs have an empty side; their output lines are empty",
+    Log(command, "warning: %d pairs have an empty side; their output lines are empty",
         report.empty_pairs);
   }
   if (report.too_long_pairs > 0) {
-    Log(kCommand,
+    Log(command,
         "warning: %d pairs have a side longer than --max-sentence-length, first at line %d; "
         "they are not trained on and their output lines are empty",
         report.too_long_pairs, report.first_too_long_line);
   }
 }
 
-int Run(const AlignFlags& flags) {
+// Opens an optional output file; null when `path` is empty.
+absl::StatusOr<std::unique_ptr<OutputFile>> OpenOptional(const std::string& path) {
+  if (path.empty()) return std::unique_ptr<OutputFile>();
+  return OutputFile::Open(path);
+}
+
+const TranslationTable* TranslationTableOf(const AlignmentModel& model) {
+  if (const auto* m = dynamic_cast<const PositionalModel*>(&model)) return &m->translation_table();
+  if (const auto* m = dynamic_cast<const HmmModel*>(&model)) return &m->translation_table();
+  return nullptr;
+}
+
+// `align` trains and aligns (or aligns with --load-model); `train` trains and
+// saves a model file, aligning too when asked for an output.
+int Run(const AlignFlags& flags, bool train_mode) {
+  const char* command = train_mode ? "train" : "align";
   // Check every option before any work.
   TrainingOptions training;
   if (!flags.model.empty()) {
     auto kind = ParseModelKind(flags.model);
-    if (!kind.ok()) return UsageError(kCommand, std::string(kind.status().message()));
+    if (!kind.ok()) return UsageError(command, std::string(kind.status().message()));
     training.model = *kind;
   } else {
     training.model = flags.favor_diagonal ? ModelKind::kDiagonal : ModelKind::kModel1;
@@ -74,18 +94,20 @@ int Run(const AlignFlags& flags) {
   training.diagonal.tension = flags.tension;
   training.diagonal.p0 = flags.p0;
   training.diagonal.optimize_tension = flags.optimize_tension;
+  training.diagonal.optimize_p0 = flags.optimize_p0;
+  training.hmm = flags.hmm;
   if (absl::Status s = ValidateTrainingOptions(training); !s.ok()) {
-    return UsageError(kCommand, std::string(s.message()));
+    return UsageError(command, std::string(s.message()));
   }
-  if (flags.threads < 0) return UsageError(kCommand, "--threads must be >= 0");
+  if (flags.threads < 0) return UsageError(command, "--threads must be >= 0");
   if (flags.posterior_threshold > 1) {
-    return UsageError(kCommand, "--posterior-threshold must be in [0, 1]");
+    return UsageError(command, "--posterior-threshold must be in [0, 1]");
   }
   if (flags.input.empty() == (flags.source.empty() && flags.target.empty())) {
-    return UsageError(kCommand, "give either -i FILE or both --source FILE and --target FILE");
+    return UsageError(command, "give either -i FILE or both --source FILE and --target FILE");
   }
   if (flags.input.empty() && (flags.source.empty() || flags.target.empty())) {
-    return UsageError(kCommand, "--source and --target go together");
+    return UsageError(command, "--source and --target go together");
   }
   TranslationTableFormat ttable_format;
   if (flags.ttable_format == "fast_align") {
@@ -93,88 +115,140 @@ int Run(const AlignFlags& flags) {
   } else if (flags.ttable_format == "prob") {
     ttable_format = TranslationTableFormat::kProbability;
   } else {
-    return UsageError(kCommand, "--ttable-format must be fast_align or prob");
+    return UsageError(command, "--ttable-format must be fast_align or prob");
   }
-  if (flags.max_sentence_length == 0) {
-    return UsageError(kCommand, "--max-sentence-length must be > 0");
+  // Boost parses "-1" into a size_t as SIZE_MAX; positions are 32-bit.
+  if (flags.max_sentence_length == 0 || flags.max_sentence_length > 0x7fffffff) {
+    return UsageError(command, "--max-sentence-length must be in [1, 2147483647]");
   }
 
-  // Open outputs first, so an unwritable path fails now, not after training.
-  auto output = OutputFile::Open(flags.output);
-  if (!output.ok()) return Fail(kCommand, output.status());
-  std::unique_ptr<OutputFile> a3_output;
-  if (!flags.a3_output.empty()) {
-    auto opened = OutputFile::Open(flags.a3_output);
-    if (!opened.ok()) return Fail(kCommand, opened.status());
-    a3_output = std::move(*opened);
+  if (train_mode && flags.save_model.empty()) {
+    return UsageError(command, "give --model-file FILE to write the trained model to");
   }
+  if (train_mode && !flags.load_model.empty()) {
+    return UsageError(command, "--load-model is for 'aligner align'");
+  }
+
+  // A loaded model brings its direction, casing and vocabularies.
+  std::unique_ptr<LoadedModel> loaded;
+  if (!flags.load_model.empty()) {
+    auto model = LoadModel(flags.load_model);
+    if (!model.ok()) return Fail(command, model.status());
+    loaded = std::make_unique<LoadedModel>(std::move(*model));
+    if (flags.reverse != loaded->metadata.reverse && !flags.quiet) {
+      Log(command, "note: %s was trained in the %s direction; aligning in that direction",
+          flags.load_model, loaded->metadata.reverse ? "reverse" : "forward");
+    }
+  }
+  const bool reverse = loaded ? loaded->metadata.reverse : flags.reverse;
+
+  // Open outputs first, so an unwritable path fails now, not after training.
+  const std::string output_path = train_mode && !flags.output_given ? "" : flags.output;
+  auto output = OpenOptional(output_path);
+  if (!output.ok()) return Fail(command, output.status());
+  auto a3_output = OpenOptional(flags.a3_output);
+  if (!a3_output.ok()) return Fail(command, a3_output.status());
+  auto ttable_output = OpenOptional(flags.ttable_output);
+  if (!ttable_output.ok()) return Fail(command, ttable_output.status());
+  auto model_output = OpenOptional(flags.save_model);
+  if (!model_output.ok()) return Fail(command, model_output.status());
 
   Stopwatch read_clock;
   CorpusReadOptions read_options;
-  read_options.lowercase = flags.lowercase;
-  read_options.max_sentence_length = flags.max_sentence_length;
+  read_options.lowercase = loaded ? loaded->metadata.lowercase : flags.lowercase;
+  read_options.max_sentence_length =
+      loaded ? loaded->metadata.max_sentence_length : flags.max_sentence_length;
+  if (loaded) {
+    // The corpus is swapped after reading for the reverse direction.
+    read_options.source_vocabulary =
+        reverse ? &loaded->target_vocabulary : &loaded->source_vocabulary;
+    read_options.target_vocabulary =
+        reverse ? &loaded->source_vocabulary : &loaded->target_vocabulary;
+  }
   CorpusReport report;
   absl::StatusOr<ParallelCorpus> corpus =
       flags.input.empty() ? ReadParallelFiles(flags.source, flags.target, read_options, &report)
                           : ReadBitext(flags.input, read_options, &report);
-  if (!corpus.ok()) return Fail(kCommand, corpus.status());
-  WarnAboutInput(report);
-  if (flags.reverse) corpus->SwapSides();
+  if (!corpus.ok()) return Fail(command, corpus.status());
+  WarnAboutInput(command, report);
+  if (reverse) corpus->SwapSides();
   if (!flags.quiet) {
-    Log(kCommand, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",
+    Log(command, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",
         corpus->size(), corpus->source_text().num_tokens(), corpus->target_text().num_tokens(),
         corpus->source_vocabulary().size() - 1, corpus->target_vocabulary().size() - 1,
         read_clock.Seconds());
   }
 
   EmTrainer trainer(*corpus, flags.threads);
-  Stopwatch train_clock;
-  auto model = TrainModel(*corpus, training, &trainer, [&](const IterationReport& r) {
-    if (!flags.quiet) Log(kCommand, "%s", FormatIterationReport(r));
-  });
-  if (!model.ok()) return Fail(kCommand, model.status());
-  if (!flags.quiet) Log(kCommand, "trained in %.2fs", train_clock.Seconds());
-
-  Stopwatch decode_clock;
-  DecodeOptions decode;
-  decode.reverse = flags.reverse;
-  decode.posterior_threshold = flags.posterior_threshold;
-  std::string line;
-  trainer.Run([&] {
-    DecodeCorpus(**model, *corpus, decode, [&](size_t k, const DecodedPair& pair) {
-      line = FormatPharaoh(pair.links);
-      if (flags.print_scores) absl::StrAppend(&line, " ||| ", pair.log_prob);
-      line.push_back('\n');
-      (*output)->Write(line);
-      if (a3_output != nullptr) {
-        a3_output->Write(FormatA3Entry(MakeA3Entry(
-            k + 1, corpus->pair(k), corpus->source_vocabulary(), corpus->target_vocabulary(),
-            pair.alignment, pair.log_prob)));
-      }
+  std::unique_ptr<AlignmentModel> model;
+  if (loaded) {
+    model = std::move(loaded->model);
+  } else {
+    Stopwatch train_clock;
+    auto trained = TrainModel(*corpus, training, &trainer, [&](const IterationReport& r) {
+      if (!flags.quiet) Log(command, "%s", FormatIterationReport(r));
     });
-  });
-  if (absl::Status s = (*output)->Commit(); !s.ok()) return Fail(kCommand, s);
-  if (a3_output != nullptr) {
-    if (absl::Status s = a3_output->Commit(); !s.ok()) return Fail(kCommand, s);
+    if (!trained.ok()) return Fail(command, trained.status());
+    model = std::move(*trained);
+    if (!flags.quiet) Log(command, "trained in %.2fs", train_clock.Seconds());
   }
-  if (!flags.quiet) Log(kCommand, "aligned in %.2fs", decode_clock.Seconds());
 
-  if (!flags.ttable_output.empty()) {
-    const auto* positional = dynamic_cast<const PositionalModel*>(model->get());
-    if (positional != nullptr) {
-      absl::Status s = WriteTranslationTable(
-          positional->translation_table(), corpus->source_vocabulary(),
-          corpus->target_vocabulary(), ttable_format, flags.ttable_min_prob, flags.ttable_output);
-      if (!s.ok()) return Fail(kCommand, s);
+  if (*output != nullptr || *a3_output != nullptr) {
+    Stopwatch decode_clock;
+    DecodeOptions decode;
+    decode.reverse = reverse;
+    decode.posterior_threshold = flags.posterior_threshold;
+    std::string line;
+    trainer.Run([&] {
+      DecodeCorpus(*model, *corpus, decode, [&](size_t k, const DecodedPair& pair) {
+        if (*output != nullptr) {
+          line = FormatPharaoh(pair.links);
+          if (flags.print_scores) absl::StrAppend(&line, " ||| ", pair.log_prob);
+          line.push_back('\n');
+          (*output)->Write(line);
+        }
+        if (*a3_output != nullptr) {
+          (*a3_output)->Write(FormatA3Entry(MakeA3Entry(
+              k + 1, corpus->pair(k), corpus->source_vocabulary(), corpus->target_vocabulary(),
+              pair.alignment, pair.log_prob)));
+        }
+      });
+    });
+    if (!flags.quiet) Log(command, "aligned in %.2fs", decode_clock.Seconds());
+  }
+  if (*ttable_output != nullptr) {
+    const TranslationTable* table = TranslationTableOf(*model);
+    if (table == nullptr) {
+      return Fail(command, absl::UnimplementedError("this model has no translation table"));
     }
+    WriteTranslationTable(*table, corpus->source_vocabulary(), corpus->target_vocabulary(),
+                          ttable_format, flags.ttable_min_prob, ttable_output->get());
+  }
+  if (*model_output != nullptr) {
+    ModelMetadata metadata;
+    metadata.reverse = reverse;
+    metadata.lowercase = flags.lowercase;
+    metadata.max_sentence_length = flags.max_sentence_length;
+    metadata.training_options = flags.command_line;
+    ModelWriter writer;
+    absl::Status s = WriteModel(*model, corpus->source_vocabulary(),
+                                corpus->target_vocabulary(), metadata, &writer);
+    if (!s.ok()) return Fail(command, s);
+    (*model_output)->Write(writer.Serialize());
+  }
+  // Everything is complete: only now do the files get their names.
+  for (auto* file : {&*output, &*a3_output, &*ttable_output, &*model_output}) {
+    if (*file == nullptr) continue;
+    if (absl::Status s = (*file)->Commit(); !s.ok()) return Fail(command, s);
   }
   return 0;
 }
 
-}  // namespace
-
-int AlignCommand(int argc, char** argv) {
+// Parses the flags shared by `align` and `train` and runs the command.
+int ParseAndRun(int argc, char** argv, bool train_mode) {
+  const char* kCommand = train_mode ? "train" : "align";
   AlignFlags f;
+  for (int k = 0; k < argc; ++k) absl::StrAppend(&f.command_line, k > 0 ? " " : "", argv[k]);
   po::options_description input("Input");
   input.add_options()
       ("input,i", po::value(&f.input), "parallel corpus, one 'source ||| target' pair per line "
@@ -189,12 +263,13 @@ int AlignCommand(int argc, char** argv) {
       ("favor-diagonal,d", po::bool_switch(&f.favor_diagonal),
        "diagonal-favoring IBM Model 2 of fast_align (same as --model diagonal)")
       ("model", po::value(&f.model),
-       "model1, model2 (classic alignment table) or diagonal; default model1, or diagonal "
-       "with -d")
+       "model1, model2 (classic alignment table), diagonal or hmm (jump-based HMM of Vogel "
+       "et al.); default model1, or diagonal with -d")
       ("iterations,I", po::value(&f.iterations)->default_value(5),
        "EM iterations of the main model")
       ("model1-iterations", po::value(&f.model1_iterations)->default_value(-1),
-       "IBM Model 1 iterations before the main model; -1: 0 before diagonal, 5 before model2")
+       "IBM Model 1 iterations before the main model; -1: 0 before diagonal, 5 before model2 "
+       "and hmm")
       ("reverse,r", po::bool_switch(&f.reverse),
        "train the reverse direction (each source word generated by one target word); links "
        "are still written source-target")
@@ -202,7 +277,16 @@ int AlignCommand(int argc, char** argv) {
        "re-estimate the diagonal tension during training")
       ("diagonal-tension,T", po::value(&f.tension)->default_value(4.0),
        "starting diagonal tension")
-      ("p0,q", po::value(&f.p0)->default_value(0.08), "NULL alignment probability (diagonal)")
+      ("p0,q", po::value(&f.p0)->default_value(0.2),
+       "NULL alignment probability (diagonal; fast_align's default is 0.08, ours was chosen "
+       "by AER on three language pairs)")
+      ("optimize-p0", po::bool_switch(&f.optimize_p0), "re-estimate p0 during training (diagonal)")
+      ("hmm-p0", po::value(&f.hmm.null_probability)->default_value(f.hmm.null_probability),
+       "probability of moving to a NULL state at each target word (hmm)")
+      ("hmm-max-jump", po::value(&f.hmm.max_jump)->default_value(f.hmm.max_jump),
+       "jumps longer than this share one weight per direction (hmm)")
+      ("hmm-jump-smoothing", po::value(&f.hmm.jump_smoothing)->default_value(f.hmm.jump_smoothing),
+       "weight of a uniform jump mixed into every transition (hmm)")
       ("variational-bayes,v", po::bool_switch(&f.variational_bayes),
        "variational Bayes with a symmetric Dirichlet prior on t(f|e)")
       ("alpha,a", po::value(&f.alpha)->default_value(0.01), "Dirichlet prior parameter")
@@ -224,6 +308,11 @@ int AlignCommand(int argc, char** argv) {
        "prob)")
       ("ttable-min-prob", po::value(&f.ttable_min_prob)->default_value(1e-7),
        "leave out table entries below this probability")
+      ("model-file", po::value(&f.save_model),
+       "write the trained model to this file (required by 'train')")
+      ("load-model", po::value(&f.load_model),
+       "align with a model saved by 'aligner train' instead of training (align only); unknown "
+       "words align by position and NULL probability alone")
       ("quiet", po::bool_switch(&f.quiet), "no progress reports on stderr")
       ("help,h", "show this help");
   // fast_align's long names, accepted silently.
@@ -243,6 +332,16 @@ int AlignCommand(int argc, char** argv) {
   } catch (const po::error& e) {
     return UsageError(kCommand, e.what());
   }
+  if (vm.count("help") && train_mode) {
+    std::cout << "usage: aligner train -i CORPUS --model-file MODEL [options]\n"
+                 "       aligner train --source FILE --target FILE --model-file MODEL "
+                 "[options]\n\n"
+                 "Trains an alignment model and saves it; 'aligner align --load-model MODEL' "
+                 "then aligns new text with it.\nWith --output it also writes the alignment "
+                 "of the training corpus.\n\n"
+              << visible << "\n";
+    return 0;
+  }
   if (vm.count("help")) {
     std::cout << "usage: aligner align -i CORPUS [options] > ALIGNMENT\n"
                  "       aligner align --source FILE --target FILE [options] > ALIGNMENT\n\n"
@@ -257,7 +356,19 @@ int AlignCommand(int argc, char** argv) {
   if (vm["variational_bayes"].as<bool>()) f.variational_bayes = true;
   if (vm["no_null_word"].as<bool>()) f.no_null = true;
   if (vm.count("diagonal_tension")) f.tension = vm["diagonal_tension"].as<double>();
-  return Run(f);
+  f.output_given = !vm["output"].defaulted();
+  // The default (-1) means Viterbi links; a threshold the user gives must be a
+  // probability (a negative or NaN one used to select Viterbi silently).
+  if (!vm["posterior-threshold"].defaulted() &&
+      !(f.posterior_threshold >= 0 && f.posterior_threshold <= 1)) {
+    return UsageError(kCommand, "--posterior-threshold must be in [0, 1]");
+  }
+  return Run(f, train_mode);
 }
+
+}  // namespace
+
+int AlignCommand(int argc, char** argv) { return ParseAndRun(argc, argv, false); }
+int TrainCommand(int argc, char** argv) { return ParseAndRun(argc, argv, true); }
 
 }  // namespace aligner::cli

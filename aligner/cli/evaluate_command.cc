@@ -84,6 +84,10 @@ int EvaluateCommand(int argc, char** argv) {
       "AER %.4f  precision %.4f  recall %.4f  F1 %.4f  (links %d, sure %d, possible %d)\n",
       scores->aer(), scores->precision(), scores->recall(), scores->f1(), scores->predicted,
       scores->sure, scores->possible);
+  // A full disk or closed pipe must not look like success.
+  if (!std::cout.flush()) {
+    return Fail(kCommand, absl::DataLossError("cannot write to stdout"));
+  }
   return 0;
 }
 

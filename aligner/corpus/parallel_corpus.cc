@@ -23,7 +23,11 @@ uint32_t LowerTwoByte(uint32_t cp) {
   if (cp >= 0x14A && cp <= 0x177 && cp % 2 == 0) return cp + 1;
   if (cp == 0x178) return 0xFF;
   if (cp >= 0x179 && cp <= 0x17E && cp % 2 == 1) return cp + 1;
-  if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) return cp + 0x20;          // Greek
+  if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) return cp + 0x20;          // Greek
+  if (cp == 0x386) return 0x3AC;                                             // with tonos
+  if (cp >= 0x388 && cp <= 0x38A) return cp + 0x25;
+  if (cp == 0x38C) return 0x3CC;
+  if (cp == 0x38E || cp == 0x38F) return cp + 0x3F;
   if (cp >= 0x410 && cp <= 0x42F) return cp + 0x20;                         // Cyrillic
   if (cp >= 0x400 && cp <= 0x40F) return cp + 0x50;
   return cp;
@@ -170,6 +174,8 @@ absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
   *report = CorpusReport();
   ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
   ParallelCorpus corpus;
+  if (options.source_vocabulary) corpus.mutable_source_vocabulary() = *options.source_vocabulary;
+  if (options.target_vocabulary) corpus.mutable_target_vocabulary() = *options.target_vocabulary;
   std::string line;
   std::vector<std::string_view> tokens;
   std::vector<WordId> ids;
@@ -209,6 +215,8 @@ absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
   source.path = source_path;
   target.path = target_path;
   source.lowercase = target.lowercase = options.lowercase;
+  if (options.source_vocabulary) source.vocab = *options.source_vocabulary;
+  if (options.target_vocabulary) target.vocab = *options.target_vocabulary;
   std::thread target_thread([&target] { target.Read(); });
   source.Read();
   target_thread.join();

@@ -63,6 +63,10 @@ struct CorpusReadOptions {
   // Longer sentences are kept as lines but not trained on or aligned: their
   // cost is quadratic in length.
   size_t max_sentence_length = 1000;
+  // When set, start from these vocabularies (copied) so that words keep the
+  // ids a loaded model knows them by; new words get new ids after them.
+  const Vocabulary* source_vocabulary = nullptr;
+  const Vocabulary* target_vocabulary = nullptr;
 };
 
 // A parallel corpus: line k of the input is pair k, always, whatever it holds.

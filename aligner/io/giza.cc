@@ -123,12 +123,9 @@ absl::StatusOr<std::vector<A3Entry>> ReadA3File(const std::string& path) {
   return entries;
 }
 
-absl::Status WriteTranslationTable(const TranslationTable& table,
-                                   const Vocabulary& source_vocabulary,
-                                   const Vocabulary& target_vocabulary,
-                                   TranslationTableFormat format, double min_prob,
-                                   const std::string& path) {
-  ASSIGN_OR_RETURN(auto out, OutputFile::Open(path));
+void WriteTranslationTable(const TranslationTable& table, const Vocabulary& source_vocabulary,
+                           const Vocabulary& target_vocabulary, TranslationTableFormat format,
+                           double min_prob, OutputFile* out) {
   std::string line;
   for (WordId e = 0; e < table.num_source_words(); ++e) {
     const std::string& source =
@@ -149,6 +146,15 @@ absl::Status WriteTranslationTable(const TranslationTable& table,
       out->Write(line);
     }
   }
+}
+
+absl::Status WriteTranslationTable(const TranslationTable& table,
+                                   const Vocabulary& source_vocabulary,
+                                   const Vocabulary& target_vocabulary,
+                                   TranslationTableFormat format, double min_prob,
+                                   const std::string& path) {
+  ASSIGN_OR_RETURN(auto out, OutputFile::Open(path));
+  WriteTranslationTable(table, source_vocabulary, target_vocabulary, format, min_prob, out.get());
   return out->Commit();
 }
 

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/corpus/vocabulary.h"
+#include "aligner/io/output_file.h"
 #include "aligner/model/translation_table.h"
 
 namespace aligner {
@@ -45,7 +46,12 @@ enum class TranslationTableFormat {
   kProbability,
 };
 
-// Writes every entry with t(f|e) >= min_prob, rows in source-id order.
+// Writes every entry with t(f|e) >= min_prob, rows in source-id order, to
+// `out` (not committed).
+void WriteTranslationTable(const TranslationTable& table, const Vocabulary& source_vocabulary,
+                           const Vocabulary& target_vocabulary, TranslationTableFormat format,
+                           double min_prob, OutputFile* out);
+// The same into a new file at `path`.
 absl::Status WriteTranslationTable(const TranslationTable& table,
                                    const Vocabulary& source_vocabulary,
                                    const Vocabulary& target_vocabulary,

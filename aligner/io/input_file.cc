@@ -20,6 +20,110 @@ namespace {
 
 namespace bio = boost::iostreams;
 
+// Follows the frame structure of a zstd stream (RFC 8878: frame header,
+// block headers, optional checksum; skippable frames) without decompressing
+// it, to tell a stream cut short from a complete one: Boost 1.74's
+// zstd_decompressor ends a truncated stream as if it were complete. Bytes it
+// does not recognise stop the tracking and are left to the decompressor.
+class ZstdFrameTracker {
+ public:
+  ZstdFrameTracker() { Expect(State::kMagic, 4); }
+
+  void Consume(const char* data, size_t n) {
+    for (size_t i = 0; i < n && state_ != State::kUnknown;) {
+      if (IsSkip()) {
+        const uint64_t k = std::min<uint64_t>(remaining_, n - i);
+        remaining_ -= k;
+        i += k;
+      } else {
+        value_ |= uint64_t{static_cast<unsigned char>(data[i++])} << (8 * (width_ - remaining_));
+        --remaining_;
+      }
+      while (remaining_ == 0 && state_ != State::kUnknown) Next();
+    }
+  }
+
+  // True between frames (or when the bytes were not understood).
+  bool Complete() const {
+    return state_ == State::kUnknown || (state_ == State::kMagic && remaining_ == 4);
+  }
+
+ private:
+  enum class State {
+    kMagic, kDescriptor, kHeaderRest, kBlockHeader, kBlockBody, kChecksum, kSkippableSize,
+    kSkippableBody, kUnknown
+  };
+
+  bool IsSkip() const {
+    return state_ == State::kHeaderRest || state_ == State::kBlockBody ||
+           state_ == State::kChecksum || state_ == State::kSkippableBody;
+  }
+  void Expect(State state, uint64_t bytes) {
+    state_ = state;
+    remaining_ = width_ = bytes;
+    value_ = 0;
+  }
+  void Next() {
+    switch (state_) {
+      case State::kMagic:
+        if (value_ == 0xFD2FB528u) {
+          Expect(State::kDescriptor, 1);
+        } else if ((value_ & 0xFFFFFFF0u) == 0x184D2A50u) {
+          Expect(State::kSkippableSize, 4);
+        } else {
+          state_ = State::kUnknown;
+        }
+        return;
+      case State::kDescriptor: {
+        const bool single_segment = (value_ & 0x20) != 0;
+        const uint64_t fcs_flag = value_ >> 6;
+        const uint64_t dictionary_bytes[4] = {0, 1, 2, 4};
+        checksum_ = (value_ & 0x04) != 0;
+        Expect(State::kHeaderRest, (single_segment ? 0 : 1) + dictionary_bytes[value_ & 3] +
+                                       (fcs_flag == 0 ? (single_segment ? 1 : 0) : 1u << fcs_flag));
+        return;
+      }
+      case State::kHeaderRest:
+      case State::kChecksum:
+      case State::kSkippableBody:
+        Expect(state_ == State::kHeaderRest ? State::kBlockHeader : State::kMagic,
+               state_ == State::kHeaderRest ? 3 : 4);
+        return;
+      case State::kBlockHeader: {
+        last_block_ = (value_ & 1) != 0;
+        const uint64_t type = (value_ >> 1) & 3;
+        if (type == 3) {
+          state_ = State::kUnknown;
+          return;
+        }
+        Expect(State::kBlockBody, type == 1 ? 1 : value_ >> 3);
+        return;
+      }
+      case State::kBlockBody:
+        if (!last_block_) {
+          Expect(State::kBlockHeader, 3);
+        } else if (checksum_) {
+          Expect(State::kChecksum, 4);
+        } else {
+          Expect(State::kMagic, 4);
+        }
+        return;
+      case State::kSkippableSize:
+        Expect(State::kSkippableBody, value_);
+        return;
+      case State::kUnknown:
+        return;
+    }
+  }
+
+  State state_ = State::kMagic;
+  uint64_t remaining_ = 0;
+  uint64_t width_ = 0;
+  uint64_t value_ = 0;
+  bool checksum_ = false;
+  bool last_block_ = false;
+};
+
 // A Boost.Iostreams source over a file descriptor that first replays the few
 // bytes already read to sniff the compression format. This works for pipes
 // and stdin, which cannot seek back.
@@ -28,7 +132,8 @@ class SniffedFdSource {
   using char_type = char;
   using category = bio::source_tag;
 
-  SniffedFdSource(int fd, std::string prefix) : fd_(fd), prefix_(std::move(prefix)) {}
+  SniffedFdSource(int fd, std::string prefix, bool zstd)
+      : fd_(fd), prefix_(std::move(prefix)), zstd_(zstd) {}
 
   std::streamsize read(char* s, std::streamsize n) {
     if (offset_ < prefix_.size()) {
@@ -36,12 +141,19 @@ class SniffedFdSource {
           std::min<std::streamsize>(n, static_cast<std::streamsize>(prefix_.size() - offset_));
       std::memcpy(s, prefix_.data() + offset_, k);
       offset_ += k;
+      if (zstd_) frames_.Consume(s, k);
       return k;
     }
     for (;;) {
       const ssize_t got = ::read(fd_, s, n);
-      if (got > 0) return got;
-      if (got == 0) return -1;  // end of file
+      if (got > 0) {
+        if (zstd_) frames_.Consume(s, got);
+        return got;
+      }
+      if (got == 0) {  // end of file
+        if (zstd_ && !frames_.Complete()) throw std::ios_base::failure("truncated zstd stream");
+        return -1;
+      }
       if (errno == EINTR) continue;
       throw std::ios_base::failure(std::strerror(errno));
     }
@@ -51,6 +163,8 @@ class SniffedFdSource {
   int fd_;
   std::string prefix_;
   size_t offset_ = 0;
+  bool zstd_;
+  ZstdFrameTracker frames_;
 };
 
 enum class Compression { kNone, kGzip, kZstd };
@@ -106,7 +220,8 @@ absl::StatusOr<std::unique_ptr<LineReader>> LineReader::Open(const std::string& 
     have += got;
   }
   head.resize(have);
-  switch (Sniff(head)) {
+  const Compression compression = Sniff(head);
+  switch (compression) {
     case Compression::kGzip:
       impl->stream.push(bio::gzip_decompressor());
       break;
@@ -116,7 +231,8 @@ absl::StatusOr<std::unique_ptr<LineReader>> LineReader::Open(const std::string& 
     case Compression::kNone:
       break;
   }
-  impl->stream.push(SniffedFdSource(impl->fd, std::move(head)), 1 << 16);
+  impl->stream.push(
+      SniffedFdSource(impl->fd, std::move(head), compression == Compression::kZstd), 1 << 16);
   return std::unique_ptr<LineReader>(new LineReader(path, std::move(impl)));
 }
 

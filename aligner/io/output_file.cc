@@ -1,5 +1,6 @@
 #include "aligner/io/output_file.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -51,6 +52,17 @@ void RemovePendingOutputFiles() {
 
 absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path) {
   if (path == "-") return std::unique_ptr<OutputFile>(new OutputFile(path, "", stdout));
+  // A device or pipe (/dev/stdout, /dev/null, /dev/full, a FIFO) is written
+  // directly: renaming a temporary file over it would replace it.
+  struct stat info;
+  if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    if (file == nullptr) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+    }
+    return std::unique_ptr<OutputFile>(new OutputFile(path, "", file));
+  }
   std::string temp = absl::StrCat(path, ".tmp.", ::getpid());
   std::FILE* file = std::fopen(temp.c_str(), "wb");
   if (file == nullptr) {
@@ -67,7 +79,11 @@ OutputFile::OutputFile(std::string path, std::string temp_path, std::FILE* file)
 }
 
 OutputFile::~OutputFile() {
-  if (temp_path_.empty() || committed_) return;
+  if (committed_) return;
+  if (temp_path_.empty()) {
+    if (file_ != stdout) std::fclose(file_);
+    return;
+  }
   std::fclose(file_);
   ::unlink(temp_path_.c_str());
   UnregisterPending(temp_path_);
@@ -79,9 +95,11 @@ absl::Status OutputFile::Commit() {
   const bool flush_failed = std::fflush(file_) != 0;
   const int flush_errno = errno;
   if (temp_path_.empty()) {
-    if (flush_failed || write_failed_ || std::ferror(file_)) {
-      return absl::DataLossError(
-          absl::StrCat("cannot write to stdout: ", std::strerror(flush_errno)));
+    const bool failed = flush_failed || write_failed_ || std::ferror(file_);
+    const bool close_failed = file_ != stdout && std::fclose(file_) != 0;
+    if (failed || close_failed) {
+      return absl::DataLossError(absl::StrCat("cannot write ", path_ == "-" ? "to stdout" : path_,
+                                              ": ", std::strerror(failed ? flush_errno : errno)));
     }
     return absl::OkStatus();
   }

@@ -14,8 +14,9 @@ namespace aligner {
 
 // Writes to "<path>.tmp.<pid>" beside the destination and renames it over
 // `path` in Commit(), so a crash, an error or Ctrl-C never leaves a file that
-// looks complete. "-" writes to stdout. A file destroyed without Commit() is
-// removed.
+// looks complete. "-" writes to stdout; an existing path that is not a
+// regular file (/dev/null, /dev/full, a FIFO) is written in place. A file
+// destroyed without Commit() is removed.
 class OutputFile {
  public:
   static absl::StatusOr<std::unique_ptr<OutputFile>> Open(const std::string& path);

@@ -40,6 +40,10 @@ class AlignmentModel {
   // returns log p(target | source). Columns j sum to 1.
   virtual double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const = 0;
 
+  // The model's few scalar parameters for progress reports, e.g.
+  // "tension 5.1, p0 0.08"; empty when it has none worth printing.
+  virtual std::string DescribeParameters() const { return ""; }
+
   // The most probable alignment: (*alignment)[j] = i (0 = NULL). Returns its
   // log-probability log p(target, alignment | source).
   virtual double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const = 0;

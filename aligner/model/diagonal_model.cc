@@ -4,12 +4,13 @@
 #include <cmath>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
 
 namespace aligner {
 namespace {
 
 constexpr double kMinTension = 0.1;
-constexpr double kMaxTension = 50.0;
+constexpr double kMaxTension = 8.0;
 
 // The feature the tension multiplies: minus the distance from the diagonal.
 double DiagonalFeature(uint32_t i, uint32_t j, uint32_t l, uint32_t m) {
@@ -20,22 +21,33 @@ double DiagonalFeature(uint32_t i, uint32_t j, uint32_t l, uint32_t m) {
 
 void DiagonalWeights(uint32_t l, uint32_t m, double tension, double* w) {
   const uint32_t stride = l + 1;
-  // exp(-t |i/l - c|) = exp(-t c) exp(t i/l) left of c, exp(t c) exp(-t i/l)
-  // right of it: two per-sentence tables and two exp() per target word.
-  thread_local std::vector<double> up, down;
-  up.resize(stride);
-  down.resize(stride);
-  for (uint32_t i = 1; i <= l; ++i) {
-    up[i] = std::exp(tension * i / l);
-    down[i] = 1.0 / up[i];
-  }
+  // exp(-t |i/l - c|) changes by the factor r = exp(-t/l) per step away
+  // from c, so each target word needs two exp() calls, not one per link.
+  // Weights are scaled so the one nearest the diagonal is 1: no overflow or
+  // underflow to all-zero however large the tension.
+  const double r = std::exp(-tension / l);
   for (uint32_t j = 0; j < m; ++j) {
     const double c = static_cast<double>(j + 1) / m;
-    const double left = std::exp(-tension * c), right = 1.0 / left;
     double* row = w + static_cast<size_t>(j) * stride;
     row[0] = 0;
-    for (uint32_t i = 1; i <= l; ++i) {
-      row[i] = static_cast<double>(i) / l <= c ? left * up[i] : right * down[i];
+    // i0: last position at or left of c (0 if none), i1 = i0 + 1.
+    const uint32_t i0 = std::min<uint32_t>(l, static_cast<uint32_t>(c * l));
+    const double left_distance = i0 >= 1 ? c - static_cast<double>(i0) / l : 1e300;
+    const double right_distance = i0 < l ? static_cast<double>(i0 + 1) / l - c : 1e300;
+    const double nearest = std::min(left_distance, right_distance);
+    if (i0 >= 1) {
+      double value = std::exp(-tension * (left_distance - nearest));
+      for (uint32_t i = i0; i >= 1; --i) {
+        row[i] = value;
+        value *= r;
+      }
+    }
+    if (i0 < l) {
+      double value = std::exp(-tension * (right_distance - nearest));
+      for (uint32_t i = i0 + 1; i <= l; ++i) {
+        row[i] = value;
+        value *= r;
+      }
     }
   }
 }
@@ -62,6 +74,11 @@ std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> DiagonalModel::Co
   }
   std::sort(result.begin(), result.end());  // a fixed order for a deterministic sum
   return result;
+}
+
+std::string DiagonalModel::DescribeParameters() const {
+  return absl::StrFormat("tension %.4f, p0 %.4f", options_.tension,
+                         use_null() ? options_.p0 : 0.0);
 }
 
 void DiagonalModel::AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const {
@@ -95,10 +112,14 @@ void DiagonalModel::AddAlignmentCounts(uint32_t l, uint32_t m, const double* pos
 }
 
 void DiagonalModel::MaximizeAlignment(const ExpectedCounts& counts) {
-  if (!options_.optimize_tension || length_counts_.empty()) return;
   const double empirical = counts.alignment.Get(0);
   const double mass = counts.alignment.Get(1);
   if (mass <= 0 || counts.target_tokens == 0) return;
+  if (options_.optimize_p0 && use_null()) {
+    // The exact M-step for p0: the expected share of target words from NULL.
+    options_.p0 = std::clamp(1.0 - mass / counts.target_tokens, 1e-4, 0.9);
+  }
+  if (!options_.optimize_tension || length_counts_.empty()) return;
   // The tension is set so that the model's expected feature matches the
   // posterior one: d/dt of the expected complete log-likelihood is
   // sum_j w_j (E_post[h_j] - E_t[h_j]), with w_j each token's non-NULL

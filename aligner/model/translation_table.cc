@@ -96,6 +96,34 @@ TranslationTable TranslationTable::FromRows(const std::vector<std::vector<WordId
   return table;
 }
 
+absl::StatusOr<TranslationTable> TranslationTable::FromArrays(std::vector<uint64_t> row_offsets,
+                                                              std::vector<WordId> targets,
+                                                              std::vector<float> probs) {
+  if (row_offsets.empty() || row_offsets.front() != 0 || row_offsets.back() != targets.size() ||
+      probs.size() != targets.size()) {
+    return absl::DataLossError("translation table arrays have inconsistent sizes");
+  }
+  for (size_t e = 0; e + 1 < row_offsets.size(); ++e) {
+    if (row_offsets[e + 1] < row_offsets[e]) {
+      return absl::DataLossError("translation table row offsets decrease");
+    }
+    for (uint64_t s = row_offsets[e] + 1; s < row_offsets[e + 1]; ++s) {
+      if (targets[s] <= targets[s - 1]) {
+        return absl::DataLossError("translation table row is not sorted");
+      }
+    }
+  }
+  for (float p : probs) {
+    if (!(p >= 0 && p <= 1)) return absl::DataLossError("translation probability outside [0, 1]");
+  }
+  TranslationTable table;
+  table.row_offsets_ = std::move(row_offsets);
+  table.targets_ = std::move(targets);
+  table.probs_ = std::move(probs);
+  table.BuildDenseRows();
+  return table;
+}
+
 void TranslationTable::BuildDenseRows() {
   const size_t num_rows = row_offsets_.size() - 1;
   WordId max_target = 0;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "aligner/base/types.h"
 #include "aligner/corpus/parallel_corpus.h"
@@ -36,31 +37,32 @@ class TranslationTable {
   // `rows[e]` must be sorted and free of duplicates.
   static TranslationTable FromRows(const std::vector<std::vector<WordId>>& rows);
 
+  // A table from its raw arrays (as a model file stores them), checked: the
+  // offsets must start at 0, never decrease and end at the number of
+  // entries, each row's targets must increase, and probabilities be finite
+  // and in [0, 1].
+  static absl::StatusOr<TranslationTable> FromArrays(std::vector<uint64_t> row_offsets,
+                                                     std::vector<WordId> targets,
+                                                     std::vector<float> probs);
+  const std::vector<uint64_t>& row_offsets() const { return row_offsets_; }
+  const std::vector<WordId>& targets() const { return targets_; }
+
   // The slot of (e, f), or kNoSlot when the pair never co-occurred.
   Slot Find(WordId e, WordId f) const {
-    if (e + 1 >= row_offsets_.size()) return kNoSlot;
-    const uint64_t begin = row_offsets_[e];
-    if (const uint32_t* dense = DenseRow(e)) {
-      return f < dense_width_ && dense[f] != kAbsent ? begin + dense[f] : kNoSlot;
-    }
-    uint64_t len = row_offsets_[e + 1] - begin;
-    if (len == 0) return kNoSlot;
-    const WordId* first = targets_.data() + begin;
-    // Branchless binary search: keeps the last element <= f in range.
-    while (len > 1) {
-      const uint64_t half = len / 2;
-      first = (first[half] <= f) ? first + half : first;
-      len -= half;
-    }
-    return *first == f ? static_cast<Slot>(first - targets_.data()) : kNoSlot;
+    Slot slot;
+    FindBatch(e, &f, 1, &slot, 1);
+    return slot;
   }
 
   // Finds the slots of (e, targets[k]) for k < n into out[k * out_stride].
-  // The n searches share row e and so the same sequence of halvings; running
-  // them in lockstep makes their memory loads independent, so they overlap
+  //
+  // Rows with a dense index take one load per lookup. Others are binary
+  // searched; the n searches share the row and so the same sequence of
+  // halvings: run in lockstep, their loads are independent and overlap
   // instead of waiting on each other as one search at a time does.
   void FindBatch(WordId e, const WordId* targets, size_t n, Slot* out, size_t out_stride) const {
-    if (e + 1 >= row_offsets_.size() || row_offsets_[e + 1] == row_offsets_[e]) {
+    if (static_cast<size_t>(e) + 1 >= row_offsets_.size() ||
+        row_offsets_[e + 1] == row_offsets_[e]) {
       for (size_t k = 0; k < n; ++k) out[k * out_stride] = kNoSlot;
       return;
     }
@@ -79,8 +81,8 @@ class TranslationTable {
       const size_t lanes = std::min(kLanes, n - chunk);
       const WordId* f = targets + chunk;
       for (size_t k = 0; k < lanes; ++k) base[k] = 0;
-      uint64_t len = row_offsets_[e + 1] - begin;
-      while (len > 1) {
+      // Branchless binary search: keeps the last element <= f in range.
+      for (uint64_t len = row_offsets_[e + 1] - begin; len > 1;) {
         const uint32_t half = static_cast<uint32_t>(len / 2);
         for (size_t k = 0; k < lanes; ++k) {
           base[k] = (row[base[k] + half] <= f[k]) ? base[k] + half : base[k];

@@ -26,7 +26,8 @@ std::string FormatIterationReport(const IterationReport& r) {
       "%s iteration %d: log-likelihood %.6f, perplexity %.4f, %d target tokens, E-step %.2fs "
       "(%.1fM links/s), M-step %.2fs",
       r.model, r.iteration, r.log_likelihood, r.perplexity, r.target_tokens, r.e_step_seconds,
-      r.e_step_seconds > 0 ? r.links / r.e_step_seconds / 1e6 : 0.0, r.m_step_seconds);
+      r.e_step_seconds > 0 ? r.links / r.e_step_seconds / 1e6 : 0.0, r.m_step_seconds) +
+         (r.parameters.empty() ? "" : "; " + r.parameters);
 }
 
 EmTrainer::EmTrainer(const ParallelCorpus& corpus, int num_threads)
@@ -67,6 +68,7 @@ IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration) {
   start = std::chrono::steady_clock::now();
   arena_.execute([&] { model->Maximize(counts); });
   report.m_step_seconds = SecondsSince(start);
+  report.parameters = model->DescribeParameters();
   return report;
 }
 

@@ -26,6 +26,8 @@ struct IterationReport {
   int64_t links = 0;
   double e_step_seconds = 0;
   double m_step_seconds = 0;
+  // The model's scalar parameters after the M-step (DescribeParameters).
+  std::string parameters;
 };
 
 std::string FormatIterationReport(const IterationReport& report);

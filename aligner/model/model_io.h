@@ -1,0 +1,59 @@
+// Saving trained models to model files and loading them to align new text.
+#ifndef ALIGNER_MODEL_MODEL_IO_H_
+#define ALIGNER_MODEL_MODEL_IO_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "aligner/corpus/vocabulary.h"
+#include "aligner/io/model_file.h"
+#include "aligner/model/alignment_model.h"
+#include "aligner/model/translation_table.h"
+
+namespace aligner {
+
+// What a model needs besides its parameters to align text as its training
+// run did.
+struct ModelMetadata {
+  // Trained on the swapped corpus: the model's source side is the input's
+  // target side.
+  bool reverse = false;
+  bool lowercase = false;
+  size_t max_sentence_length = 1000;
+  // The training command's options, for the record ("key=value" lines).
+  std::string training_options;
+};
+
+struct LoadedModel {
+  std::unique_ptr<AlignmentModel> model;
+  // In the model's orientation: source = the side aligned to.
+  Vocabulary source_vocabulary;
+  Vocabulary target_vocabulary;
+  ModelMetadata metadata;
+};
+
+// Serializes a vocabulary as its words (ids 1..n) separated by newlines,
+// which no token contains.
+std::string SerializeVocabulary(const Vocabulary& vocabulary);
+absl::StatusOr<Vocabulary> DeserializeVocabulary(const std::string& words);
+
+// Writes `model` (model1, model2, diagonal or hmm) with its vocabularies.
+absl::Status SaveModel(const AlignmentModel& model, const Vocabulary& source_vocabulary,
+                       const Vocabulary& target_vocabulary, const ModelMetadata& metadata,
+                       const std::string& path);
+// The same into a writer (for tests and fuzzing).
+absl::Status WriteModel(const AlignmentModel& model, const Vocabulary& source_vocabulary,
+                        const Vocabulary& target_vocabulary, const ModelMetadata& metadata,
+                        ModelWriter* writer);
+
+// Loads and checks a model file: every array's size and every index is
+// validated, so a damaged file is an error, not a crash.
+absl::StatusOr<LoadedModel> LoadModel(const std::string& path);
+absl::StatusOr<LoadedModel> ReadModel(const ModelReader& reader);
+
+}  // namespace aligner
+
+#endif  // ALIGNER_MODEL_MODEL_IO_H_

@@ -1,0 +1,611 @@
+// End-to-end tests of the `aligner` command-line tool: input forms, output
+// shape, orientation, determinism, error handling, and the symmetrize and
+// evaluate subcommands.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "aligner/corpus/parallel_corpus.h"
+#include "aligner/io/giza.h"
+#include "aligner/io/pharaoh.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace aligner {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+const std::string kBinary = ALIGNER_BINARY;
+const std::string kData = ALIGNER_TEST_DATA_DIR;
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::string line;
+  std::istringstream in(text);
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) /
+           (std::string("aligner_") + info->test_suite_name() + "_" + info->name() + "_" +
+            std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ASSERT_TRUE(fs::exists(kBinary)) << kBinary;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string WriteFile(const std::string& name, const std::string& contents) const {
+    const std::string path = Path(name);
+    std::ofstream(path, std::ios::binary) << contents;
+    return path;
+  }
+  void Shell(const std::string& command) const {
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  std::string Gzip(const std::string& path) const {
+    Shell("gzip -c " + Quote(path) + " > " + Quote(path + ".gz"));
+    return path + ".gz";
+  }
+
+  // Runs `aligner <args>` with stdout and stderr captured.
+  RunResult Run(const std::string& args, const std::string& stdin_path = "",
+                const std::string& prefix = "") const {
+    const std::string out = Path(".stdout"), err = Path(".stderr");
+    std::string command =
+        prefix + Quote(kBinary) + " " + args + " > " + Quote(out) + " 2> " + Quote(err);
+    if (!stdin_path.empty()) command += " < " + Quote(stdin_path);
+    const int status = std::system(command.c_str());
+    RunResult result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = ReadWholeFile(out);
+    result.err = ReadWholeFile(err);
+    fs::remove(out);
+    fs::remove(err);
+    return result;
+  }
+
+  // Names in the test directory (without our captured stdout/stderr).
+  std::vector<std::string> ListDir() const {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      const std::string name = entry.path().filename().string();
+      if (name != ".stdout" && name != ".stderr") names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  // The 37-pair trial corpus as two files and as one "fr ||| en" bitext.
+  void WriteTrialCorpus() {
+    fr_ = Path("trial.fr");
+    en_ = Path("trial.en");
+    fs::copy_file(kData + "/trial.fr", fr_);
+    fs::copy_file(kData + "/trial.en", en_);
+    const auto f = Lines(ReadWholeFile(fr_)), e = Lines(ReadWholeFile(en_));
+    ASSERT_EQ(f.size(), e.size());
+    std::string bitext;
+    for (size_t k = 0; k < f.size(); ++k) bitext += f[k] + " ||| " + e[k] + "\n";
+    bitext_ = WriteFile("trial.bitext", bitext);
+    num_lines_ = f.size();
+  }
+
+  fs::path dir_;
+  std::string fr_, en_, bitext_;
+  size_t num_lines_ = 0;
+};
+
+TEST_F(CliTest, BitextParallelFilesAndCompressedInputsGiveIdenticalOutput) {
+  WriteTrialCorpus();
+  for (const std::string flags : {"", "-d -o -v"}) {
+    const RunResult bitext = Run("align --quiet -i " + Quote(bitext_) + " " + flags);
+    ASSERT_EQ(bitext.exit_code, 0) << bitext.err;
+    EXPECT_EQ(Lines(bitext.out).size(), num_lines_);
+    EXPECT_NE(bitext.out.find('-'), std::string::npos);  // some links
+
+    const RunResult files =
+        Run("align --quiet --source " + Quote(fr_) + " --target " + Quote(en_) + " " + flags);
+    ASSERT_EQ(files.exit_code, 0) << files.err;
+    EXPECT_EQ(files.out, bitext.out) << flags;
+
+    const RunResult gz_files = Run("align --quiet --source " + Quote(Gzip(fr_)) + " --target " +
+                                   Quote(Gzip(en_)) + " " + flags);
+    ASSERT_EQ(gz_files.exit_code, 0) << gz_files.err;
+    EXPECT_EQ(gz_files.out, bitext.out) << flags;
+
+    const RunResult gz_bitext = Run("align --quiet -i " + Quote(Gzip(bitext_)) + " " + flags);
+    ASSERT_EQ(gz_bitext.exit_code, 0) << gz_bitext.err;
+    EXPECT_EQ(gz_bitext.out, bitext.out) << flags;
+
+    Shell("zstd -q -f -c " + Quote(bitext_) + " > " + Quote(Path("trial.bitext.zst")));
+    const RunResult zst_bitext = Run("align --quiet -i " + Quote(Path("trial.bitext.zst")) + " " + flags);
+    ASSERT_EQ(zst_bitext.exit_code, 0) << zst_bitext.err;
+    EXPECT_EQ(zst_bitext.out, bitext.out) << flags;
+
+    const RunResult from_stdin = Run("align --quiet -i - " + flags, bitext_);
+    ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
+    EXPECT_EQ(from_stdin.out, bitext.out) << flags;
+
+    // One side of a two-file corpus from stdin.
+    const RunResult source_stdin =
+        Run("align --quiet --source - --target " + Quote(en_) + " " + flags, fr_);
+    ASSERT_EQ(source_stdin.exit_code, 0) << source_stdin.err;
+    EXPECT_EQ(source_stdin.out, bitext.out) << flags;
+
+    // --output FILE writes the same as stdout.
+    const RunResult to_file =
+        Run("align --quiet -i " + Quote(bitext_) + " --output " + Quote(Path("out.txt")) + " " + flags);
+    ASSERT_EQ(to_file.exit_code, 0) << to_file.err;
+    EXPECT_EQ(ReadWholeFile(Path("out.txt")), bitext.out);
+    EXPECT_THAT(to_file.out, IsEmpty());
+  }
+}
+
+TEST_F(CliTest, OneOutputLinePerInputLine) {
+  const std::string bitext = WriteFile("mixed.txt",
+                                       "la maison ||| the house\n"          // 1
+                                       "\n"                                 // 2 blank
+                                       "pas de separateur\n"                // 3 malformed
+                                       "la fleur ||| the flower\n"          // 4
+                                       "a ||| b ||| c\n"                    // 5 two separators
+                                       " ||| the\n"                         // 6 empty source
+                                       "la ||| \n"                          // 7 empty target
+                                       "un deux trois quatre ||| one\n"     // 8 too long
+                                       "la maison bleue ||| the blue house\n"  // 9
+                                       "maison ||| house");                 // 10, no newline
+  for (const std::string flags : {"", "-d -o -v", "--model model2", "-r",
+                                  "--posterior-threshold 0.1", "-s"}) {
+    const RunResult r =
+        Run("align -i " + Quote(bitext) + " --max-sentence-length 3 --threads 2 " + flags);
+    ASSERT_EQ(r.exit_code, 0) << flags << ": " << r.err;
+    const std::vector<std::string> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), 10u) << flags << ":\n" << r.out;
+    EXPECT_EQ(r.out.back(), '\n');
+    const bool scores = flags == "-s";
+    for (size_t k : {1, 2, 4, 5, 6, 7}) {
+      if (scores) {
+        EXPECT_THAT(lines[k], ::testing::StartsWith(" ||| ")) << flags << " line " << k + 1;
+      } else {
+        EXPECT_EQ(lines[k], "") << flags << " line " << k + 1;
+      }
+    }
+    for (size_t k : {0, 3, 8, 9}) {
+      std::string links = lines[k];
+      if (scores) links = links.substr(0, links.find(" ||| "));
+      EXPECT_TRUE(ParsePharaoh(links).ok()) << flags << " line " << k + 1 << ": " << lines[k];
+    }
+    if (!scores && flags.find("posterior") == std::string::npos) {
+      EXPECT_NE(lines[8], "") << flags;
+    }
+    // The tool says what it skipped.
+    EXPECT_THAT(r.err, HasSubstr("warning")) << flags;
+  }
+}
+
+// Parses every output line and checks links against the pair's lengths.
+void ExpectLinksInRange(const std::vector<std::string>& lines,
+                        const std::vector<std::string>& fr_lines,
+                        const std::vector<std::string>& en_lines, bool reverse) {
+  ASSERT_EQ(lines.size(), fr_lines.size());
+  std::vector<std::string_view> tokens;
+  for (size_t k = 0; k < lines.size(); ++k) {
+    auto links = ParsePharaoh(lines[k]);
+    ASSERT_TRUE(links.ok()) << links.status();
+    SplitTokens(fr_lines[k], &tokens);
+    const size_t l = tokens.size();
+    SplitTokens(en_lines[k], &tokens);
+    const size_t m = tokens.size();
+    std::set<uint32_t> seen;
+    for (const Link& link : *links) {
+      EXPECT_LT(link.source, l) << "line " << k + 1 << ": " << lines[k];
+      EXPECT_LT(link.target, m) << "line " << k + 1 << ": " << lines[k];
+      // One link per generated word: target words forward, source words
+      // in reverse.
+      EXPECT_TRUE(seen.insert(reverse ? link.source : link.target).second)
+          << "line " << k + 1 << ": " << lines[k];
+    }
+  }
+}
+
+TEST_F(CliTest, ReverseOutputIsSourceTargetOriented) {
+  WriteTrialCorpus();
+  const auto fr_lines = Lines(ReadWholeFile(fr_)), en_lines = Lines(ReadWholeFile(en_));
+  const RunResult forward = Run("align --quiet -d -o -v -i " + Quote(bitext_));
+  const RunResult reverse = Run("align --quiet -d -o -v -r -i " + Quote(bitext_));
+  ASSERT_EQ(forward.exit_code, 0) << forward.err;
+  ASSERT_EQ(reverse.exit_code, 0) << reverse.err;
+  ExpectLinksInRange(Lines(forward.out), fr_lines, en_lines, /*reverse=*/false);
+  ExpectLinksInRange(Lines(reverse.out), fr_lines, en_lines, /*reverse=*/true);
+  // Same corpus given the other way round (English as source) and aligned
+  // forward gives the reverse links flipped.
+  const RunResult swapped =
+      Run("align --quiet -d -o -v --source " + Quote(en_) + " --target " + Quote(fr_));
+  ASSERT_EQ(swapped.exit_code, 0) << swapped.err;
+  const auto reverse_lines = Lines(reverse.out), swapped_lines = Lines(swapped.out);
+  ASSERT_EQ(reverse_lines.size(), swapped_lines.size());
+  for (size_t k = 0; k < reverse_lines.size(); ++k) {
+    auto r = ParsePharaoh(reverse_lines[k]);
+    auto s = ParsePharaoh(swapped_lines[k]);
+    ASSERT_TRUE(r.ok() && s.ok());
+    SentenceLinks flipped;
+    for (const Link& link : *s) flipped.push_back({link.target, link.source});
+    std::sort(flipped.begin(), flipped.end());
+    std::sort(r->begin(), r->end());
+    EXPECT_EQ(*r, flipped) << "line " << k + 1;
+  }
+}
+
+TEST_F(CliTest, ThreadCountDoesNotChangeOutput) {
+  WriteTrialCorpus();
+  for (const std::string flags : {"-d -o -v", "--model model2", "-d -o -v -r"}) {
+    const RunResult one = Run("align --quiet --threads 1 -i " + Quote(bitext_) + " " + flags);
+    const RunResult two = Run("align --quiet --threads 2 -i " + Quote(bitext_) + " " + flags);
+    const RunResult four = Run("align --quiet --threads 4 -i " + Quote(bitext_) + " " + flags);
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    ASSERT_EQ(two.exit_code, 0) << two.err;
+    ASSERT_EQ(four.exit_code, 0) << four.err;
+    EXPECT_EQ(one.out, two.out) << flags;
+    EXPECT_EQ(one.out, four.out) << flags;
+  }
+}
+
+TEST_F(CliTest, BadOptionsFailWithAMessageAndWriteNothing) {
+  WriteTrialCorpus();
+  const std::string output = Path("out.txt");
+  const std::vector<std::string> bad = {
+      "-I -1",
+      "--iterations=-1",
+      "--model bogus",
+      "--posterior-threshold 2",
+      "--threads -1",
+      "--p0 1.5",
+      "--diagonal-tension 0",
+      "-v --alpha 0",
+      "--ttable-format bogus",
+      "--max-sentence-length 0",
+      "--no-such-option",
+      "-I notanumber",
+  };
+  const std::vector<std::string> before = ListDir();
+  for (const std::string& flags : bad) {
+    const RunResult r =
+        Run("align -i " + Quote(bitext_) + " --output " + Quote(output) + " " + flags);
+    EXPECT_NE(r.exit_code, 0) << flags;
+    EXPECT_FALSE(r.err.empty()) << flags;
+    EXPECT_THAT(r.out, IsEmpty()) << flags;
+    EXPECT_FALSE(fs::exists(output)) << flags;
+    EXPECT_EQ(ListDir(), before) << flags;  // no temporary left either
+    fs::remove(output);
+  }
+  // The message says what is wrong.
+  EXPECT_THAT(Run("align -i " + Quote(bitext_) + " --model bogus").err, HasSubstr("bogus"));
+  EXPECT_THAT(Run("align -i " + Quote(bitext_) + " -I -1").err, HasSubstr("iterations"));
+  EXPECT_THAT(Run("align -i " + Quote(bitext_) + " --posterior-threshold 2").err,
+              HasSubstr("posterior-threshold"));
+  // Neither or both of -i and --source/--target.
+  EXPECT_NE(Run("align").exit_code, 0);
+  EXPECT_NE(Run("align -i " + Quote(bitext_) + " --source " + Quote(fr_) + " --target " +
+                Quote(en_))
+                .exit_code,
+            0);
+  EXPECT_NE(Run("align --source " + Quote(fr_)).exit_code, 0);
+  EXPECT_NE(Run("no-such-command").exit_code, 0);
+  EXPECT_NE(Run("").exit_code, 0);
+}
+
+TEST_F(CliTest, MissingInputFileNamesThePathAndWritesNothing) {
+  WriteTrialCorpus();
+  const std::string missing = Path("missing.txt");
+  const std::string output = Path("out.txt");
+  const std::vector<std::string> before = ListDir();
+  for (const std::string& input :
+       {"-i " + Quote(missing), "--source " + Quote(missing) + " --target " + Quote(en_),
+        "--source " + Quote(fr_) + " --target " + Quote(missing)}) {
+    const RunResult r = Run("align " + input + " --output " + Quote(output));
+    EXPECT_NE(r.exit_code, 0) << input;
+    EXPECT_THAT(r.err, HasSubstr(missing)) << input;
+    EXPECT_FALSE(fs::exists(output)) << input;
+    EXPECT_EQ(ListDir(), before) << input;
+  }
+}
+
+TEST_F(CliTest, FailedRunLeavesNoOutputFiles) {
+  WriteTrialCorpus();
+  const std::string output = Path("out.txt"), a3 = Path("out.A3");
+  // Line counts that differ.
+  const std::string short_en = WriteFile("short.en", "one line\n");
+  // A gzip file cut in half.
+  const std::string big = WriteFile("big.txt", [] {
+    std::string text;
+    for (int k = 0; k < 4000; ++k) {
+      text += "mot" + std::to_string(k * 7919 % 3001) + " x" + std::to_string(k) + " ||| word" +
+              std::to_string(k * 104729 % 2999) + "\n";
+    }
+    return text;
+  }());
+  const std::string gz = Gzip(big);
+  const std::string whole = ReadWholeFile(gz);
+  const std::string truncated = WriteFile("truncated.gz", whole.substr(0, whole.size() / 2));
+  const std::vector<std::string> before = ListDir();
+  for (const std::string& input : {"--source " + Quote(fr_) + " --target " + Quote(short_en),
+                                   "-i " + Quote(truncated)}) {
+    const RunResult r = Run("align --quiet " + input + " --output " + Quote(output) +
+                            " --giza-a3 " + Quote(a3));
+    EXPECT_NE(r.exit_code, 0) << input;
+    EXPECT_FALSE(r.err.empty()) << input;
+    EXPECT_FALSE(fs::exists(output)) << input;
+    EXPECT_FALSE(fs::exists(a3)) << input;
+    EXPECT_EQ(ListDir(), before) << input;
+  }
+  // The line-count error names both files.
+  const RunResult counts =
+      Run("align --quiet --source " + Quote(fr_) + " --target " + Quote(short_en));
+  EXPECT_THAT(counts.err, HasSubstr(fr_));
+  EXPECT_THAT(counts.err, HasSubstr(short_en));
+  // Unwritable output: fails before training, naming the path.
+  const std::string unwritable = Path("no/such/dir/out.txt");
+  const RunResult r = Run("align --quiet -i " + Quote(bitext_) + " --output " + Quote(unwritable));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr(unwritable));
+}
+
+TEST_F(CliTest, UnwritableOutputsFailBeforeTrainingAndWriteNothing) {
+  // "Open outputs first, so an unwritable path fails now, not after
+  // training": true of every output file, and then nothing is written.
+  WriteTrialCorpus();
+  const std::string output = Path("out.txt");
+  const std::string unwritable = Path("no/such/dir/file");
+  const std::vector<std::string> before = ListDir();
+  for (const std::string option : {"--giza-a3", "-p"}) {
+    const RunResult r = Run("align -i " + Quote(bitext_) + " --output " + Quote(output) + " " +
+                            option + " " + Quote(unwritable));
+    EXPECT_NE(r.exit_code, 0) << option;
+    EXPECT_THAT(r.err, HasSubstr(unwritable)) << option;
+    EXPECT_THAT(r.err, Not(HasSubstr("iteration"))) << option << ": trained before failing";
+    EXPECT_FALSE(fs::exists(output)) << option << ": wrote the alignment, then failed";
+    EXPECT_EQ(ListDir(), before) << option;
+    fs::remove(output);
+  }
+}
+
+TEST_F(CliTest, InterruptedRunLeavesNoOutputFiles) {
+  // Ctrl-C or a kill during training removes the half-written outputs.
+  const std::string output = Path("out.txt"), a3 = Path("out.A3");
+  for (const char* signal : {"INT", "TERM"}) {
+    const RunResult r = Run("align --quiet -I 100000 --threads 1 --source " +
+                            Quote(kData + "/hansards10k.fr.gz") + " --target " +
+                            Quote(kData + "/hansards10k.en.gz") + " --output " + Quote(output) +
+                            " --giza-a3 " + Quote(a3),
+                            "", std::string("timeout -s ") + signal + " 1.5 ");
+    EXPECT_EQ(r.exit_code, 124) << signal << ": " << r.err;  // killed by timeout
+    EXPECT_THAT(ListDir(), IsEmpty()) << signal;
+  }
+}
+
+TEST_F(CliTest, InputWithNoUsablePairs) {
+  const std::string bitext = WriteFile("blank.txt", "\n\nno separator\n ||| x\n");
+  const RunResult r = Run("align --quiet -d -o -v -i " + Quote(bitext));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "\n\n\n\n");
+  const std::string empty = WriteFile("empty.txt", "");
+  const RunResult e = Run("align --quiet -i " + Quote(empty));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(e.out, "");
+}
+
+TEST_F(CliTest, GizaA3OutputParsesWithOneEntryPerInputLine) {
+  WriteTrialCorpus();
+  // The trial corpus plus a blank and a malformed line.
+  std::string text = ReadWholeFile(bitext_);
+  text += "\nno separator\nla maison ||| the house\n";
+  const std::string bitext = WriteFile("with_blank.txt", text);
+  const size_t lines = num_lines_ + 3;
+  const std::string a3 = Path("out.A3");
+  for (const std::string flags : {"-d -o -v", "--posterior-threshold 0.2"}) {
+    const RunResult r =
+        Run("align --quiet -i " + Quote(bitext) + " --giza-a3 " + Quote(a3) + " " + flags);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto entries = ReadA3File(a3);
+    ASSERT_TRUE(entries.ok()) << entries.status();
+    ASSERT_EQ(entries->size(), lines) << flags;
+    const auto fr_lines = Lines(ReadWholeFile(fr_)), en_lines = Lines(ReadWholeFile(en_));
+    const auto out_lines = Lines(r.out);
+    std::vector<std::string_view> tokens;
+    for (size_t k = 0; k < lines; ++k) {
+      const A3Entry& e = (*entries)[k];
+      EXPECT_EQ(e.sentence_number, static_cast<int64_t>(k + 1));
+      EXPECT_EQ(e.alignment.size(), e.target_words.size());
+      if (k < num_lines_) {
+        // Source (French) words, target (English) words, in order.
+        SplitTokens(fr_lines[k], &tokens);
+        EXPECT_EQ(e.source_words, std::vector<std::string>(tokens.begin(), tokens.end())) << k;
+        SplitTokens(en_lines[k], &tokens);
+        EXPECT_EQ(e.target_words, std::vector<std::string>(tokens.begin(), tokens.end())) << k;
+        if (flags == "-d -o -v") {
+          // The A3 alignment is the Pharaoh output.
+          SentenceLinks from_a3;
+          for (size_t j = 0; j < e.alignment.size(); ++j) {
+            if (e.alignment[j] > 0) from_a3.push_back({e.alignment[j] - 1, uint32_t(j)});
+          }
+          EXPECT_EQ(FormatPharaoh(from_a3), out_lines[k]) << k;
+        }
+      } else if (k < num_lines_ + 2) {
+        EXPECT_THAT(e.source_words, IsEmpty());
+        EXPECT_THAT(e.target_words, IsEmpty());
+      }
+    }
+  }
+}
+
+TEST_F(CliTest, TranslationTableOutput) {
+  WriteTrialCorpus();
+  const std::string table = Path("ttable");
+  const RunResult r =
+      Run("align --quiet -d -o -v -i " + Quote(bitext_) + " -p " + Quote(table));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = Lines(ReadWholeFile(table));
+  ASSERT_FALSE(lines.empty());
+  bool saw_eps = false;
+  for (const std::string& line : lines) {
+    std::vector<std::string> fields;
+    std::istringstream in(line);
+    std::string field;
+    while (std::getline(in, field, '\t')) fields.push_back(field);
+    ASSERT_EQ(fields.size(), 3u) << line;
+    saw_eps |= fields[0] == "<eps>";
+    const double log_prob = std::stod(fields[2]);
+    EXPECT_LE(log_prob, 1e-6) << line;
+    EXPECT_GE(log_prob, std::log(1e-7) - 1e-6) << line;  // --ttable-min-prob
+  }
+  EXPECT_TRUE(saw_eps);
+}
+
+TEST_F(CliTest, SymmetrizeAndEvaluateEndToEnd) {
+  // Hansards slice with the 37 gold-aligned trial pairs first, as the
+  // evaluation scripts do, aligned both ways, symmetrized, scored.
+  const std::string fr = Path("c.fr"), en = Path("c.en");
+  Shell("(cat " + Quote(kData + "/trial.fr") + "; gzip -dc " + Quote(kData + "/hansards10k.fr.gz") +
+        ") > " + Quote(fr));
+  Shell("(cat " + Quote(kData + "/trial.en") + "; gzip -dc " + Quote(kData + "/hansards10k.en.gz") +
+        ") > " + Quote(en));
+  const std::string forward = Path("fwd"), reverse = Path("rev");
+  const std::string corpus = "--source " + Quote(fr) + " --target " + Quote(en);
+  ASSERT_EQ(Run("align --quiet -d -o -v " + corpus + " --output " + Quote(forward)).exit_code, 0);
+  ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(reverse)).exit_code, 0);
+  const auto forward_lines = Lines(ReadWholeFile(forward));
+  ASSERT_EQ(forward_lines.size(), 10037u);
+
+  std::map<std::string, std::vector<std::string>> symmetrized;
+  for (const std::string heuristic :
+       {"intersect", "union", "grow-diag", "grow-diag-final", "grow-diag-final-and"}) {
+    const std::string out = Path(heuristic);
+    const RunResult r = Run("symmetrize -i " + Quote(forward) + " -j " + Quote(reverse) + " -c " +
+                            heuristic + " --output " + Quote(out));
+    ASSERT_EQ(r.exit_code, 0) << heuristic << ": " << r.err;
+    symmetrized[heuristic] = Lines(ReadWholeFile(out));
+    ASSERT_EQ(symmetrized[heuristic].size(), 10037u) << heuristic;
+  }
+  // intersect <= grow-diag-final-and <= union, line by line.
+  const auto reverse_lines = Lines(ReadWholeFile(reverse));
+  for (size_t k = 0; k < 200; ++k) {
+    auto links = [&](const std::string& line) {
+      auto parsed = ParsePharaoh(line);
+      EXPECT_TRUE(parsed.ok());
+      return std::set<Link>(parsed->begin(), parsed->end());
+    };
+    const auto fwd = links(forward_lines[k]), rev = links(reverse_lines[k]);
+    const auto inter = links(symmetrized["intersect"][k]);
+    const auto uni = links(symmetrized["union"][k]);
+    const auto gdfa = links(symmetrized["grow-diag-final-and"][k]);
+    for (const Link& l : inter) EXPECT_TRUE(fwd.count(l) && rev.count(l)) << k;
+    for (const Link& l : fwd) EXPECT_TRUE(uni.count(l)) << k;
+    for (const Link& l : rev) EXPECT_TRUE(uni.count(l)) << k;
+    for (const Link& l : inter) EXPECT_TRUE(gdfa.count(l)) << k;
+    for (const Link& l : gdfa) EXPECT_TRUE(uni.count(l)) << k;
+  }
+
+  // Score the first 37 lines against the gold alignment.
+  auto evaluate = [&](const std::string& alignment) {
+    const RunResult r = Run("evaluate -a " + Quote(alignment) + " -g " +
+                            Quote(kData + "/trial.gold") + " --offset 0");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    double aer = -1, precision = -1, recall = -1, f1 = -1;
+    EXPECT_EQ(std::sscanf(r.out.c_str(), "AER %lf precision %lf recall %lf F1 %lf", &aer,
+                          &precision, &recall, &f1),
+              4)
+        << r.out;
+    EXPECT_GE(aer, 0);
+    EXPECT_LE(aer, 1);
+    return std::vector<double>{aer, precision, recall};
+  };
+  const auto gdfa = evaluate(Path("grow-diag-final-and"));
+  const auto inter = evaluate(Path("intersect"));
+  const auto uni = evaluate(Path("union"));
+  const auto fwd = evaluate(forward);
+  // fast_align-quality alignments on this data score AER ~0.2-0.25.
+  EXPECT_LT(gdfa[0], 0.35);
+  EXPECT_LT(fwd[0], 0.35);
+  // The intersection is the most precise, the union recalls the most.
+  EXPECT_GE(inter[1], uni[1]);
+  EXPECT_GE(uni[2], inter[2]);
+
+  // Without --offset, line counts must match.
+  const RunResult mismatch =
+      Run("evaluate -a " + Quote(forward) + " -g " + Quote(kData + "/trial.gold"));
+  EXPECT_NE(mismatch.exit_code, 0);
+  EXPECT_THAT(mismatch.err, HasSubstr(forward));
+}
+
+TEST_F(CliTest, SymmetrizeAndEvaluateOnTrialFiles) {
+  // The 37-pair trial files alone, all through the tool.
+  WriteTrialCorpus();
+  const std::string forward = Path("fwd"), reverse = Path("rev"), sym = Path("sym");
+  const std::string corpus = "--source " + Quote(fr_) + " --target " + Quote(en_);
+  ASSERT_EQ(Run("align --quiet -d -o -v " + corpus + " --output " + Quote(forward)).exit_code, 0);
+  ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(reverse)).exit_code, 0);
+  const RunResult s = Run("symmetrize -i " + Quote(forward) + " -j " + Quote(reverse));
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Lines(s.out).size(), 37u);
+  const std::string written = WriteFile("sym", s.out);
+  const RunResult e = Run("evaluate -a " + Quote(written) + " -g " + Quote(kData + "/trial.gold"));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_THAT(e.out, ::testing::StartsWith("AER "));
+  // Bad heuristic and missing files.
+  EXPECT_NE(Run("symmetrize -i " + Quote(forward) + " -j " + Quote(reverse) + " -c bogus").exit_code,
+            0);
+  const RunResult missing = Run("symmetrize -i " + Quote(forward) + " -j " + Quote(Path("nope")));
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr(Path("nope")));
+  EXPECT_NE(Run("evaluate -a " + Quote(written)).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace aligner

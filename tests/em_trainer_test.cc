@@ -1,0 +1,339 @@
+// Tests for the EM trainer and the training schedule on the shipped 10k-pair
+// Hansards slice: exact EM never lowers the likelihood, and the result does
+// not depend on the number of threads.
+#include "aligner/train/em_trainer.h"
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aligner/corpus/parallel_corpus.h"
+#include "aligner/decode/decoder.h"
+#include "aligner/model/diagonal_model.h"
+#include "aligner/model/model1.h"
+#include "aligner/model/model2.h"
+#include "aligner/model/positional_model.h"
+#include "aligner/train/expected_counts.h"
+#include "aligner/train/training.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace aligner {
+namespace {
+
+using ::testing::HasSubstr;
+
+const ParallelCorpus& Hansards() {
+  static const ParallelCorpus* corpus = [] {
+    CorpusReport report;
+    auto read = ReadParallelFiles(std::string(ALIGNER_TEST_DATA_DIR) + "/hansards10k.fr.gz",
+                                  std::string(ALIGNER_TEST_DATA_DIR) + "/hansards10k.en.gz",
+                                  CorpusReadOptions(), &report);
+    if (!read.ok()) {
+      ADD_FAILURE() << read.status();
+      return new ParallelCorpus();
+    }
+    return new ParallelCorpus(std::move(*read));
+  }();
+  return *corpus;
+}
+
+TEST(HansardsSliceTest, ReadsAllPairs) {
+  const ParallelCorpus& corpus = Hansards();
+  EXPECT_EQ(corpus.size(), 10000u);
+  EXPECT_GT(corpus.source_text().num_tokens(), 100000u);
+  EXPECT_GT(corpus.target_text().num_tokens(), 100000u);
+}
+
+// Every iteration's log-likelihood is at least the previous one, up to a
+// relative 1e-9 for float rounding of the stored probabilities.
+void ExpectNonDecreasing(const std::vector<IterationReport>& reports) {
+  for (size_t k = 1; k < reports.size(); ++k) {
+    const double before = reports[k - 1].log_likelihood, after = reports[k].log_likelihood;
+    EXPECT_GE(after, before - 1e-9 * std::fabs(before))
+        << reports[k].model << " iteration " << reports[k].iteration << " lowered the "
+        << "log-likelihood from " << before << " to " << after;
+  }
+}
+
+TEST(EmTrainerTest, Model1LogLikelihoodNeverDecreases) {
+  const ParallelCorpus& corpus = Hansards();
+  auto table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus));
+  Model1 model(table, /*use_null=*/true, TranslationPrior());
+  EmTrainer trainer(corpus, 2);
+  std::vector<IterationReport> reports;
+  for (int it = 1; it <= 10; ++it) {
+    reports.push_back(trainer.Iterate(&model, it));
+    EXPECT_TRUE(std::isfinite(reports.back().log_likelihood));
+    EXPECT_LT(reports.back().log_likelihood, 0);
+  }
+  ExpectNonDecreasing(reports);
+  // And it actually improves a lot over the uniform start.
+  EXPECT_GT(reports.back().log_likelihood - reports.front().log_likelihood,
+            0.1 * std::fabs(reports.front().log_likelihood));
+  EXPECT_LT(reports.back().perplexity, reports.front().perplexity);
+}
+
+TEST(EmTrainerTest, Model1WithoutNullLogLikelihoodNeverDecreases) {
+  const ParallelCorpus& corpus = Hansards();
+  auto table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus));
+  Model1 model(table, /*use_null=*/false, TranslationPrior());
+  EmTrainer trainer(corpus, 2);
+  std::vector<IterationReport> reports;
+  for (int it = 1; it <= 6; ++it) reports.push_back(trainer.Iterate(&model, it));
+  ExpectNonDecreasing(reports);
+}
+
+TEST(EmTrainerTest, ClassicModel2LogLikelihoodNeverDecreases) {
+  const ParallelCorpus& corpus = Hansards();
+  TrainingOptions options;
+  options.model = ModelKind::kModel2;
+  options.model1_iterations = 0;
+  options.iterations = 10;
+  options.prior.variational_bayes = false;
+  EmTrainer trainer(corpus, 2);
+  std::vector<IterationReport> reports;
+  auto model = TrainModel(corpus, options, &trainer,
+                          [&](const IterationReport& r) { reports.push_back(r); });
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_EQ(reports.size(), 10u);
+  for (const auto& r : reports) EXPECT_EQ(r.model, "model2");
+  EXPECT_EQ((*model)->name(), "model2");
+  ExpectNonDecreasing(reports);
+}
+
+TEST(EmTrainerTest, Model1ThenModel2ScheduleNeverDecreases) {
+  // Model 2 starts with a uniform alignment table, i.e. as the Model 1 just
+  // trained, so the likelihood keeps rising across the switch.
+  const ParallelCorpus& corpus = Hansards();
+  TrainingOptions options;
+  options.model = ModelKind::kModel2;
+  options.model1_iterations = 3;
+  options.iterations = 4;
+  EmTrainer trainer(corpus, 2);
+  std::vector<IterationReport> reports;
+  auto model = TrainModel(corpus, options, &trainer,
+                          [&](const IterationReport& r) { reports.push_back(r); });
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_EQ(reports.size(), 7u);
+  EXPECT_EQ(reports[2].model, "model1");
+  EXPECT_EQ(reports[2].iteration, 3);
+  EXPECT_EQ(reports[3].model, "model2");
+  EXPECT_EQ(reports[3].iteration, 1);
+  ExpectNonDecreasing(reports);
+}
+
+// Everything that must not depend on the thread count.
+struct TrainedResult {
+  std::vector<IterationReport> reports;
+  std::vector<float> probs;
+  double tension = 0;
+  std::vector<SentenceLinks> links;
+};
+
+TrainedResult TrainDiagonal(const ParallelCorpus& corpus, int threads) {
+  TrainingOptions options;
+  options.model = ModelKind::kDiagonal;
+  options.model1_iterations = 2;
+  options.iterations = 3;
+  options.prior.variational_bayes = true;
+  options.prior.alpha = 0.01;
+  options.diagonal.optimize_tension = true;
+  TrainedResult result;
+  EmTrainer trainer(corpus, threads);
+  EXPECT_EQ(trainer.num_threads(), threads);
+  auto model = TrainModel(corpus, options, &trainer,
+                          [&](const IterationReport& r) { result.reports.push_back(r); });
+  EXPECT_TRUE(model.ok()) << model.status();
+  if (!model.ok()) return result;
+  const auto* diagonal = dynamic_cast<const DiagonalModel*>(model->get());
+  EXPECT_NE(diagonal, nullptr);
+  if (diagonal == nullptr) return result;
+  result.tension = diagonal->tension();
+  const auto probs = diagonal->translation_table().probs();
+  result.probs.assign(probs.begin(), probs.end());
+  result.links.resize(corpus.size());
+  trainer.Run([&] {
+    DecodeCorpus(**model, corpus, DecodeOptions(),
+                 [&](size_t k, const DecodedPair& pair) { result.links[k] = pair.links; });
+  });
+  return result;
+}
+
+TEST(EmTrainerTest, DiagonalWithVbAndTensionIsIdenticalForAnyThreadCount) {
+  const ParallelCorpus& corpus = Hansards();
+  const TrainedResult one = TrainDiagonal(corpus, 1);
+  ASSERT_EQ(one.reports.size(), 5u);
+  EXPECT_EQ(one.reports[1].model, "model1");
+  EXPECT_EQ(one.reports[2].model, "diagonal");
+  // Tension optimization actually ran.
+  EXPECT_NE(one.tension, DiagonalOptions().tension);
+  size_t total_links = 0;
+  for (const auto& l : one.links) total_links += l.size();
+  EXPECT_GT(total_links, corpus.target_text().num_tokens() / 2);
+
+  for (int threads : {2, 4}) {
+    const TrainedResult other = TrainDiagonal(corpus, threads);
+    ASSERT_EQ(other.reports.size(), one.reports.size());
+    for (size_t k = 0; k < one.reports.size(); ++k) {
+      // Bit-for-bit, not approximately.
+      EXPECT_EQ(other.reports[k].log_likelihood, one.reports[k].log_likelihood)
+          << threads << " threads, iteration " << k;
+    }
+    EXPECT_EQ(other.tension, one.tension) << threads << " threads";
+    ASSERT_EQ(other.probs.size(), one.probs.size());
+    EXPECT_EQ(std::memcmp(other.probs.data(), one.probs.data(), one.probs.size() * sizeof(float)),
+              0)
+        << "translation table differs with " << threads << " threads";
+    ASSERT_EQ(other.links.size(), one.links.size());
+    size_t differing = 0;
+    for (size_t k = 0; k < one.links.size(); ++k) differing += other.links[k] != one.links[k];
+    EXPECT_EQ(differing, 0u) << "pairs with other links with " << threads << " threads";
+  }
+}
+
+TEST(EmTrainerTest, ExpectationStepIsRepeatable) {
+  // Two E-steps of the same model give the same counts: nothing is left over
+  // from the previous call.
+  const ParallelCorpus& corpus = Hansards();
+  auto table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus));
+  Model1 model(table, true, TranslationPrior());
+  EmTrainer trainer(corpus, 2);
+  trainer.Iterate(&model, 1);
+  const ExpectedCounts& first = trainer.ExpectationStep(model);
+  const double ll = first.log_likelihood();
+  const int64_t pairs = first.pairs, tokens = first.target_tokens;
+  std::vector<int64_t> raw(first.translation().size());
+  for (size_t s = 0; s < raw.size(); ++s) raw[s] = first.translation().raw(s);
+  const ExpectedCounts& second = trainer.ExpectationStep(model);
+  EXPECT_EQ(second.log_likelihood(), ll);
+  EXPECT_EQ(second.pairs, pairs);
+  EXPECT_EQ(second.target_tokens, tokens);
+  ASSERT_EQ(second.translation().size(), raw.size());
+  for (size_t s = 0; s < raw.size(); ++s) ASSERT_EQ(second.translation().raw(s), raw[s]) << s;
+  EXPECT_EQ(pairs, static_cast<int64_t>(corpus.size()));
+  EXPECT_EQ(tokens, static_cast<int64_t>(corpus.target_text().num_tokens()));
+  // Each target token spreads exactly one unit of count.
+  double total = 0;
+  for (size_t s = 0; s < raw.size(); ++s) total += second.translation().Get(s);
+  EXPECT_NEAR(total, static_cast<double>(tokens), 1e-3);
+}
+
+TEST(EmTrainerTest, CorpusOfEmptyPairsTrainsToNothing) {
+  ParallelCorpus corpus;
+  corpus.mutable_source_vocabulary().Intern("a");
+  corpus.mutable_target_vocabulary().Intern("x");
+  for (int k = 0; k < 3; ++k) {
+    corpus.mutable_source_text().AddSentence({});
+    corpus.mutable_target_text().AddSentence({});
+  }
+  TrainingOptions options;
+  options.model = ModelKind::kDiagonal;
+  options.model1_iterations = 1;
+  options.iterations = 2;
+  options.diagonal.optimize_tension = true;
+  EmTrainer trainer(corpus, 2);
+  std::vector<IterationReport> reports;
+  auto model = TrainModel(corpus, options, &trainer,
+                          [&](const IterationReport& r) { reports.push_back(r); });
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_EQ(reports.size(), 3u);
+  for (const auto& r : reports) {
+    EXPECT_EQ(r.log_likelihood, 0);
+    EXPECT_EQ(r.target_tokens, 0);
+    EXPECT_FALSE(std::isnan(r.perplexity));
+  }
+}
+
+TEST(EmTrainerTest, EmptyCorpus) {
+  ParallelCorpus corpus;
+  TrainingOptions options;
+  options.model = ModelKind::kModel2;
+  options.model1_iterations = 1;
+  options.iterations = 1;
+  EmTrainer trainer(corpus, 1);
+  int iterations = 0;
+  auto model = TrainModel(corpus, options, &trainer, [&](const IterationReport&) { ++iterations; });
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(iterations, 2);
+}
+
+TEST(EmTrainerTest, ZeroThreadsMeansAllCores) {
+  ParallelCorpus corpus;
+  EmTrainer trainer(corpus, 0);
+  EXPECT_GE(trainer.num_threads(), 1);
+  EmTrainer three(corpus, 3);
+  EXPECT_EQ(three.num_threads(), 3);
+}
+
+TEST(TrainingOptionsTest, RejectsInvalidValues) {
+  EXPECT_TRUE(ValidateTrainingOptions(TrainingOptions()).ok());
+  auto invalid = [](auto change) {
+    TrainingOptions o;
+    change(o);
+    return ValidateTrainingOptions(o);
+  };
+  EXPECT_THAT(std::string(invalid([](TrainingOptions& o) { o.iterations = -1; }).message()),
+              HasSubstr("iterations"));
+  EXPECT_FALSE(invalid([](TrainingOptions& o) {
+                 o.prior.variational_bayes = true;
+                 o.prior.alpha = 0;
+               }).ok());
+  EXPECT_FALSE(invalid([](TrainingOptions& o) {
+                 o.prior.variational_bayes = true;
+                 o.prior.alpha = std::nan("");
+               }).ok());
+  EXPECT_FALSE(invalid([](TrainingOptions& o) { o.diagonal.p0 = 1.0; }).ok());
+  EXPECT_FALSE(invalid([](TrainingOptions& o) { o.diagonal.p0 = -0.1; }).ok());
+  EXPECT_FALSE(invalid([](TrainingOptions& o) { o.diagonal.tension = 0; }).ok());
+  EXPECT_FALSE(invalid([](TrainingOptions& o) { o.diagonal.tension = std::nan(""); }).ok());
+  // TrainModel checks them too, before any work.
+  TrainingOptions bad;
+  bad.iterations = -3;
+  ParallelCorpus corpus;
+  EmTrainer trainer(corpus, 1);
+  int calls = 0;
+  auto model = TrainModel(corpus, bad, &trainer, [&](const IterationReport&) { ++calls; });
+  EXPECT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(TrainingOptionsTest, ParseModelKind) {
+  EXPECT_EQ(*ParseModelKind("model1"), ModelKind::kModel1);
+  EXPECT_EQ(*ParseModelKind("model2"), ModelKind::kModel2);
+  EXPECT_EQ(*ParseModelKind("diagonal"), ModelKind::kDiagonal);
+  EXPECT_EQ(*ParseModelKind("fast_align"), ModelKind::kDiagonal);
+  auto bogus = ParseModelKind("bogus");
+  ASSERT_FALSE(bogus.ok());
+  EXPECT_THAT(std::string(bogus.status().message()), HasSubstr("bogus"));
+  for (ModelKind kind : {ModelKind::kModel1, ModelKind::kModel2, ModelKind::kDiagonal}) {
+    EXPECT_EQ(*ParseModelKind(ModelKindName(kind)), kind);
+  }
+}
+
+TEST(FixedPointArrayTest, SumsAreExactAndOrderIndependent) {
+  FixedPointArray a, b;
+  a.Resize(2);
+  b.Resize(2);
+  const std::vector<double> values = {0.1, 1e-3, 0.7, 123.456, 1.0 / 3, 2.5e-5, 0.9999};
+  for (double v : values) a.Add(0, v);
+  for (auto it = values.rbegin(); it != values.rend(); ++it) b.Add(0, *it);
+  EXPECT_EQ(a.raw(0), b.raw(0));
+  double sum = 0;
+  for (double v : values) sum += v;
+  EXPECT_NEAR(a.Get(0), sum, values.size() * 0.5 / FixedPointArray::kScale);
+  a.Add(1, -0.25);
+  EXPECT_EQ(a.Get(1), -0.25);
+  b.Merge(a);
+  EXPECT_EQ(b.raw(0), 2 * a.raw(0));
+  EXPECT_EQ(b.Get(1), -0.25);
+  a.Clear();
+  EXPECT_EQ(a.raw(0), 0);
+  EXPECT_EQ(a.size(), 2u);
+}
+
+}  // namespace
+}  // namespace aligner

@@ -1,0 +1,468 @@
+// Tests for reading parallel corpora: ReadBitext, ReadParallelFiles,
+// CorpusReport, SplitBitextLine, SplitTokens, LowercaseUtf8, SwapSides.
+#include "aligner/corpus/parallel_corpus.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace aligner {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class CorpusFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) /
+           (std::string("aligner_") + info->test_suite_name() + "_" + info->name() + "_" +
+            std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string WriteFile(const std::string& name, const std::string& contents) const {
+    const std::string path = Path(name);
+    std::ofstream(path, std::ios::binary) << contents;
+    return path;
+  }
+  fs::path dir_;
+};
+
+// The words of one side of pair k.
+std::vector<std::string> Words(const Vocabulary& vocab, absl::Span<const WordId> ids) {
+  std::vector<std::string> words;
+  for (WordId id : ids) words.push_back(vocab.word(id));
+  return words;
+}
+std::vector<std::string> SourceWords(const ParallelCorpus& c, size_t k) {
+  return Words(c.source_vocabulary(), c.pair(k).source);
+}
+std::vector<std::string> TargetWords(const ParallelCorpus& c, size_t k) {
+  return Words(c.target_vocabulary(), c.pair(k).target);
+}
+
+std::vector<WordId> Ids(absl::Span<const WordId> ids) { return {ids.begin(), ids.end()}; }
+
+void ExpectSameCorpus(const ParallelCorpus& a, const ParallelCorpus& b) {
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_EQ(a.source_vocabulary().size(), b.source_vocabulary().size());
+  ASSERT_EQ(a.target_vocabulary().size(), b.target_vocabulary().size());
+  for (WordId id = 0; id < a.source_vocabulary().size(); ++id) {
+    EXPECT_EQ(a.source_vocabulary().word(id), b.source_vocabulary().word(id)) << id;
+  }
+  for (WordId id = 0; id < a.target_vocabulary().size(); ++id) {
+    EXPECT_EQ(a.target_vocabulary().word(id), b.target_vocabulary().word(id)) << id;
+  }
+  for (size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(Ids(a.pair(k).source), Ids(b.pair(k).source)) << "pair " << k;
+    EXPECT_EQ(Ids(a.pair(k).target), Ids(b.pair(k).target)) << "pair " << k;
+  }
+}
+
+using ReadCorpusTest = CorpusFileTest;
+
+TEST_F(ReadCorpusTest, BitextAndParallelFilesGiveSameIdsAndTokens) {
+  const std::string bitext = WriteFile(
+      "corpus.txt",
+      "la maison ||| the house\n"
+      "la maison bleue ||| the blue house\n"
+      "  la   fleur\t||| the\tflower  \n"
+      "maison ||| house\n");
+  const std::string fr =
+      WriteFile("corpus.fr", "la maison\nla maison bleue\n  la   fleur\t\nmaison\n");
+  const std::string en =
+      WriteFile("corpus.en", "the house\nthe blue house\n the\tflower  \nhouse\n");
+  CorpusReport bitext_report, files_report;
+  auto from_bitext = ReadBitext(bitext, {}, &bitext_report);
+  auto from_files = ReadParallelFiles(fr, en, {}, &files_report);
+  ASSERT_TRUE(from_bitext.ok()) << from_bitext.status();
+  ASSERT_TRUE(from_files.ok()) << from_files.status();
+  ExpectSameCorpus(*from_bitext, *from_files);
+
+  const ParallelCorpus& c = *from_bitext;
+  ASSERT_EQ(c.size(), 4u);
+  EXPECT_THAT(SourceWords(c, 2), ElementsAre("la", "fleur"));
+  EXPECT_THAT(TargetWords(c, 2), ElementsAre("the", "flower"));
+  // Ids in order of first appearance, 0 reserved for NULL.
+  EXPECT_THAT(Ids(c.pair(0).source), ElementsAre(1, 2));
+  EXPECT_THAT(Ids(c.pair(1).source), ElementsAre(1, 2, 3));
+  EXPECT_THAT(Ids(c.pair(2).source), ElementsAre(1, 4));
+  EXPECT_THAT(Ids(c.pair(3).source), ElementsAre(2));
+  EXPECT_THAT(Ids(c.pair(1).target), ElementsAre(1, 3, 2));
+  EXPECT_EQ(c.source_vocabulary().size(), 5u);
+  EXPECT_EQ(c.target_vocabulary().size(), 5u);
+  EXPECT_EQ(c.source_vocabulary().word(kNullWord), "NULL");
+  EXPECT_EQ(c.source_vocabulary().Find("bleue"), 3u);
+  EXPECT_EQ(c.source_vocabulary().Find("blue"), std::nullopt);
+
+  for (const CorpusReport* r : {&bitext_report, &files_report}) {
+    EXPECT_EQ(r->pairs, 4);
+    EXPECT_EQ(r->malformed_lines, 0);
+    EXPECT_EQ(r->first_malformed_line, 0);
+    EXPECT_EQ(r->empty_pairs, 0);
+    EXPECT_EQ(r->too_long_pairs, 0);
+  }
+}
+
+TEST_F(ReadCorpusTest, GzipAndZstdInputsGiveSameCorpus) {
+  const std::string text = "a b ||| x y\nc ||| z\n";
+  const std::string plain = WriteFile("c.txt", text);
+  ASSERT_EQ(std::system(("gzip -c '" + plain + "' > '" + Path("c.gz") + "'").c_str()), 0);
+  ASSERT_EQ(std::system(("zstd -q -c '" + plain + "' > '" + Path("c.zst") + "'").c_str()), 0);
+  CorpusReport report;
+  auto a = ReadBitext(plain, {}, &report);
+  auto b = ReadBitext(Path("c.gz"), {}, &report);
+  auto c = ReadBitext(Path("c.zst"), {}, &report);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  ExpectSameCorpus(*a, *b);
+  ExpectSameCorpus(*a, *c);
+  EXPECT_EQ(a->size(), 2u);
+}
+
+TEST_F(ReadCorpusTest, TabSeparatedBitextLines) {
+  const std::string path = WriteFile("tab.txt", "la maison\tthe house\nbleue\tblue\n");
+  CorpusReport report;
+  auto corpus = ReadBitext(path, {}, &report);
+  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  ASSERT_EQ(corpus->size(), 2u);
+  EXPECT_THAT(SourceWords(*corpus, 0), ElementsAre("la", "maison"));
+  EXPECT_THAT(TargetWords(*corpus, 0), ElementsAre("the", "house"));
+  EXPECT_THAT(SourceWords(*corpus, 1), ElementsAre("bleue"));
+  EXPECT_THAT(TargetWords(*corpus, 1), ElementsAre("blue"));
+  EXPECT_EQ(report.malformed_lines, 0);
+}
+
+TEST_F(ReadCorpusTest, MalformedLinesAreKeptAsEmptyPairsAndReported) {
+  const std::string path = WriteFile("bad.txt",
+                                     "a b ||| x y\n"          // 1 ok
+                                     "no separator here\n"    // 2 malformed
+                                     "a ||| x ||| y\n"        // 3 two separators
+                                     "c ||| z\n"              // 4 ok
+                                     "\n"                     // 5 blank: no separator
+                                     "one\ttwo\tthree\n"      // 6 two TABs
+                                     "d|||w\n");              // 7 '|||' not a token
+  CorpusReport report;
+  auto corpus = ReadBitext(path, {}, &report);
+  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  ASSERT_EQ(corpus->size(), 7u);
+  EXPECT_EQ(report.pairs, 7);
+  EXPECT_EQ(report.malformed_lines, 5);
+  EXPECT_EQ(report.first_malformed_line, 2);
+  EXPECT_EQ(report.empty_pairs, 0);
+  for (size_t k : {1, 2, 4, 5, 6}) {
+    EXPECT_THAT(Ids(corpus->pair(k).source), IsEmpty()) << k;
+    EXPECT_THAT(Ids(corpus->pair(k).target), IsEmpty()) << k;
+  }
+  EXPECT_THAT(SourceWords(*corpus, 0), ElementsAre("a", "b"));
+  EXPECT_THAT(TargetWords(*corpus, 3), ElementsAre("z"));
+}
+
+TEST_F(ReadCorpusTest, FirstMalformedLineIsOneBased) {
+  const std::string path = WriteFile("bad.txt", "oops\na ||| b\n");
+  CorpusReport report;
+  auto corpus = ReadBitext(path, {}, &report);
+  ASSERT_TRUE(corpus.ok());
+  EXPECT_EQ(report.malformed_lines, 1);
+  EXPECT_EQ(report.first_malformed_line, 1);
+}
+
+TEST_F(ReadCorpusTest, EmptySideGivesEmptyPairCounted) {
+  const std::string path =
+      WriteFile("empty.txt", "a ||| x\n ||| y\nb |||\n   |||   \nc ||| z\n");
+  CorpusReport report;
+  auto corpus = ReadBitext(path, {}, &report);
+  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  ASSERT_EQ(corpus->size(), 5u);
+  EXPECT_EQ(report.empty_pairs, 3);
+  EXPECT_EQ(report.malformed_lines, 0);
+  for (size_t k : {1, 2, 3}) {
+    // Both sides are cleared, not just the empty one.
+    EXPECT_THAT(Ids(corpus->pair(k).source), IsEmpty()) << k;
+    EXPECT_THAT(Ids(corpus->pair(k).target), IsEmpty()) << k;
+  }
+  EXPECT_THAT(SourceWords(*corpus, 4), ElementsAre("c"));
+}
+
+TEST_F(ReadCorpusTest, EmptyLinesInParallelFilesAreEmptyPairs) {
+  const std::string fr = WriteFile("c.fr", "a\n\nb\nc\n");
+  const std::string en = WriteFile("c.en", "x\ny\n\nz\n");
+  CorpusReport report;
+  auto corpus = ReadParallelFiles(fr, en, {}, &report);
+  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  ASSERT_EQ(corpus->size(), 4u);
+  EXPECT_EQ(report.empty_pairs, 2);
+  EXPECT_EQ(report.malformed_lines, 0);
+  EXPECT_THAT(Ids(corpus->pair(1).target), IsEmpty());
+  EXPECT_THAT(Ids(corpus->pair(2).source), IsEmpty());
+  EXPECT_THAT(TargetWords(*corpus, 3), ElementsAre("z"));
+}
+
+TEST_F(ReadCorpusTest, OverLongPairsAreEmptiedAndCounted) {
+  const std::string path = WriteFile("long.txt",
+                                     "a b c ||| x y z\n"        // 3 and 3: fine
+                                     "a b c d ||| x\n"          // source too long
+                                     "a ||| w x y z\n"          // target too long
+                                     "a b ||| x y\n");
+  CorpusReadOptions options;
+  options.max_sentence_length = 3;
+  CorpusReport report;
+  auto corpus = ReadBitext(path, options, &report);
+  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  ASSERT_EQ(corpus->size(), 4u);
+  EXPECT_EQ(report.too_long_pairs, 2);
+  EXPECT_EQ(report.first_too_long_line, 2);
+  EXPECT_THAT(SourceWords(*corpus, 0), ElementsAre("a", "b", "c"));
+  for (size_t k : {1, 2}) {
+    EXPECT_THAT(Ids(corpus->pair(k).source), IsEmpty());
+    EXPECT_THAT(Ids(corpus->pair(k).target), IsEmpty());
+  }
+  EXPECT_THAT(TargetWords(*corpus, 3), ElementsAre("x", "y"));
+
+  // The same through ReadParallelFiles.
+  const std::string fr = WriteFile("l.fr", "a b c\na b c d\na\na b\n");
+  const std::string en = WriteFile("l.en", "x y z\nx\nw x y z\nx y\n");
+  CorpusReport files_report;
+  auto files = ReadParallelFiles(fr, en, options, &files_report);
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files_report.too_long_pairs, 2);
+  EXPECT_EQ(files_report.first_too_long_line, 2);
+  ExpectSameCorpus(*corpus, *files);
+}
+
+TEST_F(ReadCorpusTest, DifferentLineCountsNameBothFilesAndCounts) {
+  const std::string fr = WriteFile("short.fr", "a\nb\nc\n");
+  const std::string en = WriteFile("long.en", "x\ny\nz\nw\nv\n");
+  CorpusReport report;
+  auto corpus = ReadParallelFiles(fr, en, {}, &report);
+  ASSERT_FALSE(corpus.ok());
+  EXPECT_EQ(corpus.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message(corpus.status().message());
+  EXPECT_THAT(message, AllOf(HasSubstr(fr), HasSubstr(en), HasSubstr("3"), HasSubstr("5")));
+}
+
+TEST_F(ReadCorpusTest, MissingFilesAreNotFoundNamingThePath) {
+  const std::string fr = WriteFile("ok.fr", "a\n");
+  const std::string missing = Path("missing.en");
+  CorpusReport report;
+  auto files = ReadParallelFiles(fr, missing, {}, &report);
+  ASSERT_FALSE(files.ok());
+  EXPECT_EQ(files.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(files.status().message()), HasSubstr(missing));
+
+  auto swapped = ReadParallelFiles(missing, fr, {}, &report);
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_THAT(std::string(swapped.status().message()), HasSubstr(missing));
+
+  auto bitext = ReadBitext(missing, {}, &report);
+  ASSERT_FALSE(bitext.ok());
+  EXPECT_EQ(bitext.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(bitext.status().message()), HasSubstr(missing));
+}
+
+TEST_F(ReadCorpusTest, BothSidesFromStdinIsAnError) {
+  CorpusReport report;
+  auto corpus = ReadParallelFiles("-", "-", {}, &report);
+  ASSERT_FALSE(corpus.ok());
+  EXPECT_EQ(corpus.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ReadCorpusTest, ReportIsResetBetweenReads) {
+  const std::string bad = WriteFile("bad.txt", "oops\n");
+  const std::string good = WriteFile("good.txt", "a ||| b\n");
+  CorpusReport report;
+  ASSERT_TRUE(ReadBitext(bad, {}, &report).ok());
+  EXPECT_EQ(report.malformed_lines, 1);
+  ASSERT_TRUE(ReadBitext(good, {}, &report).ok());
+  EXPECT_EQ(report.malformed_lines, 0);
+  EXPECT_EQ(report.first_malformed_line, 0);
+  EXPECT_EQ(report.pairs, 1);
+}
+
+TEST_F(ReadCorpusTest, EmptyFileIsAnEmptyCorpus) {
+  const std::string path = WriteFile("empty.txt", "");
+  CorpusReport report;
+  auto corpus = ReadBitext(path, {}, &report);
+  ASSERT_TRUE(corpus.ok());
+  EXPECT_EQ(corpus->size(), 0u);
+  EXPECT_EQ(report.pairs, 0);
+}
+
+TEST_F(ReadCorpusTest, CrlfLinesAndMissingFinalNewline) {
+  const std::string path = WriteFile("crlf.txt", "a ||| x\r\nb ||| y");
+  CorpusReport report;
+  auto corpus = ReadBitext(path, {}, &report);
+  ASSERT_TRUE(corpus.ok());
+  ASSERT_EQ(corpus->size(), 2u);
+  EXPECT_THAT(TargetWords(*corpus, 0), ElementsAre("x"));  // not "x\r"
+  EXPECT_THAT(TargetWords(*corpus, 1), ElementsAre("y"));
+}
+
+TEST_F(ReadCorpusTest, LowercaseOptionMergesCasedWords) {
+  const std::string path = WriteFile("case.txt", "La MAISON ||| The House\nla maison ||| the house\n");
+  CorpusReadOptions options;
+  options.lowercase = true;
+  CorpusReport report;
+  auto corpus = ReadBitext(path, options, &report);
+  ASSERT_TRUE(corpus.ok());
+  EXPECT_EQ(Ids(corpus->pair(0).source), Ids(corpus->pair(1).source));
+  EXPECT_EQ(Ids(corpus->pair(0).target), Ids(corpus->pair(1).target));
+  EXPECT_THAT(SourceWords(*corpus, 0), ElementsAre("la", "maison"));
+  EXPECT_EQ(corpus->source_vocabulary().size(), 3u);
+}
+
+TEST_F(ReadCorpusTest, InvalidUtf8AndNulBytesPassThroughAsTokens) {
+  using namespace std::string_literals;
+  const std::string bad1 = "a\xff\xfe"s;
+  const std::string bad2 = "\xc3"s;  // truncated two-byte sequence
+  const std::string nul = "b\0c"s;
+  const std::string line = bad1 + " " + nul + " " + bad2 + " ||| x\0"s + " \x80y\n"s;
+  const std::string path = WriteFile("bytes.txt", line + line);
+  for (bool lowercase : {false, true}) {
+    CorpusReadOptions options;
+    options.lowercase = lowercase;
+    CorpusReport report;
+    auto corpus = ReadBitext(path, options, &report);
+    ASSERT_TRUE(corpus.ok()) << corpus.status();
+    ASSERT_EQ(corpus->size(), 2u);
+    EXPECT_EQ(report.malformed_lines, 0);
+    EXPECT_THAT(SourceWords(*corpus, 0), ElementsAre(bad1, nul, bad2));
+    EXPECT_THAT(TargetWords(*corpus, 0), ElementsAre("x\0"s, "\x80y"s));
+    EXPECT_EQ(Ids(corpus->pair(0).source), Ids(corpus->pair(1).source));
+  }
+  // Same through the two-file reader.
+  const std::string fr = WriteFile("b.fr", bad1 + " " + nul + "\n");
+  const std::string en = WriteFile("b.en", "x\0y\n"s);
+  CorpusReport report;
+  auto files = ReadParallelFiles(fr, en, {}, &report);
+  ASSERT_TRUE(files.ok());
+  EXPECT_THAT(SourceWords(*files, 0), ElementsAre(bad1, nul));
+  EXPECT_THAT(TargetWords(*files, 0), ElementsAre("x\0y"s));
+}
+
+TEST_F(ReadCorpusTest, WordSpelledNullIsAnOrdinaryWord) {
+  const std::string path = WriteFile("null.txt", "NULL a ||| NULL\n");
+  CorpusReport report;
+  auto corpus = ReadBitext(path, {}, &report);
+  ASSERT_TRUE(corpus.ok());
+  EXPECT_NE(corpus->pair(0).source[0], kNullWord);
+  EXPECT_NE(corpus->pair(0).target[0], kNullWord);
+  EXPECT_THAT(SourceWords(*corpus, 0), ElementsAre("NULL", "a"));
+}
+
+TEST_F(ReadCorpusTest, SwapSidesExchangesVocabulariesAndText) {
+  const std::string path = WriteFile("c.txt", "a b ||| x\nc ||| y z w\n");
+  CorpusReport report;
+  auto corpus = ReadBitext(path, {}, &report);
+  ASSERT_TRUE(corpus.ok());
+  corpus->SwapSides();
+  EXPECT_THAT(SourceWords(*corpus, 0), ElementsAre("x"));
+  EXPECT_THAT(TargetWords(*corpus, 0), ElementsAre("a", "b"));
+  EXPECT_THAT(SourceWords(*corpus, 1), ElementsAre("y", "z", "w"));
+  EXPECT_THAT(TargetWords(*corpus, 1), ElementsAre("c"));
+  EXPECT_EQ(corpus->source_vocabulary().size(), 5u);
+  EXPECT_EQ(corpus->target_vocabulary().size(), 4u);
+  EXPECT_EQ(corpus->source_text().num_tokens(), 4u);
+  corpus->SwapSides();
+  EXPECT_THAT(SourceWords(*corpus, 1), ElementsAre("c"));
+}
+
+TEST(SplitBitextLineTest, Separators) {
+  std::string_view s, t;
+  ASSERT_TRUE(SplitBitextLine("a b ||| c", &s, &t));
+  EXPECT_EQ(s, "a b ");
+  EXPECT_EQ(t, " c");
+  ASSERT_TRUE(SplitBitextLine("|||", &s, &t));
+  EXPECT_EQ(s, "");
+  EXPECT_EQ(t, "");
+  ASSERT_TRUE(SplitBitextLine("a\t|||\tb", &s, &t));
+  EXPECT_EQ(s, "a\t");
+  ASSERT_TRUE(SplitBitextLine("a b\tc", &s, &t));  // one TAB, no '|||'
+  EXPECT_EQ(s, "a b");
+  EXPECT_EQ(t, "c");
+  // '|||' wins over TABs.
+  ASSERT_TRUE(SplitBitextLine("a\tb ||| c\td", &s, &t));
+  EXPECT_EQ(s, "a\tb ");
+  EXPECT_EQ(t, " c\td");
+  // '||||' and 'a|||' are words, not separators.
+  ASSERT_TRUE(SplitBitextLine("a|||b |||| ||| c", &s, &t));
+  EXPECT_EQ(s, "a|||b |||| ");
+  EXPECT_EQ(t, " c");
+}
+
+TEST(SplitBitextLineTest, MalformedLines) {
+  std::string_view s, t;
+  EXPECT_FALSE(SplitBitextLine("", &s, &t));
+  EXPECT_FALSE(SplitBitextLine("a b c", &s, &t));
+  EXPECT_FALSE(SplitBitextLine("a ||| b ||| c", &s, &t));
+  EXPECT_FALSE(SplitBitextLine("a\tb\tc", &s, &t));
+  EXPECT_FALSE(SplitBitextLine("a|||b", &s, &t));
+}
+
+TEST(SplitTokensTest, AsciiWhitespaceOnly) {
+  std::vector<std::string_view> tokens;
+  SplitTokens("  a\tb\v\fc  d\r", &tokens);
+  EXPECT_THAT(tokens, ElementsAre("a", "b", "c", "d"));
+  SplitTokens("", &tokens);
+  EXPECT_THAT(tokens, IsEmpty());
+  SplitTokens(" \t ", &tokens);
+  EXPECT_THAT(tokens, IsEmpty());
+  // U+00A0 (no-break space) is not ASCII whitespace: it stays in the token.
+  SplitTokens("a\xc2\xa0" "b c", &tokens);
+  EXPECT_THAT(tokens, ElementsAre("a\xc2\xa0" "b", "c"));
+}
+
+TEST(LowercaseUtf8Test, AsciiLatinGreekCyrillic) {
+  EXPECT_EQ(LowercaseUtf8("ÉCOLE Ça ΑΒΓ Straße"), "école ça αβγ straße");
+  EXPECT_EQ(LowercaseUtf8("ABCXYZ abc 123 !@[`{"), "abcxyz abc 123 !@[`{");
+  EXPECT_EQ(LowercaseUtf8("ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞ"), "àáâãäåæçèéêëìíîïðñòóôõöøùúûüýþ");
+  EXPECT_EQ(LowercaseUtf8("×"), "×");  // U+00D7 is not a letter
+  EXPECT_EQ(LowercaseUtf8("ß ÿ"), "ß ÿ");
+  EXPECT_EQ(LowercaseUtf8("ŁÓDŹ ŻÓŁW ŚĆŃ ĄĘ Ÿ Œ Š Ž Ğ Ő"), "łódź żółw śćń ąę ÿ œ š ž ğ ő");
+  EXPECT_EQ(LowercaseUtf8("ΣΟΦΙΑ ΩΜΕΓΑ"), "σοφια ωμεγα");
+  EXPECT_EQ(LowercaseUtf8("МОСКВА ЁЖ ЇЖАК Ђ"), "москва ёж їжак ђ");
+  // Already lowercase stays the same.
+  EXPECT_EQ(LowercaseUtf8("école αβγ москва"), "école αβγ москва");
+}
+
+TEST(LowercaseUtf8Test, GreekCapitalsWithTonosAndDialytika) {
+  // Sentence-initial accented capitals are everywhere in Greek text ("Όταν",
+  // "Έχει", "Άρης"); without them --lowercase keeps "Όταν" and "όταν" apart.
+  EXPECT_EQ(LowercaseUtf8("Ά Έ Ή Ί Ό Ύ Ώ"), "ά έ ή ί ό ύ ώ");
+  EXPECT_EQ(LowercaseUtf8("Ϊ Ϋ"), "ϊ ϋ");
+  EXPECT_EQ(LowercaseUtf8("Όταν"), LowercaseUtf8("όταν"));
+}
+
+TEST(LowercaseUtf8Test, OtherBytesPassThrough) {
+  using namespace std::string_literals;
+  // Three- and four-byte characters are unchanged.
+  EXPECT_EQ(LowercaseUtf8("中文 € 😀"), "中文 € 😀");
+  // Invalid UTF-8 is unchanged, byte for byte.
+  EXPECT_EQ(LowercaseUtf8("\xff\xfe"s), "\xff\xfe"s);
+  EXPECT_EQ(LowercaseUtf8("A\xc3"s), "a\xc3"s);        // truncated sequence at the end
+  EXPECT_EQ(LowercaseUtf8("\xc3Z"s), "\xc3z"s);        // lead byte followed by ASCII
+  EXPECT_EQ(LowercaseUtf8("\x80\x80"s), "\x80\x80"s);  // lone continuation bytes
+  EXPECT_EQ(LowercaseUtf8("\xc1\x81"s), "\xc1\x81"s);  // overlong 'A' stays as is
+  EXPECT_EQ(LowercaseUtf8("A\0B"s), "a\0b"s);
+  EXPECT_EQ(LowercaseUtf8(""), "");
+}
+
+}  // namespace
+}  // namespace aligner
