@@ -326,12 +326,7 @@ int ParseAndRun(int argc, char** argv, bool train_mode) {
   po::options_description all;
   all.add(visible).add(compat);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return UsageError(kCommand, e.what());
-  }
+  if (!ParseOptions(kCommand, argc, argv, all, &vm)) return 2;
   if (vm.count("help") && train_mode) {
     std::cout << "usage: aligner train -i CORPUS --model-file MODEL [options]\n"
                  "       aligner train --source FILE --target FILE --model-file MODEL "

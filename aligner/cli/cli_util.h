@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "boost/program_options.hpp"
 
 namespace aligner::cli {
 
@@ -28,6 +29,21 @@ inline int UsageError(const char* command, const std::string& message) {
   std::fprintf(stderr, "aligner %s: %s\nRun 'aligner %s --help' for the options.\n", command,
                message.c_str(), command);
   return 2;
+}
+
+// Parses argv into `vm`; on a bad option prints why and returns false.
+inline bool ParseOptions(const char* command, int argc, char** argv,
+                         const boost::program_options::options_description& options,
+                         boost::program_options::variables_map* vm) {
+  namespace po = boost::program_options;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).run(), *vm);
+    po::notify(*vm);
+  } catch (const po::error& e) {
+    UsageError(command, e.what());
+    return false;
+  }
+  return true;
 }
 
 class Stopwatch {

@@ -34,12 +34,7 @@ int EvaluateCommand(int argc, char** argv) {
        "trained with the test pairs first or last); without it the line counts must match")
       ("help,h", "show this help");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return UsageError(kCommand, e.what());
-  }
+  if (!ParseOptions(kCommand, argc, argv, options, &vm)) return 2;
   if (vm.count("help")) {
     std::cout << "usage: aligner evaluate -a ALIGNMENT -g GOLD [options]\n\n"
                  "Prints AER (Och and Ney 2003), precision, recall and F1.\n\n"

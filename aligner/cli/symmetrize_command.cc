@@ -24,12 +24,7 @@ int SymmetrizeCommand(int argc, char** argv) {
       ("output", po::value(&output)->default_value("-"), "output file; '-' for stdout")
       ("help,h", "show this help");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return UsageError(kCommand, e.what());
-  }
+  if (!ParseOptions(kCommand, argc, argv, options, &vm)) return 2;
   if (vm.count("help")) {
     std::cout << "usage: aligner symmetrize -i FORWARD -j REVERSE [-c HEURISTIC] > OUTPUT\n\n"
                  "Combines two directions of word alignment as Moses and fast_align's atools "
