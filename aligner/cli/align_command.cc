@@ -37,7 +37,7 @@ struct AlignFlags {
   double ttable_min_prob = 1e-7;
   HmmOptions hmm;
   size_t max_sentence_length = 1000;
-  std::string save_model, load_model;
+  std::string save_model, load_model, checkpoint, resume;
   bool output_given = false;
   std::string command_line;  // recorded in model files
 };
@@ -71,6 +71,15 @@ const TranslationTable* TranslationTableOf(const AlignmentModel& model) {
   if (const auto* m = dynamic_cast<const PositionalModel*>(&model)) return &m->translation_table();
   if (const auto* m = dynamic_cast<const HmmModel*>(&model)) return &m->translation_table();
   return nullptr;
+}
+
+ModelMetadata MetadataFor(const AlignFlags& flags) {
+  ModelMetadata metadata;
+  metadata.reverse = flags.reverse;
+  metadata.lowercase = flags.lowercase;
+  metadata.max_sentence_length = flags.max_sentence_length;
+  metadata.training_options = flags.command_line;
+  return metadata;
 }
 
 // `align` trains and aligns (or aligns with --load-model); `train` trains and
@@ -128,6 +137,25 @@ int Run(const AlignFlags& flags, bool train_mode) {
   if (train_mode && !flags.load_model.empty()) {
     return UsageError(command, "--load-model is for 'aligner align'");
   }
+  if (!flags.load_model.empty() && (!flags.resume.empty() || !flags.checkpoint.empty())) {
+    return UsageError(command, "--load-model aligns without training: no --checkpoint or --resume");
+  }
+  std::unique_ptr<LoadedModel> resume;
+  if (!flags.resume.empty()) {
+    auto model = LoadModel(flags.resume);
+    if (!model.ok()) return Fail(command, model.status());
+    if (model->metadata.checkpoint_stage < 0) {
+      return Fail(command, absl::InvalidArgumentError(absl::StrCat(
+                               flags.resume, " is a finished model, not a checkpoint")));
+    }
+    if (model->metadata.reverse != flags.reverse ||
+        model->metadata.lowercase != flags.lowercase) {
+      return Fail(command, absl::InvalidArgumentError(absl::StrCat(
+                               flags.resume, " was written by a run with other -r/--lowercase "
+                               "options; resume with the same options")));
+    }
+    resume = std::make_unique<LoadedModel>(std::move(*model));
+  }
 
   // A loaded model brings its direction, casing and vocabularies.
   std::unique_ptr<LoadedModel> loaded;
@@ -158,12 +186,14 @@ int Run(const AlignFlags& flags, bool train_mode) {
   read_options.lowercase = loaded ? loaded->metadata.lowercase : flags.lowercase;
   read_options.max_sentence_length =
       loaded ? loaded->metadata.max_sentence_length : flags.max_sentence_length;
-  if (loaded) {
-    // The corpus is swapped after reading for the reverse direction.
+  const LoadedModel* vocabularies = loaded ? loaded.get() : resume.get();
+  if (vocabularies != nullptr) {
+    // Known words keep their ids. The corpus is swapped after reading for the
+    // reverse direction.
     read_options.source_vocabulary =
-        reverse ? &loaded->target_vocabulary : &loaded->source_vocabulary;
+        reverse ? &vocabularies->target_vocabulary : &vocabularies->source_vocabulary;
     read_options.target_vocabulary =
-        reverse ? &loaded->source_vocabulary : &loaded->target_vocabulary;
+        reverse ? &vocabularies->source_vocabulary : &vocabularies->target_vocabulary;
   }
   CorpusReport report;
   absl::StatusOr<ParallelCorpus> corpus =
@@ -185,9 +215,30 @@ int Run(const AlignFlags& flags, bool train_mode) {
     model = std::move(loaded->model);
   } else {
     Stopwatch train_clock;
-    auto trained = TrainModel(*corpus, training, &trainer, [&](const IterationReport& r) {
-      if (!flags.quiet) Log(command, "%s", FormatIterationReport(r));
-    });
+    ModelMetadata metadata = MetadataFor(flags);
+    CheckpointWriter checkpoint;
+    if (!flags.checkpoint.empty()) {
+      checkpoint = [&](const AlignmentModel& m, const TrainingCheckpoint& done) {
+        metadata.checkpoint_stage = done.stage;
+        metadata.checkpoint_iteration = done.iteration;
+        return SaveModel(m, corpus->source_vocabulary(), corpus->target_vocabulary(), metadata,
+                         flags.checkpoint);
+      };
+    }
+    TrainingCheckpoint resume_at;
+    if (resume) {
+      resume_at = {resume->metadata.checkpoint_stage, resume->metadata.checkpoint_iteration};
+      if (!flags.quiet) {
+        Log(command, "resuming from %s after %s iteration %d", flags.resume,
+            resume_at.stage == 0 ? "model1" : resume->model->name(), resume_at.iteration);
+      }
+    }
+    auto trained = TrainModel(
+        *corpus, training, &trainer,
+        [&](const IterationReport& r) {
+          if (!flags.quiet) Log(command, "%s", FormatIterationReport(r));
+        },
+        checkpoint, resume ? resume->model.get() : nullptr, resume_at);
     if (!trained.ok()) return Fail(command, trained.status());
     model = std::move(*trained);
     if (!flags.quiet) Log(command, "trained in %.2fs", train_clock.Seconds());
@@ -225,11 +276,7 @@ int Run(const AlignFlags& flags, bool train_mode) {
                           ttable_format, flags.ttable_min_prob, ttable_output->get());
   }
   if (*model_output != nullptr) {
-    ModelMetadata metadata;
-    metadata.reverse = reverse;
-    metadata.lowercase = flags.lowercase;
-    metadata.max_sentence_length = flags.max_sentence_length;
-    metadata.training_options = flags.command_line;
+    const ModelMetadata metadata = MetadataFor(flags);
     ModelWriter writer;
     absl::Status s = WriteModel(*model, corpus->source_vocabulary(),
                                 corpus->target_vocabulary(), metadata, &writer);
@@ -313,6 +360,11 @@ int ParseAndRun(int argc, char** argv, bool train_mode) {
       ("load-model", po::value(&f.load_model),
        "align with a model saved by 'aligner train' instead of training (align only); unknown "
        "words align by position and NULL probability alone")
+      ("checkpoint", po::value(&f.checkpoint),
+       "after every EM iteration, save the model and its place in the schedule here")
+      ("resume", po::value(&f.resume),
+       "continue training from a --checkpoint file (same corpus and options); the result is "
+       "the same as an uninterrupted run's")
       ("quiet", po::bool_switch(&f.quiet), "no progress reports on stderr")
       ("help,h", "show this help");
   // fast_align's long names, accepted silently.

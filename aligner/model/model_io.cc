@@ -83,6 +83,10 @@ absl::Status WriteModel(const AlignmentModel& model, const Vocabulary& source_vo
   writer->PutUint64s("metadata", {metadata.reverse ? 1u : 0u, metadata.lowercase ? 1u : 0u,
                                   metadata.max_sentence_length});
   writer->PutString("training_options", metadata.training_options);
+  if (metadata.checkpoint_stage >= 0) {
+    writer->PutUint64s("checkpoint", {static_cast<uint64_t>(metadata.checkpoint_stage),
+                                      static_cast<uint64_t>(metadata.checkpoint_iteration)});
+  }
   if (const auto* m = dynamic_cast<const PositionalModel*>(&model)) {
     WriteTable(m->translation_table(), writer);
     writer->PutUint64s("use_null", {m->use_null() ? 1u : 0u});
@@ -140,6 +144,14 @@ absl::StatusOr<LoadedModel> ReadModel(const ModelReader& reader) {
   loaded.metadata.lowercase = metadata[1] == 1;
   loaded.metadata.max_sentence_length = metadata[2];
   ASSIGN_OR_RETURN(loaded.metadata.training_options, reader.GetString("training_options"));
+  if (reader.Has("checkpoint")) {
+    ASSIGN_OR_RETURN(auto position, reader.GetUint64s("checkpoint"));
+    if (position.size() != 2 || position[0] > 1 || position[1] > (1u << 20)) {
+      return Corrupt(origin, "damaged checkpoint position");
+    }
+    loaded.metadata.checkpoint_stage = static_cast<int>(position[0]);
+    loaded.metadata.checkpoint_iteration = static_cast<int>(position[1]);
+  }
   ASSIGN_OR_RETURN(auto table, ReadTable(reader, loaded.source_vocabulary.size(),
                                          loaded.target_vocabulary.size()));
   ASSIGN_OR_RETURN(auto use_null_flag, reader.GetUint64s("use_null"));

@@ -23,8 +23,12 @@ struct ModelMetadata {
   bool reverse = false;
   bool lowercase = false;
   size_t max_sentence_length = 1000;
-  // The training command's options, for the record ("key=value" lines).
+  // The training command line, for the record.
   std::string training_options;
+  // For a checkpoint: the schedule position it was saved at (stage 0: Model
+  // 1 iterations, 1: the main model); stage -1 for a finished model.
+  int checkpoint_stage = -1;
+  int checkpoint_iteration = 0;
 };
 
 struct LoadedModel {

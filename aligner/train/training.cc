@@ -34,16 +34,15 @@ std::string ModelKindName(ModelKind kind) {
 
 absl::Status ValidateTrainingOptions(const TrainingOptions& o) {
   if (o.iterations < 0) return absl::InvalidArgumentError("--iterations must be >= 0");
-  // Finite bounds: an infinite alpha, or a tension whose exp() overflows in
-  // DiagonalWeights, turns every probability into NaN.
+  // An infinite alpha or tension turns every probability into NaN.
   if (o.prior.variational_bayes && !(o.prior.alpha > 0 && std::isfinite(o.prior.alpha))) {
     return absl::InvalidArgumentError("--alpha must be > 0 (and finite)");
   }
   if (!(o.diagonal.p0 >= 0 && o.diagonal.p0 < 1)) {
     return absl::InvalidArgumentError("--p0 must be in [0, 1)");
   }
-  if (!(o.diagonal.tension > 0 && o.diagonal.tension <= 700)) {
-    return absl::InvalidArgumentError("--diagonal-tension must be in (0, 700]");
+  if (!(o.diagonal.tension > 0 && std::isfinite(o.diagonal.tension))) {
+    return absl::InvalidArgumentError("--diagonal-tension must be > 0 (and finite)");
   }
   if (!(o.hmm.null_probability >= 0 && o.hmm.null_probability < 1)) {
     return absl::InvalidArgumentError("--hmm-p0 must be in [0, 1)");
@@ -55,52 +54,109 @@ absl::Status ValidateTrainingOptions(const TrainingOptions& o) {
   return absl::OkStatus();
 }
 
+namespace {
+
+const TranslationTable* TableOf(const AlignmentModel& model) {
+  if (const auto* m = dynamic_cast<const PositionalModel*>(&model)) return &m->translation_table();
+  if (const auto* m = dynamic_cast<const HmmModel*>(&model)) return &m->translation_table();
+  return nullptr;
+}
+
+// The main model, fresh or carrying the parameters of `resume_from`.
+absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeMainModel(
+    const ParallelCorpus& corpus, const TrainingOptions& options,
+    std::shared_ptr<TranslationTable> table, const AlignmentModel* resume_from) {
+  const std::string expected = ModelKindName(options.model);
+  if (resume_from != nullptr && resume_from->name() != expected) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot resume: the checkpoint holds a ",
+                                                   resume_from->name(), " model, not ", expected));
+  }
+  switch (options.model) {
+    case ModelKind::kModel1:
+      return std::unique_ptr<AlignmentModel>(
+          std::make_unique<Model1>(table, options.use_null, options.prior));
+    case ModelKind::kModel2: {
+      AlignmentTable alignment =
+          resume_from != nullptr ? dynamic_cast<const Model2*>(resume_from)->alignment_table()
+                                 : AlignmentTable::FromCorpus(corpus, options.use_null);
+      return std::unique_ptr<AlignmentModel>(std::make_unique<Model2>(
+          table, std::move(alignment), options.use_null, options.prior));
+    }
+    case ModelKind::kDiagonal: {
+      DiagonalOptions diagonal = options.diagonal;
+      if (resume_from != nullptr) {
+        const auto* saved = dynamic_cast<const DiagonalModel*>(resume_from);
+        diagonal.tension = saved->options().tension;
+        diagonal.p0 = saved->options().p0;
+      }
+      return std::unique_ptr<AlignmentModel>(std::make_unique<DiagonalModel>(
+          table, options.use_null, options.prior, diagonal, DiagonalModel::CountLengths(corpus)));
+    }
+    case ModelKind::kHmm: {
+      auto hmm = std::make_unique<HmmModel>(table, options.use_null, options.prior, options.hmm,
+                                            HmmModel::MaxSourceLength(corpus));
+      if (resume_from != nullptr) {
+        hmm->set_jump_weights(dynamic_cast<const HmmModel*>(resume_from)->jump_weights());
+      }
+      return std::unique_ptr<AlignmentModel>(std::move(hmm));
+    }
+  }
+  return absl::InternalError("unknown model kind");
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
     const ParallelCorpus& corpus, const TrainingOptions& options, EmTrainer* trainer,
-    const std::function<void(const IterationReport&)>& on_iteration) {
+    const std::function<void(const IterationReport&)>& on_iteration,
+    const CheckpointWriter& checkpoint, const AlignmentModel* resume_from,
+    TrainingCheckpoint resume_at) {
   if (absl::Status status = ValidateTrainingOptions(options); !status.ok()) return status;
   std::shared_ptr<TranslationTable> table;
-  trainer->Run([&] { table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus)); });
-
-  auto run = [&](AlignmentModel* model, int iterations) {
-    for (int it = 1; it <= iterations; ++it) on_iteration(trainer->Iterate(model, it));
-  };
-
-  auto model1 = std::make_unique<Model1>(table, options.use_null, options.prior);
-  if (options.model == ModelKind::kModel1) {
-    run(model1.get(), options.iterations);
-    return std::unique_ptr<AlignmentModel>(std::move(model1));
+  if (resume_from != nullptr) {
+    const TranslationTable* saved = TableOf(*resume_from);
+    if (saved == nullptr) return absl::InvalidArgumentError("cannot resume from this model");
+    table = std::make_shared<TranslationTable>(*saved);
+  } else {
+    trainer->Run(
+        [&] { table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus)); });
   }
-  const int model1_iterations = options.model1_iterations >= 0 ? options.model1_iterations
-                                 : options.model == ModelKind::kModel2 ? 5
-                                 : options.model == ModelKind::kHmm    ? 5
-                                                                       : 0;
-  run(model1.get(), model1_iterations);
-  if (options.model == ModelKind::kModel2) {
-    auto model = std::make_unique<Model2>(
-        table, AlignmentTable::FromCorpus(corpus, options.use_null), options.use_null,
-        options.prior);
-    run(model.get(), options.iterations);
-    return std::unique_ptr<AlignmentModel>(std::move(model));
+  const bool main_is_model1 = options.model == ModelKind::kModel1;
+  const int model1_iterations = main_is_model1                     ? 0
+                                : options.model1_iterations >= 0   ? options.model1_iterations
+                                : options.model == ModelKind::kDiagonal ? 0
+                                                                        : 5;
+  // Stage 0: Model 1 iterations that initialize the table for the main model.
+  const bool resume_main = resume_from != nullptr && resume_at.stage == 1;
+  if (!resume_main) {
+    Model1 model1(table, options.use_null, options.prior);
+    const int first = resume_from != nullptr ? resume_at.iteration + 1 : 1;
+    for (int it = first; it <= model1_iterations; ++it) {
+      on_iteration(trainer->Iterate(&model1, it));
+      if (checkpoint) {
+        if (absl::Status s = checkpoint(model1, {0, it}); !s.ok()) return s;
+      }
+    }
   }
-  if (options.model == ModelKind::kHmm) {
-    auto model = std::make_unique<HmmModel>(table, options.use_null, options.prior, options.hmm,
-                                            HmmModel::MaxSourceLength(corpus));
-    run(model.get(), options.iterations);
-    return std::unique_ptr<AlignmentModel>(std::move(model));
-  }
-  auto model = std::make_unique<DiagonalModel>(table, options.use_null, options.prior,
-                                               options.diagonal,
-                                               DiagonalModel::CountLengths(corpus));
-  for (int it = 1; it <= options.iterations; ++it) {
-    // From a uniform table the first posteriors are purely positional and
-    // would only echo the starting tension back (fast_align skips it too).
-    const bool informed = it > 1 || model1_iterations > 0;
-    model->set_optimize_tension(options.diagonal.optimize_tension && informed);
-    model->set_optimize_p0(options.diagonal.optimize_p0 && informed);
+  // Stage 1: the main model.
+  auto made = MakeMainModel(corpus, options, table, resume_main ? resume_from : nullptr);
+  if (!made.ok()) return made.status();
+  std::unique_ptr<AlignmentModel> model = std::move(*made);
+  auto* diagonal = dynamic_cast<DiagonalModel*>(model.get());
+  for (int it = resume_main ? resume_at.iteration + 1 : 1; it <= options.iterations; ++it) {
+    if (diagonal != nullptr) {
+      // From a uniform table the first posteriors are purely positional and
+      // would only echo the starting tension back (fast_align skips it too).
+      const bool informed = it > 1 || model1_iterations > 0;
+      diagonal->set_optimize_tension(options.diagonal.optimize_tension && informed);
+      diagonal->set_optimize_p0(options.diagonal.optimize_p0 && informed);
+    }
     on_iteration(trainer->Iterate(model.get(), it));
+    if (checkpoint) {
+      if (absl::Status s = checkpoint(*model, {1, it}); !s.ok()) return s;
+    }
   }
-  return std::unique_ptr<AlignmentModel>(std::move(model));
+  return model;
 }
 
 }  // namespace aligner

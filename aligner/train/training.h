@@ -39,11 +39,28 @@ struct TrainingOptions {
 
 absl::Status ValidateTrainingOptions(const TrainingOptions& options);
 
+// Where a training run is in its schedule: `iteration` iterations of
+// stage 0 (the Model 1 iterations) or stage 1 (the main model) are done.
+struct TrainingCheckpoint {
+  int stage = 0;
+  int iteration = 0;
+};
+
+// Saves the model after an iteration, so a long run can be resumed.
+using CheckpointWriter =
+    std::function<absl::Status(const AlignmentModel& model, const TrainingCheckpoint& done)>;
+
 // Trains the schedule on `corpus` (in the direction it is given) and returns
-// the final model. `on_iteration` sees every iteration's report.
+// the final model. `on_iteration` sees every iteration's report;
+// `checkpoint`, when set, is called after every iteration. With
+// `resume_from` (a model saved by a checkpoint at `resume_at`), training
+// continues after that iteration and, on the same corpus and options, ends
+// with exactly the model an uninterrupted run gives.
 absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
     const ParallelCorpus& corpus, const TrainingOptions& options, EmTrainer* trainer,
-    const std::function<void(const IterationReport&)>& on_iteration);
+    const std::function<void(const IterationReport&)>& on_iteration,
+    const CheckpointWriter& checkpoint = nullptr, const AlignmentModel* resume_from = nullptr,
+    TrainingCheckpoint resume_at = TrainingCheckpoint());
 
 }  // namespace aligner
 
