@@ -21,6 +21,7 @@
 #include "aligner/io/pharaoh.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
@@ -66,28 +67,8 @@ struct RunResult {
   std::string out, err;
 };
 
-class CliTest : public ::testing::Test {
+class CliTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           (std::string("aligner_") + info->test_suite_name() + "_" + info->name() + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    ASSERT_TRUE(fs::exists(kBinary)) << kBinary;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string WriteFile(const std::string& name, const std::string& contents) const {
-    const std::string path = Path(name);
-    std::ofstream(path, std::ios::binary) << contents;
-    return path;
-  }
   void Shell(const std::string& command) const {
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
   }
@@ -113,17 +94,6 @@ class CliTest : public ::testing::Test {
     return result;
   }
 
-  // Names in the test directory (without our captured stdout/stderr).
-  std::vector<std::string> ListDir() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(dir_)) {
-      const std::string name = entry.path().filename().string();
-      if (name != ".stdout" && name != ".stderr") names.push_back(name);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
   // The 37-pair trial corpus as two files and as one "fr ||| en" bitext.
   void WriteTrialCorpus() {
     fr_ = Path("trial.fr");
@@ -138,7 +108,6 @@ class CliTest : public ::testing::Test {
     num_lines_ = f.size();
   }
 
-  fs::path dir_;
   std::string fr_, en_, bitext_;
   size_t num_lines_ = 0;
 };

@@ -15,6 +15,7 @@
 #include "aligner/io/output_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
@@ -24,33 +25,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-class GizaTest : public ::testing::Test {
+class GizaTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           (std::string("aligner_") + info->test_suite_name() + "_" + info->name() + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string WriteFile(const std::string& name, const std::string& contents) const {
-    const std::string path = Path(name);
-    std::ofstream(path, std::ios::binary) << contents;
-    return path;
-  }
-  static std::string ReadWholeFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
-  }
-  fs::path dir_;
 };
 
 A3Entry Entry(int64_t n, std::vector<std::string> source, std::vector<std::string> target,

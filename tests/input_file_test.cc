@@ -16,6 +16,7 @@
 #include "aligner/io/output_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
@@ -25,54 +26,13 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// A fresh directory per test, removed afterwards.
-class TempDirTest : public ::testing::Test {
+// Fixtures of this file: a temporary directory and a shell.
+class InputFileTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           (std::string("aligner_") + info->test_suite_name() + "_" + info->name() + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string WriteFile(const std::string& name, const std::string& contents) const {
-    const std::string path = Path(name);
-    std::ofstream out(path, std::ios::binary);
-    out << contents;
-    return path;
-  }
-
-  static std::string ReadWholeFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
-  }
-
   // Runs a shell command, failing the test if it does not succeed.
   static void Shell(const std::string& command) {
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
   }
-
-  // Files in the test directory.
-  std::vector<std::string> ListDir() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(dir_)) {
-      names.push_back(entry.path().filename().string());
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
-  fs::path dir_;
 };
 
 struct ReadResult {
@@ -121,7 +81,7 @@ std::vector<std::string> SplitLines(const std::string& text) {
   return lines;
 }
 
-using LineReaderTest = TempDirTest;
+using LineReaderTest = InputFileTest;
 
 TEST_F(LineReaderTest, PlainGzipAndZstdGiveIdenticalLines) {
   const std::string text = ManyLines(3000);
@@ -373,7 +333,7 @@ TEST(FileLineMessageTest, Format) {
   EXPECT_EQ(FileLineMessage("-", 3, "bad"), "<stdin>:3: bad");
 }
 
-using OutputFileTest = TempDirTest;
+using OutputFileTest = InputFileTest;
 
 TEST_F(OutputFileTest, NothingUnderFinalNameUntilCommit) {
   const std::string path = Path("out.txt");

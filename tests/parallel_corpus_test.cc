@@ -13,6 +13,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
@@ -23,27 +24,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-class CorpusFileTest : public ::testing::Test {
+class CorpusFileTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           (std::string("aligner_") + info->test_suite_name() + "_" + info->name() + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string WriteFile(const std::string& name, const std::string& contents) const {
-    const std::string path = Path(name);
-    std::ofstream(path, std::ios::binary) << contents;
-    return path;
-  }
-  fs::path dir_;
 };
 
 // The words of one side of pair k.

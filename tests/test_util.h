@@ -1,0 +1,66 @@
+// Helpers shared by the tests.
+#ifndef ALIGNER_TESTS_TEST_UTIL_H_
+#define ALIGNER_TESTS_TEST_UTIL_H_
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace aligner {
+
+// A fixture with a fresh directory per test, removed afterwards.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           (std::string("aligner_") + info->test_suite_name() + "_" + info->name() + "_" +
+            std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // A path in the test's directory.
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // Writes `contents` to Path(name) and returns that path.
+  std::string WriteFile(const std::string& name, const std::string& contents) const {
+    const std::string path = Path(name);
+    std::ofstream(path, std::ios::binary) << contents;
+    return path;
+  }
+
+  static std::string ReadWholeFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+  }
+
+  // The names in the test's directory, sorted.
+  std::vector<std::string> ListDir() const {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  std::filesystem::path dir_;
+};
+
+}  // namespace aligner
+
+#endif  // ALIGNER_TESTS_TEST_UTIL_H_
