@@ -578,3 +578,55 @@ TEST_F(CliTest, SymmetrizeAndEvaluateOnTrialFiles) {
 
 }  // namespace
 }  // namespace aligner
+
+namespace aligner {
+namespace {
+
+// `symmetric` is `align`, `align -r` and `symmetrize` in one call, with the
+// same files as running them one by one.
+TEST_F(CliTest, SymmetricEqualsAlignBothWaysThenSymmetrize) {
+  WriteTrialCorpus();
+  const std::string corpus = "--source " + Quote(fr_) + " --target " + Quote(en_);
+  const std::string prefix = Path("both");
+  const RunResult both =
+      Run("symmetric --quiet -d -o -v " + corpus + " --prefix " + Quote(prefix) + " -c grow-diag");
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  ASSERT_EQ(Run("align --quiet -d -o -v " + corpus + " --output " + Quote(Path("f"))).exit_code, 0);
+  ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(Path("r"))).exit_code,
+            0);
+  ASSERT_EQ(Run("symmetrize -i " + Quote(Path("f")) + " -j " + Quote(Path("r")) +
+                " -c grow-diag --output " + Quote(Path("s")))
+                .exit_code,
+            0);
+  EXPECT_EQ(ReadWholeFile(prefix + ".forward"), ReadWholeFile(Path("f")));
+  EXPECT_EQ(ReadWholeFile(prefix + ".reverse"), ReadWholeFile(Path("r")));
+  EXPECT_EQ(ReadWholeFile(prefix + ".grow-diag"), ReadWholeFile(Path("s")));
+  EXPECT_EQ(Lines(ReadWholeFile(prefix + ".grow-diag")).size(), num_lines_);
+}
+
+// --link-posteriors writes one line per input line with one probability per
+// written link.
+TEST_F(CliTest, LinkPosteriorsMatchTheLinks) {
+  WriteTrialCorpus();
+  const RunResult r = Run("align --quiet -d -o -v -i " + Quote(bitext_) + " --output " +
+                          Quote(Path("links")) + " --link-posteriors " + Quote(Path("post")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto links = Lines(ReadWholeFile(Path("links")));
+  const auto posteriors = Lines(ReadWholeFile(Path("post")));
+  ASSERT_EQ(links.size(), num_lines_);
+  ASSERT_EQ(posteriors.size(), num_lines_);
+  for (size_t k = 0; k < links.size(); ++k) {
+    std::vector<std::string_view> l, p;
+    SplitTokens(links[k], &l);
+    SplitTokens(posteriors[k], &p);
+    ASSERT_EQ(l.size(), p.size()) << "line " << k + 1;
+    for (std::string_view value : p) {
+      const double x = std::stod(std::string(value));
+      EXPECT_GT(x, 0.0);
+      EXPECT_LE(x, 1.0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace aligner

@@ -2,7 +2,9 @@
 // with fast_align's flags.
 #include <iostream>
 #include <memory>
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +17,7 @@
 #include "aligner/io/pharaoh.h"
 #include "aligner/model/hmm_model.h"
 #include "aligner/model/model_io.h"
+#include "aligner/tools/symmetrize.h"
 #include "aligner/model/positional_model.h"
 #include "aligner/train/em_trainer.h"
 #include "aligner/train/training.h"
@@ -37,7 +40,9 @@ struct AlignFlags {
   double ttable_min_prob = 1e-7;
   HmmOptions hmm;
   size_t max_sentence_length = 1000;
-  std::string save_model, load_model, checkpoint, resume;
+  std::string save_model, load_model, checkpoint, resume, posteriors_output;
+  // For `symmetric`: where to write, and how to combine the two directions.
+  std::string prefix, heuristic = "grow-diag-final-and";
   bool output_given = false;
   std::string command_line;  // recorded in model files
 };
@@ -84,8 +89,7 @@ ModelMetadata MetadataFor(const AlignFlags& flags) {
 
 // `align` trains and aligns (or aligns with --load-model); `train` trains and
 // saves a model file, aligning too when asked for an output.
-int Run(const AlignFlags& flags, bool train_mode) {
-  const char* command = train_mode ? "train" : "align";
+int Run(const AlignFlags& flags, bool train_mode, const char* command) {
   // Check every option before any work.
   TrainingOptions training;
   if (!flags.model.empty()) {
@@ -180,6 +184,8 @@ int Run(const AlignFlags& flags, bool train_mode) {
   if (!ttable_output.ok()) return Fail(command, ttable_output.status());
   auto model_output = OpenOptional(flags.save_model);
   if (!model_output.ok()) return Fail(command, model_output.status());
+  auto posteriors_output = OpenOptional(flags.posteriors_output);
+  if (!posteriors_output.ok()) return Fail(command, posteriors_output.status());
 
   Stopwatch read_clock;
   CorpusReadOptions read_options;
@@ -244,11 +250,12 @@ int Run(const AlignFlags& flags, bool train_mode) {
     if (!flags.quiet) Log(command, "trained in %.2fs", train_clock.Seconds());
   }
 
-  if (*output != nullptr || *a3_output != nullptr) {
+  if (*output != nullptr || *a3_output != nullptr || *posteriors_output != nullptr) {
     Stopwatch decode_clock;
     DecodeOptions decode;
     decode.reverse = reverse;
     decode.posterior_threshold = flags.posterior_threshold;
+    decode.link_posteriors = *posteriors_output != nullptr;
     std::string line;
     trainer.Run([&] {
       DecodeCorpus(*model, *corpus, decode, [&](size_t k, const DecodedPair& pair) {
@@ -257,6 +264,14 @@ int Run(const AlignFlags& flags, bool train_mode) {
           if (flags.print_scores) absl::StrAppend(&line, " ||| ", pair.log_prob);
           line.push_back('\n');
           (*output)->Write(line);
+        }
+        if (*posteriors_output != nullptr) {
+          line.clear();
+          for (size_t n = 0; n < pair.link_posteriors.size(); ++n) {
+            absl::StrAppend(&line, n > 0 ? " " : "", absl::StrFormat("%.6g", pair.link_posteriors[n]));
+          }
+          line.push_back('\n');
+          (*posteriors_output)->Write(line);
         }
         if (*a3_output != nullptr) {
           (*a3_output)->Write(FormatA3Entry(MakeA3Entry(
@@ -284,16 +299,59 @@ int Run(const AlignFlags& flags, bool train_mode) {
     (*model_output)->Write(writer.Serialize());
   }
   // Everything is complete: only now do the files get their names.
-  for (auto* file : {&*output, &*a3_output, &*ttable_output, &*model_output}) {
+  for (auto* file :
+       {&*output, &*a3_output, &*ttable_output, &*model_output, &*posteriors_output}) {
     if (*file == nullptr) continue;
     if (absl::Status s = (*file)->Commit(); !s.ok()) return Fail(command, s);
   }
   return 0;
 }
 
-// Parses the flags shared by `align` and `train` and runs the command.
-int ParseAndRun(int argc, char** argv, bool train_mode) {
-  const char* kCommand = train_mode ? "train" : "align";
+// Trains and aligns both directions at once, each with half the threads,
+// then combines them: `<prefix>.forward`, `<prefix>.reverse` and
+// `<prefix>.<heuristic>`.
+int RunSymmetric(const AlignFlags& flags) {
+  constexpr char kCommand[] = "symmetric";
+  if (flags.prefix.empty()) return UsageError(kCommand, "give --prefix PATH for the outputs");
+  if (!flags.save_model.empty() || !flags.load_model.empty() || !flags.ttable_output.empty() ||
+      !flags.a3_output.empty() || !flags.checkpoint.empty() || !flags.resume.empty() ||
+      !flags.posteriors_output.empty() || flags.output_given || flags.reverse) {
+    return UsageError(kCommand,
+                      "symmetric writes alignments only: use 'align' or 'train' for -r, "
+                      "--output, model files, tables and checkpoints");
+  }
+  auto heuristic = ParseHeuristic(flags.heuristic);
+  if (!heuristic.ok()) return UsageError(kCommand, std::string(heuristic.status().message()));
+  const int threads = flags.threads > 0 ? flags.threads : static_cast<int>(std::thread::hardware_concurrency());
+  AlignFlags forward = flags, reverse = flags;
+  forward.output = flags.prefix + ".forward";
+  reverse.output = flags.prefix + ".reverse";
+  reverse.reverse = true;
+  forward.threads = std::max(1, threads / 2);
+  reverse.threads = std::max(1, threads - forward.threads);
+  int reverse_status = 0;
+  std::thread reverse_thread(
+      [&] { reverse_status = Run(reverse, false, "symmetric (reverse)"); });
+  const int forward_status = Run(forward, false, "symmetric (forward)");
+  reverse_thread.join();
+  if (forward_status != 0) return forward_status;
+  if (reverse_status != 0) return reverse_status;
+  const std::string combined = flags.prefix + "." + std::string(HeuristicName(*heuristic));
+  if (absl::Status s = SymmetrizeFiles(forward.output, reverse.output, *heuristic, combined);
+      !s.ok()) {
+    return Fail(kCommand, s);
+  }
+  if (!flags.quiet) Log(kCommand, "wrote %s, %s and %s", forward.output, reverse.output, combined);
+  return 0;
+}
+
+enum class Mode { kAlign, kTrain, kSymmetric };
+
+// Parses the flags shared by `align`, `train` and `symmetric` and runs the
+// command.
+int ParseAndRun(int argc, char** argv, Mode mode) {
+  const bool train_mode = mode == Mode::kTrain;
+  const char* kCommand = mode == Mode::kTrain ? "train" : mode == Mode::kAlign ? "align" : "symmetric";
   AlignFlags f;
   for (int k = 0; k < argc; ++k) absl::StrAppend(&f.command_line, k > 0 ? " " : "", argv[k]);
   po::options_description input("Input");
@@ -334,9 +392,13 @@ int ParseAndRun(int argc, char** argv, bool train_mode) {
        "jumps longer than this share one weight per direction (hmm)")
       ("hmm-jump-smoothing", po::value(&f.hmm.jump_smoothing)->default_value(f.hmm.jump_smoothing),
        "weight of a uniform jump mixed into every transition (hmm)")
+      ("hmm-diagonal-tension", po::value(&f.hmm.diagonal_tension)
+                                   ->default_value(f.hmm.diagonal_tension),
+       "strength of the pull of jumps toward the diagonal; 0: none (hmm)")
       ("variational-bayes,v", po::bool_switch(&f.variational_bayes),
        "variational Bayes with a symmetric Dirichlet prior on t(f|e)")
-      ("alpha,a", po::value(&f.alpha)->default_value(0.01), "Dirichlet prior parameter")
+      ("alpha,a", po::value(&f.alpha)->default_value(0.01),
+       "Dirichlet prior parameter (default 0.05 with --model hmm)")
       ("no-null-word,N", po::bool_switch(&f.no_null), "no NULL source word")
       ("threads", po::value(&f.threads)->default_value(0), "worker threads; 0 = all cores");
   po::options_description output("Output");
@@ -348,6 +410,9 @@ int ParseAndRun(int argc, char** argv, bool train_mode) {
       ("print-scores,s", po::bool_switch(&f.print_scores),
        "append ' ||| log probability' to every output line")
       ("giza-a3", po::value(&f.a3_output), "also write a GIZA++ A3 alignment file")
+      ("link-posteriors", po::value(&f.posteriors_output),
+       "also write, line by line, the posterior probability of every written link, in the "
+       "order of the links")
       ("output-parameters,p", po::value(&f.ttable_output),
        "write the translation table t(f|e) to this file")
       ("ttable-format", po::value(&f.ttable_format)->default_value("fast_align"),
@@ -365,6 +430,10 @@ int ParseAndRun(int argc, char** argv, bool train_mode) {
       ("resume", po::value(&f.resume),
        "continue training from a --checkpoint file (same corpus and options); the result is "
        "the same as an uninterrupted run's")
+      ("prefix", po::value(&f.prefix), "output prefix (symmetric only)")
+      ("command,c", po::value(&f.heuristic)->default_value(f.heuristic),
+       "symmetrization heuristic (symmetric only): intersect, union, grow-diag, "
+       "grow-diag-final or grow-diag-final-and")
       ("quiet", po::bool_switch(&f.quiet), "no progress reports on stderr")
       ("help,h", "show this help");
   // fast_align's long names, accepted silently.
@@ -379,6 +448,15 @@ int ParseAndRun(int argc, char** argv, bool train_mode) {
   all.add(visible).add(compat);
   po::variables_map vm;
   if (!ParseOptions(kCommand, argc, argv, all, &vm)) return 2;
+  if (vm.count("help") && mode == Mode::kSymmetric) {
+    std::cout << "usage: aligner symmetric --source FILE --target FILE --prefix OUT [-c "
+                 "HEURISTIC] [align options]\n"
+                 "       aligner symmetric -i CORPUS --prefix OUT [options]\n\n"
+                 "Trains and aligns both directions concurrently and writes OUT.forward, "
+                 "OUT.reverse and OUT.<heuristic> (default grow-diag-final-and).\n\n"
+              << visible << "\n";
+    return 0;
+  }
   if (vm.count("help") && train_mode) {
     std::cout << "usage: aligner train -i CORPUS --model-file MODEL [options]\n"
                  "       aligner train --source FILE --target FILE --model-file MODEL "
@@ -404,18 +482,23 @@ int ParseAndRun(int argc, char** argv, bool train_mode) {
   if (vm["no_null_word"].as<bool>()) f.no_null = true;
   if (vm.count("diagonal_tension")) f.tension = vm["diagonal_tension"].as<double>();
   f.output_given = !vm["output"].defaulted();
+  if (vm["alpha"].defaulted() && f.model == "hmm") f.alpha = kHmmDefaultAlpha;
   // The default (-1) means Viterbi links; a threshold the user gives must be a
   // probability (a negative or NaN one used to select Viterbi silently).
   if (!vm["posterior-threshold"].defaulted() &&
       !(f.posterior_threshold >= 0 && f.posterior_threshold <= 1)) {
     return UsageError(kCommand, "--posterior-threshold must be in [0, 1]");
   }
-  return Run(f, train_mode);
+  if (mode == Mode::kSymmetric) return RunSymmetric(f);
+  return Run(f, train_mode, kCommand);
 }
 
 }  // namespace
 
-int AlignCommand(int argc, char** argv) { return ParseAndRun(argc, argv, false); }
-int TrainCommand(int argc, char** argv) { return ParseAndRun(argc, argv, true); }
+int AlignCommand(int argc, char** argv) { return ParseAndRun(argc, argv, Mode::kAlign); }
+int TrainCommand(int argc, char** argv) { return ParseAndRun(argc, argv, Mode::kTrain); }
+int SymmetricCommand(int argc, char** argv) {
+  return ParseAndRun(argc, argv, Mode::kSymmetric);
+}
 
 }  // namespace aligner::cli

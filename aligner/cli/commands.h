@@ -7,6 +7,7 @@ namespace aligner::cli {
 
 int AlignCommand(int argc, char** argv);
 int TrainCommand(int argc, char** argv);
+int SymmetricCommand(int argc, char** argv);
 int SymmetrizeCommand(int argc, char** argv);
 int EvaluateCommand(int argc, char** argv);
 

@@ -16,6 +16,8 @@ constexpr char kUsage[] =
     "  align       train on a parallel corpus and write its word alignment\n"
     "              (fast_align's flags: aligner align -i corpus -d -o -v [-r])\n"
     "  train       train a model and save it (align new text with align --load-model)\n"
+    "  symmetric   train both directions at once and write forward, reverse and\n"
+    "              symmetrized alignments\n"
     "  symmetrize  combine forward and reverse alignments (atools' flags)\n"
     "  evaluate    score an alignment against a gold alignment (AER, P, R, F1)\n"
     "\n"
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
   // Subcommands see their own name as argv[0].
   if (command == "align") return aligner::cli::AlignCommand(argc - 1, argv + 1);
   if (command == "train") return aligner::cli::TrainCommand(argc - 1, argv + 1);
+  if (command == "symmetric") return aligner::cli::SymmetricCommand(argc - 1, argv + 1);
   if (command == "symmetrize") return aligner::cli::SymmetrizeCommand(argc - 1, argv + 1);
   if (command == "evaluate") return aligner::cli::EvaluateCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "aligner: unknown command '%s'\n\n%s", command.c_str(), kUsage);
