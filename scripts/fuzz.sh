@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
-if [[ "$seconds" == -h || "$seconds" == --help ]]; then sed -n '2,21p' "$0"; exit 0; fi
+if [[ "$seconds" == -h || "$seconds" == --help ]]; then awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0; fi
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: $0 [seconds] [target...]" >&2; exit 2; }
 shift || true
 

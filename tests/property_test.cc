@@ -30,12 +30,12 @@
 #include "aligner/train/training.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 #include "tbb/global_control.h"
 
 namespace aligner {
 namespace {
 
-namespace fs = std::filesystem;
 
 constexpr int kNumCorpora = 20;
 
@@ -126,30 +126,7 @@ struct Outcome {
   std::vector<double> log_probs;
 };
 
-class PropertyTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("aligner_property_" + std::string(::testing::UnitTest::GetInstance()
-                                                  ->current_test_info()
-                                                  ->name()) +
-            "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  std::string WriteFile(const std::string& name, const std::string& contents) const {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << contents;
-    return path;
-  }
-
-  fs::path dir_;
-};
+class PropertyTest : public TempDirTest {};
 
 TrainingOptions OptionsFor(const RandomCorpus& c) {
   TrainingOptions options;

@@ -386,14 +386,18 @@ int ParseAndRun(int argc, char** argv, Mode mode) {
        "NULL alignment probability (diagonal; fast_align's default is 0.08, ours was chosen "
        "by AER on three language pairs)")
       ("optimize-p0", po::bool_switch(&f.optimize_p0), "re-estimate p0 during training (diagonal)")
-      ("hmm-p0", po::value(&f.hmm.null_probability)->default_value(f.hmm.null_probability),
+      ("hmm-p0", po::value(&f.hmm.null_probability)
+                     ->default_value(f.hmm.null_probability, absl::StrCat(f.hmm.null_probability)),
        "probability of moving to a NULL state at each target word (hmm)")
       ("hmm-max-jump", po::value(&f.hmm.max_jump)->default_value(f.hmm.max_jump),
        "jumps longer than this share one weight per direction (hmm)")
-      ("hmm-jump-smoothing", po::value(&f.hmm.jump_smoothing)->default_value(f.hmm.jump_smoothing),
+      ("hmm-jump-smoothing", po::value(&f.hmm.jump_smoothing)
+                                 ->default_value(f.hmm.jump_smoothing,
+                                                 absl::StrCat(f.hmm.jump_smoothing)),
        "weight of a uniform jump mixed into every transition (hmm)")
       ("hmm-diagonal-tension", po::value(&f.hmm.diagonal_tension)
-                                   ->default_value(f.hmm.diagonal_tension),
+                                   ->default_value(f.hmm.diagonal_tension,
+                                                   absl::StrCat(f.hmm.diagonal_tension)),
        "strength of the pull of jumps toward the diagonal; 0: none (hmm)")
       ("variational-bayes,v", po::bool_switch(&f.variational_bayes),
        "variational Bayes with a symmetric Dirichlet prior on t(f|e)")

@@ -9,18 +9,20 @@ namespace {
 
 // Keeps log() finite and divisions defined if a position's mass underflows.
 constexpr double kMinScale = 1e-300;
+// A jump weight is estimated on its own once its bucket has seen this share
+// of all (weighted) jumps; rarer buckets pool with their inner neighbors.
+constexpr double kMinJumpEvidence = 1e-4;
 
 }  // namespace
 
 HmmModel::HmmModel(std::shared_ptr<TranslationTable> table, bool use_null,
-                   TranslationPrior prior, HmmOptions options, uint32_t max_source_length)
+                   TranslationPrior prior, HmmOptions options, uint32_t /*max_source_length*/)
     : table_(std::move(table)),
       use_null_(use_null),
       prior_(prior),
       options_(options),
       max_jump_(std::max(1, options.max_jump)),
-      p0_(use_null ? options.null_probability : 0.0),
-      max_source_length_(max_source_length) {
+      p0_(use_null ? options.null_probability : 0.0) {
   options_.max_jump = max_jump_;
   weights_.assign(num_jump_buckets() + max_jump_, 1.0);
   set_jump_weights(weights_);
@@ -50,60 +52,113 @@ void HmmModel::set_jump_weights(const std::vector<double>& weights) {
 }
 
 void HmmModel::InitCounts(ExpectedCounts* counts) const {
-  // Bucket counts N_b, then M(l, r) for l = 1..max_source_length, r = 0..l.
-  // (l = max_source_length + 1 holds the jumps to the end of the longest.)
-  counts->Reset(table_->num_entries(), LengthOffset(max_source_length_ + 2));
+  // N_b for every bucket, then D_b.
+  counts->Reset(table_->num_entries(), 2 * num_buckets());
 }
 
-void HmmModel::Transitions(uint32_t l, double* probs, double* transposed, double* jump_scale,
-                           double* end, double* end_scale) const {
-  const double lambda = options_.jump_smoothing;
-  const double uniform = (1.0 - p0_) * lambda / l;
+void HmmModel::ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* t) const {
+  const uint32_t stride = l + 1;
+  const double lambda = options_.jump_smoothing, tau = options_.diagonal_tension;
+  t->diagonal = tau > 0;
+  t->w.resize(static_cast<size_t>(stride) * l);
+  t->w_t.resize(t->w.size());
   for (uint32_t r = 0; r <= l; ++r) {
-    double* row = probs + static_cast<size_t>(r) * l;
-    double z = 0;
     for (uint32_t i = 1; i <= l; ++i) {
-      row[i - 1] = weights_[Bucket(r, i)];
-      z += row[i - 1];
-    }
-    if (end != nullptr) {
-      // The jump to position l + 1, normalized over 1..l + 1.
-      const double w_end = options_.end_jump ? weights_[Bucket(r, l + 1)] : 0.0;
-      const double z_end = z + w_end;
-      const double scale = z_end > 0 ? (1.0 - lambda) / z_end : 0.0;
-      end[r] = options_.end_jump ? scale * w_end + lambda / (l + 1) : 1.0;
-      if (end_scale != nullptr) end_scale[r] = options_.end_jump ? scale : 0.0;
-    }
-    if (z > 0) {
-      const double scale = (1.0 - p0_) * (1.0 - lambda) / z;
-      for (uint32_t i = 0; i < l; ++i) row[i] = row[i] * scale + uniform;
-      if (jump_scale != nullptr) jump_scale[r] = scale;
-    } else {
-      // No weight anywhere in reach: only the uniform jump is left.
-      for (uint32_t i = 0; i < l; ++i) row[i] = (1.0 - p0_) / l;
-      if (jump_scale != nullptr) jump_scale[r] = 0;
+      const double w = weights_[Bucket(r, i)];
+      t->w[static_cast<size_t>(r) * l + i - 1] = w;
+      t->w_t[static_cast<size_t>(i - 1) * stride + r] = w;
     }
   }
-  if (transposed != nullptr) {
-    const uint32_t stride = l + 1;
-    for (uint32_t r = 0; r <= l; ++r) {
-      for (uint32_t i = 0; i < l; ++i) {
-        transposed[static_cast<size_t>(i) * stride + r] = probs[static_cast<size_t>(r) * l + i];
-      }
+  // The end factors, and Z without the diagonal.
+  t->end.resize(stride);
+  t->end_inv_z.resize(stride);
+  t->inv_z.resize(t->diagonal ? static_cast<size_t>(stride) * m : stride);
+  for (uint32_t r = 0; r <= l; ++r) {
+    const double* row = t->w.data() + static_cast<size_t>(r) * l;
+    double z = 0;
+    for (uint32_t i = 0; i < l; ++i) z += row[i];
+    if (!t->diagonal) t->inv_z[r] = z > 0 ? 1.0 / z : 0.0;
+    if (options_.end_jump) {
+      const double w_end = weights_[Bucket(r, l + 1)];
+      t->end_inv_z[r] = z + w_end > 0 ? 1.0 / (z + w_end) : 0.0;
+      t->end[r] = (1.0 - lambda) * w_end * t->end_inv_z[r] + lambda / (l + 1);
+    } else {
+      t->end_inv_z[r] = 0;
+      t->end[r] = 1;
+    }
+  }
+  t->g.resize(static_cast<size_t>(l) * m);
+  if (!t->diagonal) {
+    std::fill(t->g.begin(), t->g.end(), 1.0);
+    return;
+  }
+  // g_j(i) = exp(-tau |x_i - c_j|) with x_i = i / l, c_j = (j + 1) / m is
+  // left_j up_i where x_i <= c_j and right_j down_i elsewhere: l + m exp().
+  t->up.resize(l);
+  t->down.resize(l);
+  t->left.resize(m);
+  t->right.resize(m);
+  for (uint32_t i = 1; i <= l; ++i) {
+    t->up[i - 1] = std::exp(tau * i / l);
+    t->down[i - 1] = 1.0 / t->up[i - 1];
+  }
+  for (uint32_t j = 0; j < m; ++j) {
+    t->left[j] = std::exp(-tau * (j + 1) / m);
+    t->right[j] = 1.0 / t->left[j];
+  }
+  // split[j]: the number of positions i with x_i <= c_j.
+  thread_local std::vector<uint32_t> split;
+  split.resize(m);
+  for (uint32_t j = 0, k = 0; j < m; ++j) {
+    const double c = static_cast<double>(j + 1) / m;
+    while (k < l && static_cast<double>(k + 1) / l <= c) ++k;
+    split[j] = k;
+    double* g = t->g.data() + static_cast<size_t>(j) * l;
+    for (uint32_t i = 0; i < k; ++i) g[i] = t->left[j] * t->up[i];
+    for (uint32_t i = k; i < l; ++i) g[i] = t->right[j] * t->down[i];
+  }
+  // Z_j(r) = left_j sum_{i <= split_j} w up_i + right_j sum_{i > split_j} w down_i,
+  // from prefix and suffix sums: O(l (l + m)), not O(l^2 m).
+  thread_local std::vector<double> prefix, suffix;
+  prefix.resize(l + 1);
+  suffix.resize(l + 1);
+  for (uint32_t r = 0; r <= l; ++r) {
+    const double* row = t->w.data() + static_cast<size_t>(r) * l;
+    prefix[0] = 0;
+    for (uint32_t i = 0; i < l; ++i) prefix[i + 1] = prefix[i] + row[i] * t->up[i];
+    suffix[l] = 0;
+    for (uint32_t i = l; i-- > 0;) suffix[i] = suffix[i + 1] + row[i] * t->down[i];
+    for (uint32_t j = 0; j < m; ++j) {
+      const double z = t->left[j] * prefix[split[j]] + t->right[j] * suffix[split[j]];
+      t->inv_z[static_cast<size_t>(j) * stride + r] = z > 0 ? 1.0 / z : 0.0;
     }
   }
 }
 
-void HmmModel::TransitionMatrix(uint32_t l, std::vector<double>* probs) const {
+void HmmModel::TransitionMatrix(uint32_t l, uint32_t m, uint32_t j,
+                                std::vector<double>* probs) const {
   probs->resize(static_cast<size_t>(l + 1) * l);
-  if (l > 0) Transitions(l, probs->data(), nullptr, nullptr, nullptr, nullptr);
+  if (l == 0 || m == 0) return;
+  JumpTables t;
+  ComputeJumpTables(l, m, &t);
+  const double a = (1.0 - p0_) * (1.0 - options_.jump_smoothing);
+  const double u0 = (1.0 - p0_) * options_.jump_smoothing / l;
+  const double* iz = t.inv_z_row(j, l);
+  const double* g = t.g.data() + static_cast<size_t>(j) * l;
+  for (uint32_t r = 0; r <= l; ++r) {
+    for (uint32_t i = 0; i < l; ++i) {
+      const size_t k = static_cast<size_t>(r) * l + i;
+      (*probs)[k] = a * t.w[k] * g[i] * iz[r] + u0;
+    }
+  }
 }
 
 void HmmModel::EndProbabilities(uint32_t l, std::vector<double>* probs) const {
-  probs->resize(l + 1);
+  probs->assign(l + 1, 1.0);
   if (l == 0) return;
-  std::vector<double> transitions(static_cast<size_t>(l + 1) * l);
-  Transitions(l, transitions.data(), nullptr, nullptr, probs->data(), nullptr);
+  JumpTables t;
+  ComputeJumpTables(l, 1, &t);
+  *probs = t.end;
 }
 
 void HmmModel::Emissions(const SentencePair& pair, double* emit,
@@ -131,57 +186,66 @@ void HmmModel::Emissions(const SentencePair& pair, double* emit,
 double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
                                  ExpectedCounts* counts) const {
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
-  thread_local std::vector<double> emit, trans, trans_t, jump_scale, end, end_scale, alpha_real,
-      alpha_null, scale, beta, beta_next, u, rho, acc, xsum;
+  thread_local JumpTables tables;
+  thread_local std::vector<double> emit, alpha_real, alpha_null, scale, beta, beta_next, u, h, v,
+      rho, acc, xsum, coef, y, bucket_n, bucket_d;
   thread_local std::vector<TranslationTable::Slot> slots;
   const size_t cells = static_cast<size_t>(stride) * m;
   emit.resize(cells);
   slots.resize(cells);
   Emissions(pair, emit.data(), slots.data());
-  trans.resize(static_cast<size_t>(stride) * l);
-  trans_t.resize(trans.size());
-  jump_scale.resize(stride);
-  end.resize(stride);
-  end_scale.resize(stride);
-  Transitions(l, trans.data(), trans_t.data(), jump_scale.data(), end.data(), end_scale.data());
+  ComputeJumpTables(l, m, &tables);
+  const JumpTables& t = tables;
   alpha_real.resize(static_cast<size_t>(l) * m);
   alpha_null.resize(cells);
   scale.resize(m);
   beta.resize(stride);
   beta_next.resize(stride);
   u.resize(l);
+  h.resize(l);
+  v.resize(stride);
   rho.resize(stride);
   acc.resize(l);
-  const double p0 = p0_;
+  const double p0 = p0_, lambda = options_.jump_smoothing;
+  const double a = (1.0 - p0) * (1.0 - lambda);  // weighted part of a real transition
+  const double u0 = (1.0 - p0) * lambda / l;      // uniform part
+  // rho[r]: the mass of the states remembering r (R_r and N_r) at position
+  // j, from the scaled forward probabilities; the virtual N_0 before j = 0.
+  auto remembered = [&](int64_t j) {
+    if (j < 0) {
+      std::fill(rho.begin(), rho.end(), 0.0);
+      rho[0] = 1;
+      return;
+    }
+    const double* ar = alpha_real.data() + static_cast<size_t>(j) * l;
+    const double* an = alpha_null.data() + static_cast<size_t>(j) * stride;
+    rho[0] = an[0];
+    for (uint32_t r = 1; r <= l; ++r) rho[r] = ar[r - 1] + an[r];
+  };
 
   // Forward, scaled so that every position's state probabilities sum to 1.
-  // rho[r]: mass of the states remembering r (R_r and N_r) at position j - 1.
   double log_likelihood = 0;
   for (uint32_t j = 0; j < m; ++j) {
     const double* e = emit.data() + static_cast<size_t>(j) * stride;
+    const double* g = t.g.data() + static_cast<size_t>(j) * l;
+    const double* iz = t.inv_z_row(j, l);
     double* ar = alpha_real.data() + static_cast<size_t>(j) * l;
     double* an = alpha_null.data() + static_cast<size_t>(j) * stride;
-    if (j == 0) {
-      // The chain starts from N_0.
-      for (uint32_t i = 0; i < l; ++i) ar[i] = trans[i] * e[i + 1];
-      an[0] = p0 * e[0];
-      for (uint32_t r = 1; r <= l; ++r) an[r] = 0;
-    } else {
-      const double* pr = alpha_real.data() + static_cast<size_t>(j - 1) * l;
-      const double* pn = alpha_null.data() + static_cast<size_t>(j - 1) * stride;
-      rho[0] = pn[0];
-      for (uint32_t r = 1; r <= l; ++r) rho[r] = pr[r - 1] + pn[r];
-      std::fill(acc.begin(), acc.end(), 0.0);
-      double* a = acc.data();
-      for (uint32_t r = 0; r <= l; ++r) {
-        const double x = rho[r];
-        const double* row = trans.data() + static_cast<size_t>(r) * l;
-        for (uint32_t i = 0; i < l; ++i) a[i] += x * row[i];
-      }
-      for (uint32_t i = 0; i < l; ++i) ar[i] = a[i] * e[i + 1];
-      const double to_null = p0 * e[0];
-      for (uint32_t r = 0; r <= l; ++r) an[r] = to_null * rho[r];
+    remembered(static_cast<int64_t>(j) - 1);
+    double rho_sum = 0;
+    for (uint32_t r = 0; r <= l; ++r) rho_sum += rho[r];
+    std::fill(acc.begin(), acc.end(), 0.0);
+    double* sums = acc.data();
+    for (uint32_t r = 0; r <= l; ++r) {
+      const double x = rho[r] * iz[r];
+      if (x == 0) continue;
+      const double* row = t.w.data() + static_cast<size_t>(r) * l;
+      for (uint32_t i = 0; i < l; ++i) sums[i] += x * row[i];
     }
+    const double uniform = u0 * rho_sum;
+    for (uint32_t i = 0; i < l; ++i) ar[i] = e[i + 1] * (a * g[i] * sums[i] + uniform);
+    const double to_null = p0 * e[0];
+    for (uint32_t r = 0; r <= l; ++r) an[r] = to_null * rho[r];
     double c = 0;
     for (uint32_t i = 0; i < l; ++i) c += ar[i];
     for (uint32_t r = 0; r <= l; ++r) c += an[r];
@@ -193,66 +257,84 @@ double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
     for (uint32_t r = 0; r <= l; ++r) an[r] *= inv;
   }
 
-  // Backward, scaled by the same factors: beta[r] is the scaled probability
-  // of the rest of the target given a state remembering r (R_r and N_r share
-  // it). xsum[r * l + i - 1] sums rho_j(r) u_{j+1}(i) over j: times the
-  // transition probability it is the expected number of jumps r -> i.
-  const bool count_jumps = counts != nullptr && l <= max_source_length_;
-  if (count_jumps) xsum.assign(static_cast<size_t>(stride) * l, 0.0);
-  // The end: after the last word the chain jumps to position l + 1.
+  const bool count_jumps = counts != nullptr;
+  if (count_jumps) {
+    bucket_n.assign(num_buckets(), 0.0);
+    bucket_d.assign(num_buckets(), 0.0);
+    xsum.assign(static_cast<size_t>(stride) * l, 0.0);
+    coef.assign(cells, 0.0);
+  }
+
+  // The jump to the end, after the last word.
+  remembered(static_cast<int64_t>(m) - 1);
   {
-    const double* ar = alpha_real.data() + static_cast<size_t>(m - 1) * l;
-    const double* an = alpha_null.data() + static_cast<size_t>(m - 1) * stride;
-    rho[0] = an[0];
-    for (uint32_t r = 1; r <= l; ++r) rho[r] = ar[r - 1] + an[r];
     double c = 0;
-    for (uint32_t r = 0; r <= l; ++r) c += rho[r] * end[r];
+    for (uint32_t r = 0; r <= l; ++r) c += rho[r] * t.end[r];
     c = std::max(c, kMinScale);
     if (options_.end_jump) log_likelihood += std::log(c);
     const double inv = 1.0 / c;
-    for (uint32_t r = 0; r <= l; ++r) beta_next[r] = end[r] * inv;
+    for (uint32_t r = 0; r <= l; ++r) beta_next[r] = t.end[r] * inv;
     if (count_jumps && options_.end_jump) {
-      // As a jump out of r in a sentence of length l + 1.
-      const size_t offset = LengthOffset(l + 1);
       for (uint32_t r = 0; r <= l; ++r) {
         const size_t b = Bucket(r, l + 1);
-        const double n = rho[r] * end_scale[r] * weights_[b] * inv;
-        if (n > 0) {
-          counts->alignment.Add(b, n);
-          counts->alignment.Add(offset + r, n);
-        }
+        const double n = rho[r] * (1.0 - lambda) * weights_[b] * t.end_inv_z[r] * inv;
+        if (!(n > 0)) continue;
+        bucket_n[b] += n;
+        const double d = n * t.end_inv_z[r];
+        for (uint32_t i = 1; i <= l + 1; ++i) bucket_d[Bucket(r, i)] += d;
       }
     }
   }
+
+  // Backward, scaled by the same factors: beta[r] is the scaled probability
+  // of the rest of the target given a state remembering r (R_r and N_r share
+  // it). The expected number of weighted jumps r -> i into position j + 1 is
+  // a w(b(r, i)) rho_j(r) / Z_{j+1}(r) h_{j+1}(i) with h = g e beta / c;
+  // xsum[r * l + i - 1] sums rho_j(r) / Z_{j+1}(r) h_{j+1}(i) over j, and
+  // coef[(j + 1) * (l + 1) + r] holds M_{j+1}(r) / Z_{j+1}(r) for D_b.
   for (int64_t j = static_cast<int64_t>(m) - 1; j >= -1; --j) {
     if (j < static_cast<int64_t>(m) - 1) {
-      // beta_next holds position j + 1; compute u and beta for position j.
-      const double* e1 = emit.data() + static_cast<size_t>(j + 1) * stride;
-      const double inv = 1.0 / scale[j + 1];
-      for (uint32_t i = 0; i < l; ++i) u[i] = e1[i + 1] * beta_next[i + 1] * inv;
-      if (j < 0) {
-        // The start: one jump out of r = 0 with probability 1.
-        if (count_jumps) {
-          for (uint32_t i = 0; i < l; ++i) xsum[i] += u[i];
-        }
-        break;
-      }
-      const double stay = p0 * e1[0] * inv;
-      for (uint32_t r = 0; r <= l; ++r) beta[r] = stay * beta_next[r];
-      double* b = beta.data();
+      const uint32_t next = static_cast<uint32_t>(j + 1);
+      const double* e1 = emit.data() + static_cast<size_t>(next) * stride;
+      const double* g1 = t.g.data() + static_cast<size_t>(next) * l;
+      const double* iz = t.inv_z_row(next, l);
+      const double inv = 1.0 / scale[next];
+      double u_sum = 0;
       for (uint32_t i = 0; i < l; ++i) {
-        const double x = u[i];
-        const double* column = trans_t.data() + static_cast<size_t>(i) * stride;
-        for (uint32_t r = 0; r <= l; ++r) b[r] += x * column[r];
+        u[i] = e1[i + 1] * beta_next[i + 1] * inv;
+        h[i] = g1[i] * u[i];
+        u_sum += u[i];
+      }
+      remembered(j);
+      // v[r] = sum_i w(b(r, i)) h[i]; from the start only r = 0 is needed.
+      if (j >= 0) {
+        std::fill(v.begin(), v.end(), 0.0);
+        double* out = v.data();
+        for (uint32_t i = 0; i < l; ++i) {
+          const double x = h[i];
+          const double* column = t.w_t.data() + static_cast<size_t>(i) * stride;
+          for (uint32_t r = 0; r <= l; ++r) out[r] += x * column[r];
+        }
+      } else {
+        double sum = 0;
+        for (uint32_t i = 0; i < l; ++i) sum += t.w[i] * h[i];
+        v[0] = sum;
       }
       if (count_jumps) {
-        const double* ar = alpha_real.data() + static_cast<size_t>(j) * l;
-        const double* an = alpha_null.data() + static_cast<size_t>(j) * stride;
+        double* c = coef.data() + static_cast<size_t>(next) * stride;
         for (uint32_t r = 0; r <= l; ++r) {
-          const double x = an[r] + (r > 0 ? ar[r - 1] : 0.0);
+          const double x = rho[r] * iz[r];
+          if (x == 0) continue;
           double* row = xsum.data() + static_cast<size_t>(r) * l;
-          for (uint32_t i = 0; i < l; ++i) row[i] += x * u[i];
+          for (uint32_t i = 0; i < l; ++i) row[i] += x * h[i];
+          c[r] = a * x * v[r] * iz[r];
         }
+      }
+      if (j < 0) break;
+      const double stay = p0 * e1[0] * inv;
+      const double uniform = u0 * u_sum;
+      for (uint32_t r = 0; r <= l; ++r) {
+        beta[r] = a * v[r] * iz[r] + uniform + stay * beta_next[r];
       }
       std::swap(beta, beta_next);
     }
@@ -260,10 +342,10 @@ double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
     const double* ar = alpha_real.data() + static_cast<size_t>(j) * l;
     const double* an = alpha_null.data() + static_cast<size_t>(j) * stride;
     double* column = posteriors + static_cast<size_t>(j) * stride;
-    double null_mass = 0, total = 0;
+    double null_mass = 0;
     for (uint32_t r = 0; r <= l; ++r) null_mass += an[r] * beta_next[r];
     column[0] = null_mass;
-    total = null_mass;
+    double total = null_mass;
     for (uint32_t i = 1; i <= l; ++i) {
       column[i] = ar[i - 1] * beta_next[i];
       total += column[i];
@@ -281,25 +363,45 @@ double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
   }
 
   if (count_jumps) {
-    // Only the part of each expected jump drawn from the weighted (not the
-    // uniform) component counts toward the weights.
-    thread_local std::vector<double> bucket_counts;
-    bucket_counts.assign(num_buckets(), 0.0);
-    const size_t offset = LengthOffset(l);
+    // N_b, and D_b = sum_{j, r} coef_j(r) sum_{i in b(r)} g_j(i) with
+    // Y(r, i) = sum_j coef_j(r) g_j(i) computed for each r by a sweep over
+    // i in each direction (g_j(i) factors on either side of the diagonal).
+    y.resize(l);
     for (uint32_t r = 0; r <= l; ++r) {
-      const double s = jump_scale[r];
       const double* row = xsum.data() + static_cast<size_t>(r) * l;
-      double from_r = 0;
-      for (uint32_t i = 1; i <= l; ++i) {
-        const size_t b = Bucket(r, i);
-        const double n = s * weights_[b] * row[i - 1];
-        bucket_counts[b] += n;
-        from_r += n;
+      const double* w = t.w.data() + static_cast<size_t>(r) * l;
+      for (uint32_t i = 0; i < l; ++i) bucket_n[Bucket(r, i + 1)] += a * w[i] * row[i];
+      if (!t.diagonal) {
+        double sum = 0;
+        for (uint32_t j = 0; j < m; ++j) sum += coef[static_cast<size_t>(j) * stride + r];
+        std::fill(y.begin(), y.end(), sum);
+      } else {
+        double sum = 0;
+        uint32_t j = 0;
+        for (uint32_t i = 1; i <= l; ++i) {
+          // c_j < x_i: g_j(i) = right_j down_i.
+          while (j < m && !(static_cast<double>(i) / l <= static_cast<double>(j + 1) / m)) {
+            sum += coef[static_cast<size_t>(j) * stride + r] * t.right[j];
+            ++j;
+          }
+          y[i - 1] = t.down[i - 1] * sum;
+        }
+        sum = 0;
+        j = m;
+        for (uint32_t i = l; i >= 1; --i) {
+          // x_i <= c_j: g_j(i) = left_j up_i.
+          while (j > 0 && static_cast<double>(i) / l <= static_cast<double>(j) / m) {
+            --j;
+            sum += coef[static_cast<size_t>(j) * stride + r] * t.left[j];
+          }
+          y[i - 1] += t.up[i - 1] * sum;
+        }
       }
-      if (from_r > 0) counts->alignment.Add(offset + r, from_r);
+      for (uint32_t i = 0; i < l; ++i) bucket_d[Bucket(r, i + 1)] += y[i];
     }
-    for (size_t b = 0; b < bucket_counts.size(); ++b) {
-      if (bucket_counts[b] > 0) counts->alignment.Add(b, bucket_counts[b]);
+    for (size_t b = 0; b < num_buckets(); ++b) {
+      if (bucket_n[b] > 0) counts->alignment.Add(JumpCountIndex(b), bucket_n[b]);
+      if (bucket_d[b] > 0) counts->alignment.Add(JumpDenominatorIndex(b), bucket_d[b]);
     }
   }
   return log_likelihood;
@@ -328,16 +430,18 @@ double HmmModel::ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* a
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   alignment->assign(m, 0);
   if (l == 0 || m == 0) return 0;
-  thread_local std::vector<double> emit, trans, trans_t, end, real, null, best;
+  thread_local JumpTables tables;
+  thread_local std::vector<double> emit, trans_t, real, null, best;
   thread_local std::vector<uint32_t> back, best_state;
   thread_local std::vector<TranslationTable::Slot> slots;
   emit.resize(static_cast<size_t>(stride) * m);
   slots.resize(emit.size());
   Emissions(pair, emit.data(), slots.data());
-  trans.resize(static_cast<size_t>(stride) * l);
-  trans_t.resize(trans.size());
-  end.resize(stride);
-  Transitions(l, trans.data(), trans_t.data(), nullptr, end.data(), nullptr);
+  ComputeJumpTables(l, m, &tables);
+  const JumpTables& t = tables;
+  const double p0 = p0_, lambda = options_.jump_smoothing;
+  const double a = (1.0 - p0) * (1.0 - lambda), u0 = (1.0 - p0) * lambda / l;
+  trans_t.resize(static_cast<size_t>(l) * stride);
   // States are numbered R_i -> i - 1, N_r -> l + r; back[j * states + s] is
   // the best predecessor of state s at position j. Scores are scaled so that
   // each position's best is 1; log_prob collects the scales.
@@ -347,17 +451,25 @@ double HmmModel::ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* a
   null.resize(stride);
   best.resize(stride);
   best_state.resize(stride);
-  const double p0 = p0_;
   double log_prob = 0;
   for (uint32_t j = 0; j < m; ++j) {
     const double* e = emit.data() + static_cast<size_t>(j) * stride;
+    const double* g = t.g.data() + static_cast<size_t>(j) * l;
+    const double* iz = t.inv_z_row(j, l);
     uint32_t* bp = back.data() + static_cast<size_t>(j) * states;
     if (j == 0) {
-      for (uint32_t i = 0; i < l; ++i) real[i] = trans[i] * e[i + 1];
+      for (uint32_t i = 0; i < l; ++i) real[i] = (a * t.w[i] * g[i] * iz[0] + u0) * e[i + 1];
       null[0] = p0 * e[0];
       for (uint32_t r = 1; r <= l; ++r) null[r] = 0;
       std::fill(bp, bp + states, l);
     } else {
+      // trans_t[(i - 1) * (l + 1) + r] = T_j(r, i).
+      for (uint32_t i = 0; i < l; ++i) {
+        const double* w = t.w_t.data() + static_cast<size_t>(i) * stride;
+        double* column = trans_t.data() + static_cast<size_t>(i) * stride;
+        const double ag = a * g[i];
+        for (uint32_t r = 0; r <= l; ++r) column[r] = ag * w[r] * iz[r] + u0;
+      }
       // The best state remembering r: N_r (r = 0) or the better of R_r and
       // N_r, ties to R_r.
       best[0] = null[0];
@@ -376,9 +488,9 @@ double HmmModel::ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* a
         double top = -1;
         uint32_t arg = 0;
         for (uint32_t r = 0; r <= l; ++r) {
-          const double v = best[r] * column[r];
-          if (v > top) {
-            top = v;
+          const double value = best[r] * column[r];
+          if (value > top) {
+            top = value;
             arg = r;
           }
         }
@@ -405,14 +517,14 @@ double HmmModel::ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* a
   uint32_t state = 0;
   double top = -1;
   for (uint32_t i = 0; i < l; ++i) {
-    if (real[i] * end[i + 1] > top) {
-      top = real[i] * end[i + 1];
+    if (real[i] * t.end[i + 1] > top) {
+      top = real[i] * t.end[i + 1];
       state = i;
     }
   }
   for (uint32_t r = 0; r <= l; ++r) {
-    if (null[r] * end[r] > top) {
-      top = null[r] * end[r];
+    if (null[r] * t.end[r] > top) {
+      top = null[r] * t.end[r];
       state = l + r;
     }
   }
@@ -426,83 +538,60 @@ double HmmModel::ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* a
 
 void HmmModel::Maximize(const ExpectedCounts& counts) {
   EstimateTranslationTable(counts.translation(), prior_, table_.get());
-
-  // The jump weights: maximize sum_b N_b log w_b - sum_{l,r} M(l,r) log Z(l,r)
-  // by minorize-maximize (Hunter and Lange 2004): with n_b(l, r) the number
-  // of positions of bucket b reachable from r,
-  //   w_b <- N_b / sum_{l,r} M(l, r) n_b(l, r) / Z(l, r).
-  // Each update increases the objective, so the M-step never lowers it.
-  const FixedPointArray& a = counts.alignment;
-  const size_t num_b = num_buckets(), jump_b = num_jump_buckets();
-  if (a.size() != LengthOffset(max_source_length_ + 2)) return;
-  std::vector<double> bucket(num_b);
+  // One minorize-maximize step on the jump weights: w_b <- N_b / D_b. Buckets
+  // no pair can reach (D_b = 0) keep their weight.
+  const FixedPointArray& c = counts.alignment;
+  if (c.size() != 2 * num_buckets()) return;
   double total = 0;
-  for (size_t b = 0; b < num_b; ++b) {
-    bucket[b] = a.Get(b);
-    total += bucket[b];
-  }
+  for (size_t b = 0; b < num_buckets(); ++b) total += c.Get(JumpCountIndex(b));
   if (!(total > 0)) return;
-  struct Origin {
-    uint32_t l, r;
-    double count;
-  };
-  std::vector<Origin> origins;
-  for (uint32_t l = 1; l <= max_source_length_ + 1; ++l) {
-    const size_t offset = LengthOffset(l);
-    for (uint32_t r = 0; r <= l; ++r) {
-      const double count = a.Get(offset + r);
-      if (count > 0) origins.push_back({l, r, count});
+  // Widths the corpus hardly ever reaches (say a jump of 12 when the longest
+  // sentence has 12 words) have N_b and D_b both near 0, and their ratio is
+  // noise. So buckets are pooled from the outside in until a pool has seen
+  // enough events, and a pool shares one weight, sum N / sum D. A pool keeps
+  // its old weights if that would lower the surrogate
+  // sum_b N_b log w_b - D_b w_b, so the step still never lowers Q.
+  const double min_events = kMinJumpEvidence * total;
+  std::vector<double> next = weights_;
+  std::vector<size_t> pool;
+  auto flush = [&] {
+    double n = 0, d = 0;
+    for (size_t b : pool) {
+      n += c.Get(JumpCountIndex(b));
+      d += c.Get(JumpDenominatorIndex(b));
     }
-  }
-  const int64_t k = max_jump_;
-  std::vector<double> w = weights_, denominator(num_b), reach(num_b);
-  // For each origin, calls visit(bucket, positions) for the buckets in reach.
-  auto for_each_bucket = [&](const Origin& o, auto&& visit) {
-    if (o.r == 0) {
-      const int64_t l = o.l;
-      for (int64_t s = 1; s < k && s <= l; ++s) visit(jump_b + s - 1, 1.0);
-      if (l >= k) visit(jump_b + k - 1, static_cast<double>(l - k + 1));
-      return;
-    }
-    const int64_t lo = 1 - static_cast<int64_t>(o.r), hi = static_cast<int64_t>(o.l) - o.r;
-    const int64_t far_left = std::min(hi, -k) - lo + 1;
-    if (far_left > 0) visit(0, static_cast<double>(far_left));
-    for (int64_t d = std::max(lo, -k + 1); d <= std::min(hi, k - 1); ++d) visit(d + k, 1.0);
-    const int64_t far_right = hi - std::max(lo, k) + 1;
-    if (far_right > 0) visit(2 * k, static_cast<double>(far_right));
-  };
-  for (int step = 0; step < options_.max_jump_updates; ++step) {
-    std::fill(denominator.begin(), denominator.end(), 0.0);
-    for (const Origin& o : origins) {
-      double z = 0;
-      for_each_bucket(o, [&](size_t b, double n) { z += n * w[b]; });
-      if (!(z > 0)) continue;
-      const double f = o.count / z;
-      for_each_bucket(o, [&](size_t b, double n) { denominator[b] += f * n; });
-    }
-    std::vector<double> next = w;
-    for (size_t b = 0; b < num_b; ++b) {
-      if (denominator[b] > 0) next[b] = bucket[b] / denominator[b];
-    }
-    // Normalize each group (the objective does not depend on their scales).
-    double change = 0;
-    for (int g = 0; g < 2; ++g) {
-      const size_t begin = g == 0 ? 0 : jump_b, end = g == 0 ? jump_b : num_b;
-      double sum = 0;
-      for (size_t b = begin; b < end; ++b) sum += next[b];
-      if (!(sum > 0)) {
-        for (size_t b = begin; b < end; ++b) next[b] = w[b];
-        continue;
+    if (d > 0) {
+      const double w = n / d;
+      double gain = 0;
+      for (size_t b : pool) {
+        const double nb = c.Get(JumpCountIndex(b)), db = c.Get(JumpDenominatorIndex(b));
+        const double old = weights_[b];
+        gain += (nb > 0 ? nb * (std::log(w) - std::log(old)) : 0.0) - db * (w - old);
       }
-      for (size_t b = begin; b < end; ++b) {
-        next[b] /= sum;
-        change = std::max(change, std::fabs(next[b] - w[b]) / std::max(w[b], 1e-300));
+      if (gain >= 0) {
+        for (size_t b : pool) next[b] = w;
       }
     }
-    w.swap(next);
-    if (change < 1e-9) break;
-  }
-  weights_ = w;
+    pool.clear();
+  };
+  auto add = [&](size_t b) {
+    pool.push_back(b);
+    double events = 0;
+    for (size_t p : pool) {
+      events += std::max(c.Get(JumpCountIndex(p)), c.Get(JumpDenominatorIndex(p)) * weights_[p]);
+    }
+    if (events >= min_events) flush();
+  };
+  const size_t k = max_jump_;
+  for (size_t b = 0; b < k; ++b) add(b);  // widths -max_jump .. -1
+  flush();
+  for (size_t b = 2 * k; b > k; --b) add(b);  // widths max_jump .. 1
+  flush();
+  add(k);  // width 0
+  flush();
+  for (size_t b = num_buckets(); b-- > num_jump_buckets();) add(b);  // start max_jump .. 1
+  flush();
+  set_jump_weights(next);
 }
 
 }  // namespace aligner

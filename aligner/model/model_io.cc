@@ -110,6 +110,8 @@ absl::Status WriteModel(const AlignmentModel& model, const Vocabulary& source_vo
     writer->PutUint64s("use_null", {h->use_null() ? 1u : 0u});
     writer->PutDoubles("hmm.p0", {h->options().null_probability});
     writer->PutDoubles("hmm.jump_smoothing", {h->options().jump_smoothing});
+    writer->PutDoubles("hmm.diagonal_tension", {h->options().diagonal_tension});
+    writer->PutUint64s("hmm.end_jump", {h->options().end_jump ? 1u : 0u});
     writer->PutUint64s("hmm.max_jump", {static_cast<uint64_t>(h->options().max_jump)});
     writer->PutDoubles("hmm.weights", h->jump_weights());
     return absl::OkStatus();
@@ -195,6 +197,13 @@ absl::StatusOr<LoadedModel> ReadModel(const ModelReader& reader) {
     HmmOptions options;
     ASSIGN_OR_RETURN(options.null_probability, ReadScalar(reader, "hmm.p0"));
     ASSIGN_OR_RETURN(options.jump_smoothing, ReadScalar(reader, "hmm.jump_smoothing"));
+    ASSIGN_OR_RETURN(options.diagonal_tension, ReadScalar(reader, "hmm.diagonal_tension"));
+    ASSIGN_OR_RETURN(auto end_jump, reader.GetUint64s("hmm.end_jump"));
+    if (end_jump.size() != 1 || end_jump[0] > 1 || !(options.diagonal_tension >= 0 &&
+                                                     options.diagonal_tension <= 700)) {
+      return Corrupt(origin, "hmm parameters out of range");
+    }
+    options.end_jump = end_jump[0] == 1;
     ASSIGN_OR_RETURN(auto max_jump, reader.GetUint64s("hmm.max_jump"));
     ASSIGN_OR_RETURN(auto weights, reader.GetDoubles("hmm.weights"));
     if (max_jump.size() != 1 || max_jump[0] == 0 || max_jump[0] > 10000 ||

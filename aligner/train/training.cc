@@ -51,6 +51,9 @@ absl::Status ValidateTrainingOptions(const TrainingOptions& o) {
   if (!(o.hmm.jump_smoothing >= 0 && o.hmm.jump_smoothing <= 1)) {
     return absl::InvalidArgumentError("--hmm-jump-smoothing must be in [0, 1]");
   }
+  if (!(o.hmm.diagonal_tension >= 0 && o.hmm.diagonal_tension <= 100)) {
+    return absl::InvalidArgumentError("--hmm-diagonal-tension must be in [0, 100]");
+  }
   return absl::OkStatus();
 }
 
