@@ -12,39 +12,9 @@
 #include <vector>
 
 #include "aligner/io/giza.h"
+#include "fuzz/fuzz_util.h"
 
-namespace {
-
-// The bytes as an anonymous in-memory file, named by a /proc path.
-class MemFile {
- public:
-  explicit MemFile(std::string_view bytes) {
-    fd_ = memfd_create("fuzz", MFD_CLOEXEC);
-    if (fd_ < 0) std::abort();
-    for (size_t done = 0; done < bytes.size();) {
-      const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-      if (n <= 0) std::abort();
-      done += n;
-    }
-    path_ = "/proc/self/fd/" + std::to_string(fd_);
-  }
-  ~MemFile() { ::close(fd_); }
-  const std::string& path() const { return path_; }
-
- private:
-  int fd_;
-  std::string path_;
-};
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (false)
-
-}  // namespace
+using aligner::fuzz::MemFile;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);

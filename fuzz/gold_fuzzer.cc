@@ -15,37 +15,11 @@
 #include <vector>
 
 #include "aligner/io/gold.h"
+#include "fuzz/fuzz_util.h"
 
 namespace {
 
-// The bytes as an anonymous in-memory file, named by a /proc path.
-class MemFile {
- public:
-  explicit MemFile(std::string_view bytes) {
-    fd_ = memfd_create("fuzz", MFD_CLOEXEC);
-    if (fd_ < 0) std::abort();
-    for (size_t done = 0; done < bytes.size();) {
-      const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-      if (n <= 0) std::abort();
-      done += n;
-    }
-    path_ = "/proc/self/fd/" + std::to_string(fd_);
-  }
-  ~MemFile() { ::close(fd_); }
-  const std::string& path() const { return path_; }
-
- private:
-  int fd_;
-  std::string path_;
-};
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (false)
+using aligner::fuzz::MemFile;
 
 void CheckGold(const aligner::GoldAlignment& gold) {
   auto strictly_sorted = [](const aligner::SentenceLinks& links) {

@@ -16,16 +16,9 @@
 #include "aligner/decode/decoder.h"
 #include "aligner/io/model_file.h"
 #include "aligner/model/model_io.h"
+#include "fuzz/fuzz_util.h"
 
 namespace {
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (false)
 
 uint64_t Fnv1a(std::string_view bytes) {
   uint64_t hash = 14695981039346656037ull;
