@@ -62,12 +62,27 @@ void HmmModel::ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* t) const {
   t->diagonal = tau > 0;
   t->w.resize(static_cast<size_t>(stride) * l);
   t->w_t.resize(t->w.size());
-  for (uint32_t r = 0; r <= l; ++r) {
-    for (uint32_t i = 1; i <= l; ++i) {
-      const double w = weights_[Bucket(r, i)];
-      t->w[static_cast<size_t>(r) * l + i - 1] = w;
-      t->w_t[static_cast<size_t>(i - 1) * stride + r] = w;
-    }
+  // by_width[d + l - 1] = w(b(r, r + d)) for r >= 1: rows are slices of it.
+  thread_local std::vector<double> by_width;
+  by_width.resize(2 * static_cast<size_t>(l) - 1);
+  for (int64_t d = -static_cast<int64_t>(l) + 1; d < static_cast<int64_t>(l); ++d) {
+    const int64_t k = std::clamp<int64_t>(d, -max_jump_, max_jump_);
+    by_width[d + l - 1] = weights_[k + max_jump_];
+  }
+  for (uint32_t i = 1; i <= l; ++i) {
+    const double w = weights_[Bucket(0, i)];
+    t->w[i - 1] = w;
+    t->w_t[static_cast<size_t>(i - 1) * stride] = w;
+  }
+  for (uint32_t r = 1; r <= l; ++r) {
+    // Row r: widths 1 - r .. l - r.
+    std::copy_n(by_width.data() + (l - r), l, t->w.data() + static_cast<size_t>(r) * l);
+  }
+  for (uint32_t i = 1; i <= l; ++i) {
+    // Column i, r = 1..l: widths i - 1 .. i - l.
+    double* column = t->w_t.data() + static_cast<size_t>(i - 1) * stride;
+    const double* from = by_width.data() + (i - 1) + (l - 1);
+    for (uint32_t r = 1; r <= l; ++r) column[r] = *(from - (r - 1));
   }
   // The end factors, and Z without the diagonal.
   t->end.resize(stride);

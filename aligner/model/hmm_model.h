@@ -45,8 +45,11 @@
 // (N_b: expected jumps of bucket b drawn from the weighted, not the uniform,
 // component; M_j(r): those out of r into position j):
 //   w_b <- N_b / D_b,  D_b = sum_{pairs, j, r} M_j(r) / Z_j(r) sum_{i in b(r)} g_j(i),
-// which never decreases Q. So without variational Bayes the corpus
-// log-likelihood never decreases.
+// which never decreases Q. (Buckets the corpus hardly reaches, with N_b and
+// D_b both near 0, are pooled with their inner neighbors and share one
+// weight; a pool whose shared weight would lower the MM surrogate keeps its
+// old weights.) So without variational Bayes the corpus log-likelihood never
+// decreases.
 #ifndef ALIGNER_MODEL_HMM_MODEL_H_
 #define ALIGNER_MODEL_HMM_MODEL_H_
 

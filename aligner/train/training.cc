@@ -128,6 +128,7 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
   const int model1_iterations = main_is_model1                     ? 0
                                 : options.model1_iterations >= 0   ? options.model1_iterations
                                 : options.model == ModelKind::kDiagonal ? 0
+                                : options.model == ModelKind::kHmm      ? 0
                                                                         : 5;
   // Stage 0: Model 1 iterations that initialize the table for the main model.
   const bool resume_main = resume_from != nullptr && resume_at.stage == 1;

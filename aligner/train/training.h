@@ -26,8 +26,9 @@ struct TrainingOptions {
   // Model 1 iterations that initialize the translation table before the
   // main model (ignored when the main model is Model 1). Negative: the
   // default for the main model (0 for diagonal, whose first iteration from a
-  // uniform table already is Model 1 with a diagonal prior; 5 for Model 2
-  // and the HMM).
+  // uniform table already is Model 1 with a diagonal prior; likewise 0 for
+  // the HMM, whose diagonal factor plays that part (best AER); 5 for
+  // Model 2).
   int model1_iterations = -1;
   // Iterations of the main model.
   int iterations = 5;
