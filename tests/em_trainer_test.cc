@@ -19,26 +19,13 @@
 #include "aligner/train/training.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
 
 using ::testing::HasSubstr;
 
-const ParallelCorpus& Hansards() {
-  static const ParallelCorpus* corpus = [] {
-    CorpusReport report;
-    auto read = ReadParallelFiles(std::string(ALIGNER_TEST_DATA_DIR) + "/hansards10k.fr.gz",
-                                  std::string(ALIGNER_TEST_DATA_DIR) + "/hansards10k.en.gz",
-                                  CorpusReadOptions(), &report);
-    if (!read.ok()) {
-      ADD_FAILURE() << read.status();
-      return new ParallelCorpus();
-    }
-    return new ParallelCorpus(std::move(*read));
-  }();
-  return *corpus;
-}
 
 TEST(HansardsSliceTest, ReadsAllPairs) {
   const ParallelCorpus& corpus = Hansards();

@@ -19,6 +19,7 @@
 #include "aligner/train/expected_counts.h"
 #include "aligner/train/training.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
@@ -530,32 +531,7 @@ TEST(HmmModelTest, LongSentencesStayFinite) {
   EXPECT_LE(jumps, 401 + 1e-6);
 }
 
-const ParallelCorpus& Hansards() {
-  static const ParallelCorpus* corpus = [] {
-    CorpusReport report;
-    auto read = ReadParallelFiles(std::string(ALIGNER_TEST_DATA_DIR) + "/hansards10k.fr.gz",
-                                  std::string(ALIGNER_TEST_DATA_DIR) + "/hansards10k.en.gz",
-                                  CorpusReadOptions(), &report);
-    if (!read.ok()) {
-      ADD_FAILURE() << read.status();
-      return new ParallelCorpus();
-    }
-    return new ParallelCorpus(std::move(*read));
-  }();
-  return *corpus;
-}
 
-// The first n pairs of the slice, with its vocabularies.
-ParallelCorpus FirstPairs(const ParallelCorpus& corpus, size_t n) {
-  ParallelCorpus result;
-  result.mutable_source_vocabulary() = corpus.source_vocabulary();
-  result.mutable_target_vocabulary() = corpus.target_vocabulary();
-  for (size_t k = 0; k < std::min(n, corpus.size()); ++k) {
-    result.mutable_source_text().AddSentence(corpus.pair(k).source);
-    result.mutable_target_text().AddSentence(corpus.pair(k).target);
-  }
-  return result;
-}
 
 TrainingOptions HmmTraining(int model1_iterations, int iterations) {
   TrainingOptions options;

@@ -18,6 +18,7 @@
 #include "aligner/train/expected_counts.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
@@ -275,32 +276,7 @@ TEST_F(ToyModel1Test, ViterbiAfterTraining) {
 // ---------------------------------------------------------------------------
 // Properties on a real slice of the Hansards.
 
-const ParallelCorpus& Hansards() {
-  static const ParallelCorpus* corpus = [] {
-    CorpusReport report;
-    auto read = ReadParallelFiles(std::string(ALIGNER_TEST_DATA_DIR) + "/hansards10k.fr.gz",
-                                  std::string(ALIGNER_TEST_DATA_DIR) + "/hansards10k.en.gz",
-                                  CorpusReadOptions(), &report);
-    if (!read.ok()) {
-      ADD_FAILURE() << read.status();
-      return new ParallelCorpus();
-    }
-    return new ParallelCorpus(std::move(*read));
-  }();
-  return *corpus;
-}
 
-// A smaller corpus: the first n pairs of the slice.
-ParallelCorpus FirstPairs(const ParallelCorpus& full, size_t n) {
-  ParallelCorpus corpus;
-  corpus.mutable_source_vocabulary() = full.source_vocabulary();
-  corpus.mutable_target_vocabulary() = full.target_vocabulary();
-  for (size_t k = 0; k < std::min(n, full.size()); ++k) {
-    corpus.mutable_source_text().AddSentence(full.pair(k).source);
-    corpus.mutable_target_text().AddSentence(full.pair(k).target);
-  }
-  return corpus;
-}
 
 enum class Kind { kModel1, kModel1NoNull, kModel2, kDiagonal, kDiagonalVb };
 

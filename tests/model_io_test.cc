@@ -12,6 +12,7 @@
 #include "aligner/train/training.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
@@ -24,17 +25,6 @@ std::string WriteTemp(const std::string& name, const std::string& content) {
   return path;
 }
 
-const ParallelCorpus& Corpus() {
-  static const ParallelCorpus* corpus = [] {
-    const std::string dir = ALIGNER_TEST_DATA_DIR;
-    CorpusReport report;
-    auto read = ReadParallelFiles(dir + "/trial.fr", dir + "/trial.en", CorpusReadOptions(),
-                                  &report);
-    EXPECT_TRUE(read.ok()) << read.status();
-    return new ParallelCorpus(std::move(*read));
-  }();
-  return *corpus;
-}
 
 std::vector<std::vector<uint32_t>> ViterbiAll(const AlignmentModel& model,
                                               const ParallelCorpus& corpus) {
@@ -55,15 +45,15 @@ TEST_P(ModelRoundTrip, LoadedModelAlignsTheTrainingDataIdentically) {
   options.iterations = 3;
   options.prior.variational_bayes = true;
   options.diagonal.optimize_tension = true;
-  EmTrainer trainer(Corpus(), 1);
-  auto model = TrainModel(Corpus(), options, &trainer, [](const IterationReport&) {});
+  EmTrainer trainer(TrialCorpus(), 1);
+  auto model = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {});
   ASSERT_TRUE(model.ok()) << model.status();
   ModelMetadata metadata;
   metadata.lowercase = true;
   metadata.max_sentence_length = 77;
   metadata.training_options = "model=x";
   const std::string path = ::testing::TempDir() + "/roundtrip." + (*model)->name();
-  ASSERT_TRUE(SaveModel(**model, Corpus().source_vocabulary(), Corpus().target_vocabulary(),
+  ASSERT_TRUE(SaveModel(**model, TrialCorpus().source_vocabulary(), TrialCorpus().target_vocabulary(),
                         metadata, path)
                   .ok());
   auto loaded = LoadModel(path);
@@ -73,16 +63,16 @@ TEST_P(ModelRoundTrip, LoadedModelAlignsTheTrainingDataIdentically) {
   EXPECT_FALSE(loaded->metadata.reverse);
   EXPECT_EQ(loaded->metadata.max_sentence_length, 77u);
   EXPECT_EQ(loaded->metadata.training_options, "model=x");
-  ASSERT_EQ(loaded->source_vocabulary.size(), Corpus().source_vocabulary().size());
-  for (WordId id = 1; id < Corpus().source_vocabulary().size(); ++id) {
-    EXPECT_EQ(loaded->source_vocabulary.word(id), Corpus().source_vocabulary().word(id));
+  ASSERT_EQ(loaded->source_vocabulary.size(), TrialCorpus().source_vocabulary().size());
+  for (WordId id = 1; id < TrialCorpus().source_vocabulary().size(); ++id) {
+    EXPECT_EQ(loaded->source_vocabulary.word(id), TrialCorpus().source_vocabulary().word(id));
   }
-  EXPECT_EQ(ViterbiAll(*loaded->model, Corpus()), ViterbiAll(**model, Corpus()));
+  EXPECT_EQ(ViterbiAll(*loaded->model, TrialCorpus()), ViterbiAll(**model, TrialCorpus()));
   // Posteriors too, bit for bit.
   std::vector<double> a, b;
-  for (size_t k = 0; k < Corpus().size(); ++k) {
-    (*model)->Posteriors(Corpus().pair(k), &a);
-    loaded->model->Posteriors(Corpus().pair(k), &b);
+  for (size_t k = 0; k < TrialCorpus().size(); ++k) {
+    (*model)->Posteriors(TrialCorpus().pair(k), &a);
+    loaded->model->Posteriors(TrialCorpus().pair(k), &b);
     ASSERT_EQ(a, b) << "pair " << k;
   }
 }
@@ -94,8 +84,8 @@ INSTANTIATE_TEST_SUITE_P(AllModels, ModelRoundTrip,
 
 TEST(ModelIo, UnknownWordsAlignByPositionWithoutCrashing) {
   TrainingOptions options;
-  EmTrainer trainer(Corpus(), 1);
-  auto model = TrainModel(Corpus(), options, &trainer, [](const IterationReport&) {});
+  EmTrainer trainer(TrialCorpus(), 1);
+  auto model = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {});
   ASSERT_TRUE(model.ok());
   // Ids far past the vocabulary and the table.
   const std::vector<WordId> source = {1, 999999, 2};
@@ -116,10 +106,10 @@ TEST(ModelIo, UnknownWordsAlignByPositionWithoutCrashing) {
 std::string SavedModelBytes() {
   TrainingOptions options;
   options.iterations = 1;
-  EmTrainer trainer(Corpus(), 1);
-  auto model = TrainModel(Corpus(), options, &trainer, [](const IterationReport&) {});
+  EmTrainer trainer(TrialCorpus(), 1);
+  auto model = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {});
   ModelWriter writer;
-  EXPECT_TRUE(WriteModel(**model, Corpus().source_vocabulary(), Corpus().target_vocabulary(),
+  EXPECT_TRUE(WriteModel(**model, TrialCorpus().source_vocabulary(), TrialCorpus().target_vocabulary(),
                          ModelMetadata(), &writer)
                   .ok());
   return writer.Serialize();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "aligner/corpus/parallel_corpus.h"
 #include "gtest/gtest.h"
 
 namespace aligner {
@@ -60,6 +61,44 @@ class TempDirTest : public ::testing::Test {
 
   std::filesystem::path dir_;
 };
+
+// Reads a shipped line-parallel pair of files from tests/data once per test
+// binary; a read error fails the test that asked.
+inline const ParallelCorpus& ShippedCorpus(const std::string& source, const std::string& target) {
+  const std::string dir = ALIGNER_TEST_DATA_DIR;
+  CorpusReport report;
+  auto read = ReadParallelFiles(dir + "/" + source, dir + "/" + target, CorpusReadOptions(),
+                                &report);
+  if (!read.ok()) {
+    ADD_FAILURE() << read.status();
+    return *new ParallelCorpus();
+  }
+  return *new ParallelCorpus(std::move(*read));
+}
+
+// The 10k-pair Hansards slice.
+inline const ParallelCorpus& Hansards() {
+  static const ParallelCorpus& corpus = ShippedCorpus("hansards10k.fr.gz", "hansards10k.en.gz");
+  return corpus;
+}
+
+// The 37 Hansards trial pairs.
+inline const ParallelCorpus& TrialCorpus() {
+  static const ParallelCorpus& corpus = ShippedCorpus("trial.fr", "trial.en");
+  return corpus;
+}
+
+// The first n pairs of `full`, with its vocabularies.
+inline ParallelCorpus FirstPairs(const ParallelCorpus& full, size_t n) {
+  ParallelCorpus corpus;
+  corpus.mutable_source_vocabulary() = full.source_vocabulary();
+  corpus.mutable_target_vocabulary() = full.target_vocabulary();
+  for (size_t k = 0; k < std::min(n, full.size()); ++k) {
+    corpus.mutable_source_text().AddSentence(full.pair(k).source);
+    corpus.mutable_target_text().AddSentence(full.pair(k).target);
+  }
+  return corpus;
+}
 
 }  // namespace aligner
 

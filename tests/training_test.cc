@@ -7,27 +7,17 @@
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/model_io.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
 
-const ParallelCorpus& Corpus() {
-  static const ParallelCorpus* corpus = [] {
-    const std::string dir = ALIGNER_TEST_DATA_DIR;
-    CorpusReport report;
-    auto read = ReadParallelFiles(dir + "/trial.fr", dir + "/trial.en", CorpusReadOptions(),
-                                  &report);
-    EXPECT_TRUE(read.ok()) << read.status();
-    return new ParallelCorpus(std::move(*read));
-  }();
-  return *corpus;
-}
 
 // Everything a trained model computes on the corpus, bit for bit.
 std::vector<double> Fingerprint(const AlignmentModel& model) {
   std::vector<double> all, posteriors;
-  for (size_t k = 0; k < Corpus().size(); ++k) {
-    all.push_back(model.Posteriors(Corpus().pair(k), &posteriors));
+  for (size_t k = 0; k < TrialCorpus().size(); ++k) {
+    all.push_back(model.Posteriors(TrialCorpus().pair(k), &posteriors));
     all.insert(all.end(), posteriors.begin(), posteriors.end());
   }
   return all;
@@ -46,8 +36,8 @@ TEST_P(CheckpointResume, ResumedRunEqualsUninterruptedRun) {
   options.diagonal.optimize_tension = true;
   const auto ignore = [](const IterationReport&) {};
 
-  EmTrainer trainer(Corpus(), 2);
-  auto uninterrupted = TrainModel(Corpus(), options, &trainer, ignore);
+  EmTrainer trainer(TrialCorpus(), 2);
+  auto uninterrupted = TrainModel(TrialCorpus(), options, &trainer, ignore);
   ASSERT_TRUE(uninterrupted.ok()) << uninterrupted.status();
   const std::vector<double> expected = Fingerprint(**uninterrupted);
 
@@ -60,20 +50,20 @@ TEST_P(CheckpointResume, ResumedRunEqualsUninterruptedRun) {
       ModelMetadata metadata;
       metadata.checkpoint_stage = position.stage;
       metadata.checkpoint_iteration = position.iteration;
-      absl::Status saved = SaveModel(model, Corpus().source_vocabulary(),
-                                     Corpus().target_vocabulary(), metadata, path);
+      absl::Status saved = SaveModel(model, TrialCorpus().source_vocabulary(),
+                                     TrialCorpus().target_vocabulary(), metadata, path);
       if (!saved.ok()) return saved;
       return ++done == stop_after ? absl::AbortedError("simulated crash") : absl::OkStatus();
     };
-    EmTrainer first(Corpus(), 1);
-    auto crashed = TrainModel(Corpus(), options, &first, ignore, crash_after);
+    EmTrainer first(TrialCorpus(), 1);
+    auto crashed = TrainModel(TrialCorpus(), options, &first, ignore, crash_after);
     ASSERT_FALSE(crashed.ok());
 
     auto checkpoint = LoadModel(path);
     ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
-    EmTrainer second(Corpus(), 2);
+    EmTrainer second(TrialCorpus(), 2);
     auto resumed = TrainModel(
-        Corpus(), options, &second, ignore, nullptr, checkpoint->model.get(),
+        TrialCorpus(), options, &second, ignore, nullptr, checkpoint->model.get(),
         {checkpoint->metadata.checkpoint_stage, checkpoint->metadata.checkpoint_iteration});
     ASSERT_TRUE(resumed.ok()) << resumed.status();
     EXPECT_EQ(Fingerprint(**resumed), expected) << "stopped after iteration " << stop_after;
@@ -89,11 +79,11 @@ TEST(CheckpointResume, CheckpointOfAnotherModelIsRefused) {
   TrainingOptions options;
   options.model = ModelKind::kModel2;
   options.iterations = 1;
-  EmTrainer trainer(Corpus(), 1);
-  auto model2 = TrainModel(Corpus(), options, &trainer, [](const IterationReport&) {});
+  EmTrainer trainer(TrialCorpus(), 1);
+  auto model2 = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {});
   ASSERT_TRUE(model2.ok());
   options.model = ModelKind::kHmm;
-  auto resumed = TrainModel(Corpus(), options, &trainer, [](const IterationReport&) {}, nullptr,
+  auto resumed = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {}, nullptr,
                             model2->get(), {1, 1});
   ASSERT_FALSE(resumed.ok());
   EXPECT_NE(std::string(resumed.status().message()).find("model2"), std::string::npos);
