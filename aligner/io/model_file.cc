@@ -85,16 +85,16 @@ void ModelWriter::Put(std::string_view name, uint8_t type, uint64_t count, const
 void ModelWriter::PutString(std::string_view name, std::string_view value) {
   Put(name, kString, value.size(), value.data(), value.size());
 }
-void ModelWriter::PutDoubles(std::string_view name, const std::vector<double>& v) {
+void ModelWriter::PutDoubles(std::string_view name, absl::Span<const double> v) {
   Put(name, kDouble, v.size(), v.data(), v.size() * sizeof(double));
 }
-void ModelWriter::PutFloats(std::string_view name, const std::vector<float>& v) {
+void ModelWriter::PutFloats(std::string_view name, absl::Span<const float> v) {
   Put(name, kFloat, v.size(), v.data(), v.size() * sizeof(float));
 }
-void ModelWriter::PutUint32s(std::string_view name, const std::vector<uint32_t>& v) {
+void ModelWriter::PutUint32s(std::string_view name, absl::Span<const uint32_t> v) {
   Put(name, kUint32, v.size(), v.data(), v.size() * sizeof(uint32_t));
 }
-void ModelWriter::PutUint64s(std::string_view name, const std::vector<uint64_t>& v) {
+void ModelWriter::PutUint64s(std::string_view name, absl::Span<const uint64_t> v) {
   Put(name, kUint64, v.size(), v.data(), v.size() * sizeof(uint64_t));
 }
 

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 
 namespace aligner {
 
@@ -25,10 +26,10 @@ inline constexpr uint32_t kModelFormatVersion = 1;
 class ModelWriter {
  public:
   void PutString(std::string_view name, std::string_view value);
-  void PutDoubles(std::string_view name, const std::vector<double>& values);
-  void PutFloats(std::string_view name, const std::vector<float>& values);
-  void PutUint32s(std::string_view name, const std::vector<uint32_t>& values);
-  void PutUint64s(std::string_view name, const std::vector<uint64_t>& values);
+  void PutDoubles(std::string_view name, absl::Span<const double> values);
+  void PutFloats(std::string_view name, absl::Span<const float> values);
+  void PutUint32s(std::string_view name, absl::Span<const uint32_t> values);
+  void PutUint64s(std::string_view name, absl::Span<const uint64_t> values);
 
   // Writes the file atomically (temporary name, then rename).
   absl::Status WriteTo(const std::string& path) const;

@@ -20,8 +20,7 @@ absl::Status Corrupt(const std::string& origin, const std::string& what) {
 void WriteTable(const TranslationTable& table, ModelWriter* writer) {
   writer->PutUint64s("ttable.row_offsets", table.row_offsets());
   writer->PutUint32s("ttable.targets", table.targets());
-  writer->PutFloats("ttable.probs",
-                    std::vector<float>(table.probs().begin(), table.probs().end()));
+  writer->PutFloats("ttable.probs", table.probs());
 }
 
 absl::StatusOr<std::shared_ptr<TranslationTable>> ReadTable(const ModelReader& reader,

@@ -118,8 +118,8 @@ absl::StatusOr<TranslationTable> TranslationTable::FromArrays(std::vector<uint64
   }
   TranslationTable table;
   table.row_offsets_ = std::move(row_offsets);
-  table.targets_ = std::move(targets);
-  table.probs_ = std::move(probs);
+  table.targets_.assign(targets.begin(), targets.end());
+  table.probs_.assign(probs.begin(), probs.end());
   table.BuildDenseRows();
   return table;
 }

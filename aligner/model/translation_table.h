@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "aligner/base/huge_pages.h"
 #include "aligner/base/types.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/train/expected_counts.h"
@@ -45,7 +46,7 @@ class TranslationTable {
                                                      std::vector<WordId> targets,
                                                      std::vector<float> probs);
   const std::vector<uint64_t>& row_offsets() const { return row_offsets_; }
-  const std::vector<WordId>& targets() const { return targets_; }
+  absl::Span<const WordId> targets() const { return targets_; }
 
   // The slot of (e, f), or kNoSlot when the pair never co-occurred.
   Slot Find(WordId e, WordId f) const {
@@ -137,10 +138,10 @@ class TranslationTable {
   }
 
   std::vector<uint64_t> row_offsets_;  // size num_source_words + 1
-  std::vector<WordId> targets_;        // target word of every slot, sorted within a row
-  std::vector<float> probs_;           // t(f|e) of every slot
+  HugePageVector<WordId> targets_;     // target word of every slot, sorted within a row
+  HugePageVector<float> probs_;        // t(f|e) of every slot
   std::vector<uint32_t> dense_row_;    // per source word: dense index number, or kAbsent
-  std::vector<uint32_t> dense_index_;  // dense rows back to back: offset in row, or kAbsent
+  HugePageVector<uint32_t> dense_index_;  // dense rows back to back: offset in row, or kAbsent
   uint32_t dense_width_ = 0;           // target ids covered by a dense row
 };
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "aligner/base/huge_pages.h"
+
 namespace aligner {
 
 // An array of sums kept in 64-bit fixed point (32 fractional bits). Integer
@@ -44,7 +46,7 @@ class FixedPointArray {
   void Merge(const FixedPointArray& other);
 
  private:
-  std::vector<int64_t> sums_;
+  HugePageVector<int64_t> sums_;
 };
 
 // One E-step's sufficient statistics.

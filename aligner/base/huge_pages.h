@@ -1,0 +1,42 @@
+// Memory for the big, randomly accessed arrays: the translation table and its
+// expected counts.
+#ifndef ALIGNER_BASE_HUGE_PAGES_H_
+#define ALIGNER_BASE_HUGE_PAGES_H_
+
+#include <cstddef>
+#include <vector>
+
+namespace aligner {
+
+// Allocates `bytes`; blocks of several megabytes come from mmap, aligned to
+// 2 MiB and advised (MADV_HUGEPAGE) to use transparent huge pages. Every
+// E-step lookup lands on a random entry of a table of up to a gigabyte; with
+// 4 KiB pages nearly each one also misses the TLB. Many systems (Debian's
+// default) give huge pages only to memory that asks for them. The advice is
+// a hint: where the kernel has no huge pages the memory is ordinary.
+void* AllocateLarge(size_t bytes);
+void FreeLarge(void* pointer, size_t bytes);
+
+template <typename T>
+class HugePageAllocator {
+ public:
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: allocator rebinding
+
+  T* allocate(size_t n) { return static_cast<T*>(AllocateLarge(n * sizeof(T))); }
+  void deallocate(T* pointer, size_t n) { FreeLarge(pointer, n * sizeof(T)); }
+
+  template <typename U>
+  bool operator==(const HugePageAllocator<U>&) const { return true; }
+  template <typename U>
+  bool operator!=(const HugePageAllocator<U>&) const { return false; }
+};
+
+template <typename T>
+using HugePageVector = std::vector<T, HugePageAllocator<T>>;
+
+}  // namespace aligner
+
+#endif  // ALIGNER_BASE_HUGE_PAGES_H_
