@@ -1,0 +1,43 @@
+// Tests for the huge-page allocator behind the translation table and counts.
+#include "aligner/base/huge_pages.h"
+
+#include <cstdint>
+#include <numeric>
+
+#include "gtest/gtest.h"
+
+namespace aligner {
+namespace {
+
+TEST(HugePagesTest, LargeBlocksAreAlignedToHugePagesAndUsable) {
+  // 40 MB: large enough for the mmap path, and not a multiple of 2 MiB.
+  HugePageVector<uint32_t> values(10'000'001);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(values.data()) % (2u << 20), 0u);
+  std::iota(values.begin(), values.end(), 0u);
+  uint64_t sum = 0;
+  for (uint32_t v : values) sum += v;
+  EXPECT_EQ(sum, uint64_t{10'000'000} * 10'000'001 / 2);
+  EXPECT_EQ(values.back(), 10'000'000u);
+}
+
+TEST(HugePagesTest, SmallBlocksAndRegrowthKeepContents) {
+  HugePageVector<int64_t> values;
+  // Grows from the ordinary heap into mmap'ed blocks; every reallocation
+  // must copy what was there and free the old block with its own size.
+  for (int64_t k = 0; k < 3'000'000; ++k) values.push_back(k * 7);
+  for (int64_t k = 0; k < 3'000'000; k += 999) ASSERT_EQ(values[k], k * 7);
+  values.resize(10);
+  values.shrink_to_fit();
+  EXPECT_EQ(values[9], 63);
+}
+
+TEST(HugePagesTest, ZeroSizedAllocationIsHarmless) {
+  HugePageAllocator<float> allocator;
+  float* p = allocator.allocate(0);
+  allocator.deallocate(p, 0);
+  HugePageVector<float> empty;
+  EXPECT_TRUE(empty.empty());
+}
+
+}  // namespace
+}  // namespace aligner
