@@ -5,12 +5,26 @@
 #include <cstdint>
 #include <new>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ALIGNER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ALIGNER_ASAN 1
+#endif
+#endif
+
 namespace aligner {
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
 // Smaller blocks gain little and would round up to a whole huge page.
+// AddressSanitizer checks bounds only on memory it hands out, so under it
+// every block comes from operator new.
+#ifdef ALIGNER_ASAN
+constexpr size_t kMinLarge = SIZE_MAX;
+#else
 constexpr size_t kMinLarge = size_t{8} << 20;
+#endif
 
 size_t RoundUp(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
 
