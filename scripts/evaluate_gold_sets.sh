@@ -4,11 +4,19 @@
 # text alone where there is no training text), symmetrizes with every
 # heuristic, scores against the gold, and prints one table.
 #
-#   scripts/evaluate_gold_sets.sh [--hansards-pairs N|all] [--sets a,b] [-- ALIGN FLAGS]
+#   scripts/evaluate_gold_sets.sh [--hansards-pairs N|all] [--sets a,b]
+#                                 [--models m1,m2,...] [--threads N] [-- ALIGN FLAGS]
 #
-# ALIGN FLAGS default to fast_align's recommended "-d -o -v". --hansards-pairs
-# (default 100000) is how many Hansards training pairs to use; "all" = 1,130,104.
-# Work files go to ${WORK_DIR:-out/gold}; the table is also written there as gold.tsv.
+# --models runs several models, one after the other, on every set: model1
+# ("--model model1 -v"), model2 ("--model model2 -v"), diagonal ("-d -o -v",
+# fast_align's recommended setting), hmm ("--model hmm -v"); "all" = all four.
+# Without --models, one run with ALIGN FLAGS (default "-d -o -v").
+# --hansards-pairs (default 100000) is how many Hansards training pairs to use;
+# "all" = 1,130,104. Both directions run at once, each with --threads N
+# (default: half the cores). Seconds are wall time for both directions.
+# Work files go to ${WORK_DIR:-out/gold}; the full table (every heuristic) is
+# also written there as gold.tsv, and a summary per set and model (forward,
+# reverse, grow-diag-final-and, the best heuristic) as summary.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${DATA_DIR:-../shared/data}
@@ -16,27 +24,64 @@ work=${WORK_DIR:-out/gold}
 aligner=${ALIGNER:-build/aligner}
 hansards_pairs=100000
 sets=""
+models=""
+threads=$(( $(nproc) > 1 ? $(nproc) / 2 : 1 ))
 flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --hansards-pairs) hansards_pairs=$2; shift 2 ;;
     --sets) sets=$2; shift 2 ;;
+    --models) models=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
     --) shift; flags=("$@"); break ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 [ ${#flags[@]} -eq 0 ] && flags=(-d -o -v)
+[ "$models" = all ] && models=model1,model2,diagonal,hmm
+model_flags() {  # model name -> its align flags
+  case "$1" in
+    model1) echo "--model model1 -v" ;;
+    model2) echo "--model model2 -v" ;;
+    diagonal) echo "-d -o -v" ;;
+    hmm) echo "--model hmm -v" ;;
+    *) echo "unknown model: $1 (model1, model2, diagonal, hmm)" >&2; return 2 ;;
+  esac
+}
+if [ -n "$models" ]; then
+  for model in ${models//,/ }; do model_flags "$model" >/dev/null; done
+fi
 [ -x "$aligner" ] || scripts/build.sh >&2
 mkdir -p "$work"
 table="$work/gold.tsv"
-printf 'set\tdirection\tAER\tprecision\trecall\tF1\tseconds\n' > "$table"
+printf 'set\tmodel\tdirection\tAER\tprecision\trecall\tF1\tseconds\n' > "$table"
 
-score() {  # name direction alignment gold seconds
+score() {  # name model direction alignment gold seconds
   local line
-  line=$("$aligner" evaluate -a "$3" -g "$4" --offset 0)
+  line=$("$aligner" evaluate -a "$4" -g "$5" --offset 0)
   # "AER x  precision x  recall x  F1 x  (...)"
   read -r _ aer _ p _ r _ f _ <<< "$line"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$aer" "$p" "$r" "$f" "$5" >> "$table"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$aer" "$p" "$r" "$f" "$6" >> "$table"
+}
+
+# run_model label name model_label src tgt gold flags...: both directions,
+# every heuristic, scored.
+run_model() {
+  local label=$1 name=$2 model=$3 src=$4 tgt=$5 gold=$6 start seconds fwd_pid h
+  shift 6
+  local out="$work/$name.${model// /}"
+  start=$(now)
+  "$aligner" align --source "$src" --target "$tgt" "$@" --threads "$threads" --quiet --output "$out.forward" &
+  fwd_pid=$!
+  "$aligner" align --source "$src" --target "$tgt" "$@" -r --threads "$threads" --quiet --output "$out.reverse"
+  wait $fwd_pid
+  seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+  score "$label" "$model" forward "$out.forward" "$gold" "$seconds"
+  score "$label" "$model" reverse "$out.reverse" "$gold" "$seconds"
+  for h in intersect union grow-diag grow-diag-final grow-diag-final-and; do
+    "$aligner" symmetrize -i "$out.forward" -j "$out.reverse" -c "$h" --output "$out.$h"
+    score "$label" "$model" "$h" "$out.$h" "$gold" "$seconds"
+  done
 }
 
 now() { date +%s%N; }
@@ -72,18 +117,31 @@ for dir in "$data"/*/; do
     cp "$dir/test.$src_lang" "$src"; cp "$dir/test.$tgt_lang" "$tgt"
   fi
   gold="$dir/test.gold"
-  start=$(now)
-  "$aligner" align --source "$src" --target "$tgt" "${flags[@]}" --quiet --output "$work/$name.forward" &
-  fwd_pid=$!
-  "$aligner" align --source "$src" --target "$tgt" "${flags[@]}" -r --quiet --output "$work/$name.reverse"
-  wait $fwd_pid
-  seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
-  score "$label" forward "$work/$name.forward" "$gold" "$seconds"
-  score "$label" reverse "$work/$name.reverse" "$gold" "$seconds"
-  for h in intersect union grow-diag grow-diag-final grow-diag-final-and; do
-    "$aligner" symmetrize -i "$work/$name.forward" -j "$work/$name.reverse" -c "$h" --output "$work/$name.$h"
-    score "$label" "$h" "$work/$name.$h" "$gold" "$seconds"
-  done
+  if [ -n "$models" ]; then
+    for model in ${models//,/ }; do
+      read -r -a mflags <<< "$(model_flags "$model")"
+      run_model "$label" "$name" "$model" "$src" "$tgt" "$gold" "${mflags[@]}"
+    done
+  else
+    run_model "$label" "$name" "${flags[*]}" "$src" "$tgt" "$gold" "${flags[@]}"
+  fi
 done
-echo "align flags: ${flags[*]}"
-awk -F '\t' '{ printf "%-40s %-20s %-8s %-10s %-8s %-8s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$table"
+[ -z "$models" ] && echo "align flags: ${flags[*]}"
+awk -F '\t' '{ printf "%-40s %-10s %-20s %-8s %-10s %-8s %-8s %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$table"
+# Summary: one line per set and model.
+awk -F '\t' 'NR > 1 {
+  key = $1 "\t" $2
+  if (!(key in seen)) { seen[key] = 1; order[++n] = key; best[key] = 2 }
+  aer[key, $3] = $4; secs[key] = $8
+  if ($3 != "forward" && $3 != "reverse" && $4 < best[key]) { best[key] = $4; best_h[key] = $3 }
+}
+END {
+  print "set\tmodel\tforward\treverse\tgrow-diag-final-and\tbest symmetrized\tseconds"
+  for (k = 1; k <= n; ++k) {
+    key = order[k]
+    printf "%s\t%s\t%s\t%s\t%s (%s)\t%s\n", key, aer[key, "forward"], aer[key, "reverse"],
+      aer[key, "grow-diag-final-and"], best[key], best_h[key], secs[key]
+  }
+}' "$table" > "$work/summary.tsv"
+echo
+awk -F '\t' '{ printf "%-40s %-10s %-8s %-8s %-20s %-28s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/summary.tsv"
