@@ -309,6 +309,9 @@ TEST_F(AgreementCliTest, Errors) {
   r = Run("symmetric --agreement --model hmm --hmm-p0 2 " + Trial() + prefix);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--hmm-p0"));
+  r = Run("symmetric --agreement --model hmm -v " + Trial() + prefix);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("does not work with -v"));
   EXPECT_TRUE(ListDir().empty() || ListDir() == std::vector<std::string>{".stderr"});
 }
 
