@@ -19,6 +19,7 @@
 #include "aligner/model/model_io.h"
 #include "aligner/tools/symmetrize.h"
 #include "aligner/model/positional_model.h"
+#include "aligner/train/agreement_trainer.h"
 #include "aligner/train/em_trainer.h"
 #include "aligner/train/training.h"
 #include "boost/program_options.hpp"
@@ -27,6 +28,12 @@ namespace aligner::cli {
 namespace {
 
 namespace po = boost::program_options;
+
+// Links of PREFIX.agreement: combined posterior p1 p2 at least this. Chosen
+// by AER with the HMM (Hansards 100k: 0.25 -> 0.0746, 0.15 -> 0.0723,
+// 0.1 -> 0.0711, 0.05 -> 0.0714; cs-en and de-en test text alone prefer low
+// values too, 0.05 slightly over 0.1).
+constexpr double kDefaultAgreementThreshold = 0.1;
 
 struct AlignFlags {
   std::string input, source, target, output = "-", a3_output, ttable_output;
@@ -44,6 +51,11 @@ struct AlignFlags {
   // For `symmetric`: where to write, and how to combine the two directions.
   std::string prefix, heuristic = "grow-diag-final-and";
   bool output_given = false;
+  // `symmetric --agreement`: train both directions by agreement.
+  bool agreement = false;
+  double agreement_threshold = kDefaultAgreementThreshold;
+  std::string agreement_null = "rest";
+  bool agreement_options_given = false;
   std::string command_line;  // recorded in model files
 };
 
@@ -87,29 +99,27 @@ ModelMetadata MetadataFor(const AlignFlags& flags) {
   return metadata;
 }
 
-// `align` trains and aligns (or aligns with --load-model); `train` trains and
-// saves a model file, aligning too when asked for an output.
-int Run(const AlignFlags& flags, bool train_mode, const char* command) {
-  // Check every option before any work.
-  TrainingOptions training;
+// Checks the options shared by every training command and fills
+// `training`; returns 0, or the exit status of a usage error.
+int CheckTrainingFlags(const AlignFlags& flags, const char* command, TrainingOptions* training) {
   if (!flags.model.empty()) {
     auto kind = ParseModelKind(flags.model);
     if (!kind.ok()) return UsageError(command, std::string(kind.status().message()));
-    training.model = *kind;
+    training->model = *kind;
   } else {
-    training.model = flags.favor_diagonal ? ModelKind::kDiagonal : ModelKind::kModel1;
+    training->model = flags.favor_diagonal ? ModelKind::kDiagonal : ModelKind::kModel1;
   }
-  training.iterations = flags.iterations;
-  training.model1_iterations = flags.model1_iterations;
-  training.use_null = !flags.no_null;
-  training.prior.variational_bayes = flags.variational_bayes;
-  training.prior.alpha = flags.alpha;
-  training.diagonal.tension = flags.tension;
-  training.diagonal.p0 = flags.p0;
-  training.diagonal.optimize_tension = flags.optimize_tension;
-  training.diagonal.optimize_p0 = flags.optimize_p0;
-  training.hmm = flags.hmm;
-  if (absl::Status s = ValidateTrainingOptions(training); !s.ok()) {
+  training->iterations = flags.iterations;
+  training->model1_iterations = flags.model1_iterations;
+  training->use_null = !flags.no_null;
+  training->prior.variational_bayes = flags.variational_bayes;
+  training->prior.alpha = flags.alpha;
+  training->diagonal.tension = flags.tension;
+  training->diagonal.p0 = flags.p0;
+  training->diagonal.optimize_tension = flags.optimize_tension;
+  training->diagonal.optimize_p0 = flags.optimize_p0;
+  training->hmm = flags.hmm;
+  if (absl::Status s = ValidateTrainingOptions(*training); !s.ok()) {
     return UsageError(command, std::string(s.message()));
   }
   if (flags.threads < 0) return UsageError(command, "--threads must be >= 0");
@@ -122,6 +132,19 @@ int Run(const AlignFlags& flags, bool train_mode, const char* command) {
   if (flags.input.empty() && (flags.source.empty() || flags.target.empty())) {
     return UsageError(command, "--source and --target go together");
   }
+  // Boost parses "-1" into a size_t as SIZE_MAX; positions are 32-bit.
+  if (flags.max_sentence_length == 0 || flags.max_sentence_length > 0x7fffffff) {
+    return UsageError(command, "--max-sentence-length must be in [1, 2147483647]");
+  }
+  return 0;
+}
+
+// `align` trains and aligns (or aligns with --load-model); `train` trains and
+// saves a model file, aligning too when asked for an output.
+int Run(const AlignFlags& flags, bool train_mode, const char* command) {
+  // Check every option before any work.
+  TrainingOptions training;
+  if (int status = CheckTrainingFlags(flags, command, &training); status != 0) return status;
   TranslationTableFormat ttable_format;
   if (flags.ttable_format == "fast_align") {
     ttable_format = TranslationTableFormat::kFastAlign;
@@ -129,10 +152,6 @@ int Run(const AlignFlags& flags, bool train_mode, const char* command) {
     ttable_format = TranslationTableFormat::kProbability;
   } else {
     return UsageError(command, "--ttable-format must be fast_align or prob");
-  }
-  // Boost parses "-1" into a size_t as SIZE_MAX; positions are 32-bit.
-  if (flags.max_sentence_length == 0 || flags.max_sentence_length > 0x7fffffff) {
-    return UsageError(command, "--max-sentence-length must be in [1, 2147483647]");
   }
 
   if (train_mode && flags.save_model.empty()) {
@@ -307,6 +326,111 @@ int Run(const AlignFlags& flags, bool train_mode, const char* command) {
   return 0;
 }
 
+// `symmetric --agreement`: trains both directions together by agreement and
+// writes `<prefix>.forward`, `<prefix>.reverse` (each model's own links),
+// `<prefix>.<heuristic>` (their symmetrization) and `<prefix>.agreement`
+// (posterior decoding of the two models together).
+int RunAgreement(const AlignFlags& flags, SymmetrizationHeuristic heuristic) {
+  constexpr char kCommand[] = "symmetric";
+  TrainingOptions training;
+  if (int status = CheckTrainingFlags(flags, kCommand, &training); status != 0) return status;
+  // Measured: with the variational Bayes prior the agreed (product) counts
+  // are too small, the digamma update sends nearly every word to NULL
+  // (Hansards 100k AER 0.19).
+  if (flags.variational_bayes) {
+    return UsageError(kCommand, "--agreement does not work with -v (variational Bayes)");
+  }
+  AgreementOptions agreement;
+  if (flags.agreement_null == "rest") {
+    agreement.null = AgreementNull::kRest;
+  } else if (flags.agreement_null == "own") {
+    agreement.null = AgreementNull::kOwn;
+  } else {
+    return UsageError(kCommand, "--agreement-null must be rest or own");
+  }
+  if (!(flags.agreement_threshold > 0 && flags.agreement_threshold <= 1)) {
+    return UsageError(kCommand, "--agreement-threshold must be in (0, 1]");
+  }
+  const std::string forward_path = flags.prefix + ".forward";
+  const std::string reverse_path = flags.prefix + ".reverse";
+  const std::string agreement_path = flags.prefix + ".agreement";
+  const std::string combined_path = flags.prefix + "." + std::string(HeuristicName(heuristic));
+  auto forward_output = OutputFile::Open(forward_path);
+  if (!forward_output.ok()) return Fail(kCommand, forward_output.status());
+  auto reverse_output = OutputFile::Open(reverse_path);
+  if (!reverse_output.ok()) return Fail(kCommand, reverse_output.status());
+  auto agreement_output = OutputFile::Open(agreement_path);
+  if (!agreement_output.ok()) return Fail(kCommand, agreement_output.status());
+
+  Stopwatch read_clock;
+  CorpusReadOptions read_options;
+  read_options.lowercase = flags.lowercase;
+  read_options.max_sentence_length = flags.max_sentence_length;
+  CorpusReport report;
+  absl::StatusOr<ParallelCorpus> corpus =
+      flags.input.empty() ? ReadParallelFiles(flags.source, flags.target, read_options, &report)
+                          : ReadBitext(flags.input, read_options, &report);
+  if (!corpus.ok()) return Fail(kCommand, corpus.status());
+  WarnAboutInput(kCommand, report);
+  ParallelCorpus reverse_corpus = *corpus;
+  reverse_corpus.SwapSides();
+  if (!flags.quiet) {
+    Log(kCommand, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",
+        corpus->size(), corpus->source_text().num_tokens(), corpus->target_text().num_tokens(),
+        corpus->source_vocabulary().size() - 1, corpus->target_vocabulary().size() - 1,
+        read_clock.Seconds());
+  }
+
+  AgreementTrainer trainer(*corpus, reverse_corpus, flags.threads, agreement);
+  Stopwatch train_clock;
+  auto models = TrainByAgreement(*corpus, reverse_corpus, training, &trainer,
+                                 [&](const AgreementIterationReport& r) {
+                                   if (!flags.quiet) Log(kCommand, "%s", FormatAgreementReport(r));
+                                 });
+  if (!models.ok()) return Fail(kCommand, models.status());
+  if (!flags.quiet) Log(kCommand, "trained both directions in %.2fs", train_clock.Seconds());
+
+  Stopwatch decode_clock;
+  std::string line;
+  for (const bool reverse : {false, true}) {
+    DecodeOptions decode;
+    decode.reverse = reverse;
+    decode.posterior_threshold = flags.posterior_threshold;
+    OutputFile* out = reverse ? reverse_output->get() : forward_output->get();
+    trainer.Run([&] {
+      DecodeCorpus(reverse ? *models->reverse : *models->forward,
+                   reverse ? reverse_corpus : *corpus, decode,
+                   [&](size_t, const DecodedPair& pair) {
+                     line = FormatPharaoh(pair.links);
+                     if (flags.print_scores) absl::StrAppend(&line, " ||| ", pair.log_prob);
+                     line.push_back('\n');
+                     out->Write(line);
+                   });
+    });
+  }
+  trainer.Run([&] {
+    DecodeByAgreement(*models->forward, *models->reverse, *corpus, reverse_corpus,
+                      flags.agreement_threshold, [&](size_t, const SentenceLinks& links) {
+                        line = FormatPharaoh(links);
+                        line.push_back('\n');
+                        (*agreement_output)->Write(line);
+                      });
+  });
+  if (!flags.quiet) Log(kCommand, "aligned in %.2fs", decode_clock.Seconds());
+  for (auto* file : {&*forward_output, &*reverse_output, &*agreement_output}) {
+    if (absl::Status s = (*file)->Commit(); !s.ok()) return Fail(kCommand, s);
+  }
+  if (absl::Status s = SymmetrizeFiles(forward_path, reverse_path, heuristic, combined_path);
+      !s.ok()) {
+    return Fail(kCommand, s);
+  }
+  if (!flags.quiet) {
+    Log(kCommand, "wrote %s, %s, %s and %s", forward_path, reverse_path, combined_path,
+        agreement_path);
+  }
+  return 0;
+}
+
 // Trains and aligns both directions at once, each with half the threads,
 // then combines them: `<prefix>.forward`, `<prefix>.reverse` and
 // `<prefix>.<heuristic>`.
@@ -322,6 +446,10 @@ int RunSymmetric(const AlignFlags& flags) {
   }
   auto heuristic = ParseHeuristic(flags.heuristic);
   if (!heuristic.ok()) return UsageError(kCommand, std::string(heuristic.status().message()));
+  if (flags.agreement) return RunAgreement(flags, *heuristic);
+  if (flags.agreement_options_given) {
+    return UsageError(kCommand, "--agreement-threshold and --agreement-null need --agreement");
+  }
   const int threads = flags.threads > 0 ? flags.threads : static_cast<int>(std::thread::hardware_concurrency());
   AlignFlags forward = flags, reverse = flags;
   forward.output = flags.prefix + ".forward";
@@ -438,6 +566,16 @@ int ParseAndRun(int argc, char** argv, Mode mode) {
       ("command,c", po::value(&f.heuristic)->default_value(f.heuristic),
        "symmetrization heuristic (symmetric only): intersect, union, grow-diag, "
        "grow-diag-final or grow-diag-final-and")
+      ("agreement", po::bool_switch(&f.agreement),
+       "train the two directions together by agreement (Liang et al. 2006; symmetric only) "
+       "and also write OUT.agreement, the links both models agree on")
+      ("agreement-threshold",
+       po::value(&f.agreement_threshold)
+           ->default_value(f.agreement_threshold, absl::StrCat(f.agreement_threshold)),
+       "OUT.agreement links: product of the two directions' posteriors at least this")
+      ("agreement-null", po::value(&f.agreement_null)->default_value(f.agreement_null),
+       "expected NULL counts under agreement: rest (1 - the word's agreed links) or own "
+       "(each model's own NULL posterior)")
       ("quiet", po::bool_switch(&f.quiet), "no progress reports on stderr")
       ("help,h", "show this help");
   // fast_align's long names, accepted silently.
@@ -486,6 +624,11 @@ int ParseAndRun(int argc, char** argv, Mode mode) {
   if (vm["no_null_word"].as<bool>()) f.no_null = true;
   if (vm.count("diagonal_tension")) f.tension = vm["diagonal_tension"].as<double>();
   f.output_given = !vm["output"].defaulted();
+  f.agreement_options_given =
+      !vm["agreement-threshold"].defaulted() || !vm["agreement-null"].defaulted();
+  if (mode != Mode::kSymmetric && (f.agreement || f.agreement_options_given)) {
+    return UsageError(kCommand, "--agreement is for 'aligner symmetric'");
+  }
   if (vm["alpha"].defaulted() && f.model == "hmm") f.alpha = kHmmDefaultAlpha;
   // The default (-1) means Viterbi links; a threshold the user gives must be a
   // probability (a negative or NaN one used to select Viterbi silently).

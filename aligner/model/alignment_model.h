@@ -33,6 +33,21 @@ class AlignmentModel {
   // Must be safe to call concurrently on different `counts`.
   virtual void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const = 0;
 
+  // The E-step of AddExpectedCounts split in two, for training two models by
+  // agreement (AgreementTrainer), whose translation counts come from the
+  // posteriors of both. First: every count of the pair except the
+  // translation counts (alignment or jump counts, from the model's own
+  // posteriors; the log-likelihood; pair and token tallies), and the model's
+  // own posteriors into `posteriors` (layout as above). Then: adds
+  // link_counts[j * (l + 1) + i] as the expected count of t(f_j | e_i)
+  // (i = 0: NULL). Both are no-ops for a pair with an empty side. Together,
+  // with link_counts = posteriors, they add what AddExpectedCounts adds.
+  virtual void AddExpectedCountsExceptTranslation(const SentencePair& pair,
+                                                  std::vector<double>* posteriors,
+                                                  ExpectedCounts* counts) const = 0;
+  virtual void AddTranslationCounts(const SentencePair& pair, const double* link_counts,
+                                    ExpectedCounts* counts) const = 0;
+
   // M-step: re-estimates every parameter from the summed counts.
   virtual void Maximize(const ExpectedCounts& counts) = 0;
 

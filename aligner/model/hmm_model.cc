@@ -199,7 +199,7 @@ void HmmModel::Emissions(const SentencePair& pair, double* emit,
 }
 
 double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
-                                 ExpectedCounts* counts) const {
+                                 ExpectedCounts* counts, bool translation_counts) const {
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   thread_local JumpTables tables;
   thread_local std::vector<double> emit, alpha_real, alpha_null, scale, beta, beta_next, u, h, v,
@@ -367,7 +367,7 @@ double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
     }
     const double inv_total = 1.0 / std::max(total, kMinScale);
     for (uint32_t i = 0; i <= l; ++i) column[i] *= inv_total;
-    if (counts != nullptr) {
+    if (counts != nullptr && translation_counts) {
       const TranslationTable::Slot* column_slots = slots.data() + static_cast<size_t>(j) * stride;
       for (uint32_t i = 0; i <= l; ++i) {
         if (column_slots[i] != TranslationTable::kNoSlot) {
@@ -432,6 +432,27 @@ void HmmModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts* count
   counts->pairs += 1;
   counts->target_tokens += m;
   counts->links += static_cast<int64_t>(l + 1) * m;
+}
+
+void HmmModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
+                                                  std::vector<double>* posteriors,
+                                                  ExpectedCounts* counts) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size();
+  if (l == 0 || m == 0) {
+    posteriors->clear();
+    return;
+  }
+  posteriors->resize(static_cast<size_t>(l + 1) * m);
+  const double log_likelihood = ForwardBackward(pair, posteriors->data(), counts, false);
+  counts->AddLogLikelihood(log_likelihood);
+  counts->pairs += 1;
+  counts->target_tokens += m;
+  counts->links += static_cast<int64_t>(l + 1) * m;
+}
+
+void HmmModel::AddTranslationCounts(const SentencePair& pair, const double* link_counts,
+                                    ExpectedCounts* counts) const {
+  AddLinkCounts(*table_, pair, use_null_, link_counts, counts);
 }
 
 double HmmModel::Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const {

@@ -96,6 +96,10 @@ class HmmModel : public AlignmentModel {
   std::string name() const override { return "hmm"; }
   void InitCounts(ExpectedCounts* counts) const override;
   void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
+  void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
+                                          ExpectedCounts* counts) const override;
+  void AddTranslationCounts(const SentencePair& pair, const double* link_counts,
+                            ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;
@@ -159,10 +163,10 @@ class HmmModel : public AlignmentModel {
   void Emissions(const SentencePair& pair, double* emit, TranslationTable::Slot* slots) const;
   // Forward-backward over the pair. Fills the posteriors of the real states
   // and of NULL (summed over the NULL states) in the interface layout; when
-  // `counts` is not null, adds the expected translation and jump counts.
-  // Returns log p(target | source).
-  double ForwardBackward(const SentencePair& pair, double* posteriors,
-                         ExpectedCounts* counts) const;
+  // `counts` is not null, adds the expected jump counts and, when
+  // `translation_counts`, the translation counts. Returns log p(target | source).
+  double ForwardBackward(const SentencePair& pair, double* posteriors, ExpectedCounts* counts,
+                         bool translation_counts = true) const;
 
   std::shared_ptr<TranslationTable> table_;
   bool use_null_;

@@ -80,6 +80,27 @@ void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts
   counts->links += static_cast<int64_t>(stride) * m;
 }
 
+void PositionalModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
+                                                         std::vector<double>* posteriors,
+                                                         ExpectedCounts* counts) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  if (l == 0 || m == 0) {
+    posteriors->clear();
+    return;
+  }
+  const double log_likelihood = Posteriors(pair, posteriors);
+  AddAlignmentCounts(l, m, posteriors->data(), counts);
+  counts->AddLogLikelihood(log_likelihood);
+  counts->pairs += 1;
+  counts->target_tokens += m;
+  counts->links += static_cast<int64_t>(stride) * m;
+}
+
+void PositionalModel::AddTranslationCounts(const SentencePair& pair, const double* link_counts,
+                                           ExpectedCounts* counts) const {
+  AddLinkCounts(*table_, pair, use_null_, link_counts, counts);
+}
+
 void PositionalModel::Maximize(const ExpectedCounts& counts) {
   EstimateTranslationTable(counts.translation(), prior_, table_.get());
   MaximizeAlignment(counts);

@@ -21,6 +21,10 @@ class PositionalModel : public AlignmentModel {
 
   void InitCounts(ExpectedCounts* counts) const override;
   void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
+  void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
+                                          ExpectedCounts* counts) const override;
+  void AddTranslationCounts(const SentencePair& pair, const double* link_counts,
+                            ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;

@@ -65,6 +65,8 @@ const TranslationTable* TableOf(const AlignmentModel& model) {
   return nullptr;
 }
 
+}  // namespace
+
 // The main model, fresh or carrying the parameters of `resume_from`.
 absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeMainModel(
     const ParallelCorpus& corpus, const TrainingOptions& options,
@@ -107,7 +109,11 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeMainModel(
   return absl::InternalError("unknown model kind");
 }
 
-}  // namespace
+int Model1IterationsBefore(const TrainingOptions& options) {
+  if (options.model == ModelKind::kModel1) return 0;
+  if (options.model1_iterations >= 0) return options.model1_iterations;
+  return options.model == ModelKind::kModel2 ? 5 : 0;
+}
 
 absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
     const ParallelCorpus& corpus, const TrainingOptions& options, EmTrainer* trainer,
@@ -124,12 +130,7 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
     trainer->Run(
         [&] { table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus)); });
   }
-  const bool main_is_model1 = options.model == ModelKind::kModel1;
-  const int model1_iterations = main_is_model1                     ? 0
-                                : options.model1_iterations >= 0   ? options.model1_iterations
-                                : options.model == ModelKind::kDiagonal ? 0
-                                : options.model == ModelKind::kHmm      ? 0
-                                                                        : 5;
+  const int model1_iterations = Model1IterationsBefore(options);
   // Stage 0: Model 1 iterations that initialize the table for the main model.
   const bool resume_main = resume_from != nullptr && resume_at.stage == 1;
   if (!resume_main) {

@@ -40,6 +40,15 @@ struct TrainingOptions {
 
 absl::Status ValidateTrainingOptions(const TrainingOptions& options);
 
+// The number of Model 1 iterations the schedule runs before the main model.
+int Model1IterationsBefore(const TrainingOptions& options);
+
+// The main model of `options` over `table`, fresh or carrying the parameters
+// of `resume_from` (which must be of the same kind).
+absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeMainModel(
+    const ParallelCorpus& corpus, const TrainingOptions& options,
+    std::shared_ptr<TranslationTable> table, const AlignmentModel* resume_from = nullptr);
+
 // Where a training run is in its schedule: `iteration` iterations of
 // stage 0 (the Model 1 iterations) or stage 1 (the main model) are done.
 struct TrainingCheckpoint {

@@ -1,0 +1,220 @@
+#include "aligner/train/agreement_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "aligner/model/diagonal_model.h"
+#include "aligner/model/model1.h"
+#include "tbb/blocked_range.h"
+#include "tbb/info.h"
+#include "tbb/parallel_for.h"
+
+namespace aligner {
+namespace {
+
+constexpr size_t kDecodeBlock = 1 << 14;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void FillReport(const AlignmentModel& model, const ExpectedCounts& counts, int iteration,
+                IterationReport* report) {
+  report->model = model.name();
+  report->iteration = iteration;
+  report->log_likelihood = counts.log_likelihood();
+  report->target_tokens = counts.target_tokens;
+  report->links = counts.links;
+  report->perplexity = counts.target_tokens > 0
+                           ? std::exp(-report->log_likelihood / counts.target_tokens)
+                           : 0.0;
+}
+
+
+}  // namespace
+
+void CombinePosteriors(uint32_t l, uint32_t m, const double* forward, const double* reverse,
+                       const AgreementOptions& options, double* forward_counts,
+                       double* reverse_counts) {
+  const size_t fs = static_cast<size_t>(l) + 1, rs = static_cast<size_t>(m) + 1;
+  for (uint32_t j = 0; j < m; ++j) {
+    double own_null = forward[j * fs];
+    double sum = 0;
+    for (uint32_t i = 1; i <= l; ++i) {
+      const size_t f = j * fs + i, r = (i - 1) * rs + (j + 1);
+      const double q = forward[f] * reverse[r];
+      forward_counts[f] = q;
+      reverse_counts[r] = q;
+      sum += q;
+    }
+    forward_counts[j * fs] =
+        options.null == AgreementNull::kRest ? std::max(0.0, 1.0 - sum) : own_null;
+  }
+  for (uint32_t i = 1; i <= l; ++i) {
+    const size_t row = (i - 1) * rs;
+    if (options.null == AgreementNull::kRest) {
+      double sum = 0;
+      for (uint32_t j = 1; j <= m; ++j) sum += reverse_counts[row + j];
+      reverse_counts[row] = std::max(0.0, 1.0 - sum);
+    } else {
+      reverse_counts[row] = reverse[row];
+    }
+  }
+}
+
+std::string FormatAgreementReport(const AgreementIterationReport& r) {
+  const double links = static_cast<double>(r.forward.links + r.reverse.links);
+  return absl::StrFormat(
+      "%s iteration %d by agreement: log-likelihood forward %.6f, reverse %.6f; perplexity "
+      "forward %.4f, reverse %.4f; E-step %.2fs (%.1fM links/s), M-step %.2fs",
+      r.forward.model, r.forward.iteration, r.forward.log_likelihood, r.reverse.log_likelihood,
+      r.forward.perplexity, r.reverse.perplexity, r.forward.e_step_seconds,
+      r.forward.e_step_seconds > 0 ? links / r.forward.e_step_seconds / 1e6 : 0.0,
+      r.forward.m_step_seconds) +
+         (r.forward.parameters.empty() && r.reverse.parameters.empty()
+              ? ""
+              : absl::StrCat("; forward ", r.forward.parameters, "; reverse ",
+                             r.reverse.parameters));
+}
+
+AgreementTrainer::AgreementTrainer(const ParallelCorpus& forward, const ParallelCorpus& reverse,
+                                   int num_threads, AgreementOptions options)
+    : forward_corpus_(forward),
+      reverse_corpus_(reverse),
+      options_(options),
+      arena_(num_threads > 0 ? num_threads : tbb::info::default_concurrency()) {}
+
+void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
+                                       const AlignmentModel& reverse) {
+  arena_.execute([&] {
+    forward.InitCounts(&forward_total_);
+    reverse.InitCounts(&reverse_total_);
+    for (LocalCounts& local : local_counts_) local.ready = false;
+    const size_t n = std::min(forward_corpus_.size(), reverse_corpus_.size());
+    tbb::parallel_for(
+        tbb::blocked_range<size_t>(0, n, 64), [&](const tbb::blocked_range<size_t>& range) {
+          LocalCounts& local = local_counts_.local();
+          if (!local.ready) {
+            local.forward.ResetSharing(&forward_total_);
+            local.reverse.ResetSharing(&reverse_total_);
+            local.ready = true;
+          }
+          thread_local std::vector<double> p1, p2;
+          for (size_t k = range.begin(); k != range.end(); ++k) {
+            const SentencePair fp = forward_corpus_.pair(k), rp = reverse_corpus_.pair(k);
+            const uint32_t l = fp.source.size(), m = fp.target.size();
+            if (l == 0 || m == 0) continue;
+            forward.AddExpectedCountsExceptTranslation(fp, &p1, &local.forward);
+            reverse.AddExpectedCountsExceptTranslation(rp, &p2, &local.reverse);
+            CombinePosteriors(l, m, p1.data(), p2.data(), options_, p1.data(), p2.data());
+            forward.AddTranslationCounts(fp, p1.data(), &local.forward);
+            reverse.AddTranslationCounts(rp, p2.data(), &local.reverse);
+          }
+        });
+    for (const LocalCounts& local : local_counts_) {
+      if (!local.ready) continue;
+      forward_total_.MergeLocal(local.forward);
+      reverse_total_.MergeLocal(local.reverse);
+    }
+  });
+}
+
+AgreementIterationReport AgreementTrainer::Iterate(AlignmentModel* forward,
+                                                   AlignmentModel* reverse, int iteration) {
+  AgreementIterationReport report;
+  auto start = std::chrono::steady_clock::now();
+  ExpectationStep(*forward, *reverse);
+  const double e_step = SecondsSince(start);
+  FillReport(*forward, forward_total_, iteration, &report.forward);
+  FillReport(*reverse, reverse_total_, iteration, &report.reverse);
+  start = std::chrono::steady_clock::now();
+  arena_.execute([&] {
+    forward->Maximize(forward_total_);
+    reverse->Maximize(reverse_total_);
+  });
+  const double m_step = SecondsSince(start);
+  for (IterationReport* r : {&report.forward, &report.reverse}) {
+    r->e_step_seconds = e_step;
+    r->m_step_seconds = m_step;
+  }
+  report.forward.parameters = forward->DescribeParameters();
+  report.reverse.parameters = reverse->DescribeParameters();
+  return report;
+}
+
+absl::StatusOr<AgreementModels> TrainByAgreement(
+    const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
+    const TrainingOptions& options, AgreementTrainer* trainer,
+    const std::function<void(const AgreementIterationReport&)>& on_iteration) {
+  if (absl::Status status = ValidateTrainingOptions(options); !status.ok()) return status;
+  if (forward_corpus.size() != reverse_corpus.size()) {
+    return absl::InvalidArgumentError("the reverse corpus must have the forward corpus's pairs");
+  }
+  std::shared_ptr<TranslationTable> forward_table, reverse_table;
+  trainer->Run([&] {
+    forward_table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward_corpus));
+    reverse_table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
+  });
+  const int model1_iterations = Model1IterationsBefore(options);
+  {
+    Model1 forward(forward_table, options.use_null, options.prior);
+    Model1 reverse(reverse_table, options.use_null, options.prior);
+    for (int it = 1; it <= model1_iterations; ++it) {
+      on_iteration(trainer->Iterate(&forward, &reverse, it));
+    }
+  }
+  AgreementModels models;
+  auto forward = MakeMainModel(forward_corpus, options, forward_table);
+  if (!forward.ok()) return forward.status();
+  auto reverse = MakeMainModel(reverse_corpus, options, reverse_table);
+  if (!reverse.ok()) return reverse.status();
+  models.forward = std::move(*forward);
+  models.reverse = std::move(*reverse);
+  for (int it = 1; it <= options.iterations; ++it) {
+    for (AlignmentModel* model : {models.forward.get(), models.reverse.get()}) {
+      if (auto* diagonal = dynamic_cast<DiagonalModel*>(model)) {
+        // As in TrainModel: no re-estimation from uninformed posteriors.
+        const bool informed = it > 1 || model1_iterations > 0;
+        diagonal->set_optimize_tension(options.diagonal.optimize_tension && informed);
+        diagonal->set_optimize_p0(options.diagonal.optimize_p0 && informed);
+      }
+    }
+    on_iteration(trainer->Iterate(models.forward.get(), models.reverse.get(), it));
+  }
+  return models;
+}
+
+void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
+                       const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
+                       double threshold,
+                       const std::function<void(size_t index, const SentenceLinks&)>& sink) {
+  const size_t n = std::min(forward_corpus.size(), reverse_corpus.size());
+  std::vector<SentenceLinks> block(std::min(kDecodeBlock, n));
+  for (size_t begin = 0; begin < n; begin += kDecodeBlock) {
+    const size_t end = std::min(n, begin + kDecodeBlock);
+    tbb::parallel_for(begin, end, [&](size_t k) {
+      SentenceLinks& links = block[k - begin];
+      links.clear();
+      const SentencePair fp = forward_corpus.pair(k), rp = reverse_corpus.pair(k);
+      const uint32_t l = fp.source.size(), m = fp.target.size();
+      if (l == 0 || m == 0) return;
+      thread_local std::vector<double> p1, p2;
+      forward.Posteriors(fp, &p1);
+      reverse.Posteriors(rp, &p2);
+      const size_t fs = static_cast<size_t>(l) + 1, rs = static_cast<size_t>(m) + 1;
+      for (uint32_t j = 0; j < m; ++j) {
+        for (uint32_t i = 1; i <= l; ++i) {
+          const double q = p1[j * fs + i] * p2[(i - 1) * rs + (j + 1)];
+          if (q >= threshold && q > 0) links.push_back(Link{i - 1, j});
+        }
+      }
+    });
+    for (size_t k = begin; k < end; ++k) sink(k, block[k - begin]);
+  }
+}
+
+}  // namespace aligner

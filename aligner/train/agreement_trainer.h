@@ -1,0 +1,127 @@
+// Training the two directions of alignment by agreement (Liang, Taskar and
+// Klein 2006, "Alignment by Agreement").
+//
+// The forward model generates the target from the source and the reverse
+// model the source from the target. In every EM iteration each sentence pair
+// gets its link posteriors under both models, p1(a_j = i) and
+// p2(b_i = j); a real link (i, j) gets the product of the two, the
+// approximation of the paper:
+//   q(i, j) = p1(a_j = i) p2(b_i = j),
+// and q is the expected translation count of (e_i, f_j) for both models.
+// The NULL links (AgreementNull) get either each model's own NULL posterior
+// or the mass the real links of the word leave. Everything else a model
+// counts (the HMM's jumps, the diagonal model's positions) and its
+// log-likelihood come from its own posteriors, since q has no transitions.
+//
+// Like EmTrainer, sums are fixed point, so the models are bit-for-bit the
+// same for any number of threads.
+#ifndef ALIGNER_TRAIN_AGREEMENT_TRAINER_H_
+#define ALIGNER_TRAIN_AGREEMENT_TRAINER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "aligner/base/types.h"
+#include "aligner/corpus/parallel_corpus.h"
+#include "aligner/model/alignment_model.h"
+#include "aligner/train/em_trainer.h"
+#include "aligner/train/expected_counts.h"
+#include "aligner/train/training.h"
+#include "tbb/enumerable_thread_specific.h"
+#include "tbb/task_arena.h"
+
+namespace aligner {
+
+// The expected count of a word's NULL link under agreement.
+enum class AgreementNull {
+  // The model's own NULL posterior p(a_j = 0).
+  kOwn,
+  // What the real links leave: 1 - sum_i q(i, j) (so each word's counts
+  // still sum to 1; the product of two posteriors is smaller than either).
+  kRest,
+};
+
+struct AgreementOptions {
+  AgreementNull null = AgreementNull::kRest;
+};
+
+// Combines the posteriors of one pair of lengths l (forward source) and m
+// (forward target): `forward` is the forward model's matrix
+// [j * (l + 1) + i], `reverse` the reverse model's [i' * (m + 1) + j'] with
+// i' = i - 1, j' = j + 1. Writes the link counts of each model in its own
+// layout into `forward_counts` and `reverse_counts` (either may alias its
+// input).
+void CombinePosteriors(uint32_t l, uint32_t m, const double* forward, const double* reverse,
+                       const AgreementOptions& options, double* forward_counts,
+                       double* reverse_counts);
+
+// One joint iteration: the two models' reports (each with the E-step time
+// of the joint E-step).
+struct AgreementIterationReport {
+  IterationReport forward, reverse;
+};
+
+std::string FormatAgreementReport(const AgreementIterationReport& report);
+
+class AgreementTrainer {
+ public:
+  // `reverse` must be `forward` with its sides swapped. `num_threads` <= 0
+  // means every core.
+  AgreementTrainer(const ParallelCorpus& forward, const ParallelCorpus& reverse, int num_threads,
+                   AgreementOptions options = AgreementOptions());
+
+  // One joint E-step and the M-steps of both models.
+  AgreementIterationReport Iterate(AlignmentModel* forward, AlignmentModel* reverse,
+                                   int iteration);
+
+  // The joint E-step alone; the counts are valid until the next call.
+  void ExpectationStep(const AlignmentModel& forward, const AlignmentModel& reverse);
+  const ExpectedCounts& forward_counts() const { return forward_total_; }
+  const ExpectedCounts& reverse_counts() const { return reverse_total_; }
+
+  void Run(const std::function<void()>& work) { arena_.execute(work); }
+  int num_threads() const { return arena_.max_concurrency(); }
+  const AgreementOptions& options() const { return options_; }
+
+ private:
+  struct LocalCounts {
+    ExpectedCounts forward, reverse;
+    bool ready = false;
+  };
+  const ParallelCorpus& forward_corpus_;
+  const ParallelCorpus& reverse_corpus_;
+  AgreementOptions options_;
+  tbb::task_arena arena_;
+  ExpectedCounts forward_total_, reverse_total_;
+  tbb::enumerable_thread_specific<LocalCounts> local_counts_;
+};
+
+// Both directions, trained together.
+struct AgreementModels {
+  std::unique_ptr<AlignmentModel> forward, reverse;
+};
+
+// Runs the schedule of `options` (Model 1 iterations, then the main model)
+// on both directions at once, every iteration by agreement.
+absl::StatusOr<AgreementModels> TrainByAgreement(
+    const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
+    const TrainingOptions& options, AgreementTrainer* trainer,
+    const std::function<void(const AgreementIterationReport&)>& on_iteration);
+
+// Posterior decoding of both models together: the links (i, j), in
+// source-target orientation of the forward corpus, whose combined posterior
+// p1(a_j = i) p2(b_i = j) is at least `threshold` (> 0), ordered by target
+// position. Pairs are handed to `sink` in corpus order. Call inside the
+// trainer's arena to bound threads.
+void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
+                       const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
+                       double threshold,
+                       const std::function<void(size_t index, const SentenceLinks&)>& sink);
+
+}  // namespace aligner
+
+#endif  // ALIGNER_TRAIN_AGREEMENT_TRAINER_H_

@@ -1,0 +1,319 @@
+#include "aligner/train/agreement_trainer.h"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aligner/decode/decoder.h"
+#include "aligner/model/hmm_model.h"
+#include "aligner/model/model1.h"
+#include "aligner/model/positional_model.h"
+#include "aligner/train/training.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_util.h"
+
+namespace aligner {
+namespace {
+
+using ::testing::HasSubstr;
+
+ParallelCorpus Swapped(const ParallelCorpus& corpus) {
+  ParallelCorpus reverse = corpus;
+  reverse.SwapSides();
+  return reverse;
+}
+
+const TranslationTable& TableOf(const AlignmentModel& model) {
+  if (const auto* m = dynamic_cast<const PositionalModel*>(&model)) return m->translation_table();
+  return dynamic_cast<const HmmModel&>(model).translation_table();
+}
+
+ParallelCorpus TinyCorpus() {
+  ParallelCorpus corpus;
+  const WordId a = corpus.mutable_source_vocabulary().Intern("a");
+  const WordId b = corpus.mutable_source_vocabulary().Intern("b");
+  const WordId x = corpus.mutable_target_vocabulary().Intern("x");
+  const WordId y = corpus.mutable_target_vocabulary().Intern("y");
+  corpus.mutable_source_text().AddSentence(std::vector<WordId>{a, b});
+  corpus.mutable_target_text().AddSentence(std::vector<WordId>{x, y});
+  corpus.mutable_source_text().AddSentence(std::vector<WordId>{a});
+  corpus.mutable_target_text().AddSentence(std::vector<WordId>{x});
+  return corpus;
+}
+
+TEST(CombinePosteriorsTest, ProductOfMarginalsAndNullHandling) {
+  // l = 2 source words, m = 1 target word. Forward: [NULL, e1, e2] for f1.
+  const double forward[3] = {0.2, 0.5, 0.3};
+  // Reverse: for e1 [NULL, f1], for e2 [NULL, f1].
+  const double reverse[4] = {0.4, 0.6, 0.9, 0.1};
+  double fc[3], rc[4];
+  AgreementOptions options;
+  options.null = AgreementNull::kRest;
+  CombinePosteriors(2, 1, forward, reverse, options, fc, rc);
+  EXPECT_DOUBLE_EQ(fc[1], 0.5 * 0.6);
+  EXPECT_DOUBLE_EQ(fc[2], 0.3 * 0.1);
+  EXPECT_DOUBLE_EQ(fc[0], 1 - 0.30 - 0.03);
+  EXPECT_DOUBLE_EQ(rc[1], 0.5 * 0.6);
+  EXPECT_DOUBLE_EQ(rc[3], 0.3 * 0.1);
+  EXPECT_DOUBLE_EQ(rc[0], 1 - 0.30);
+  EXPECT_DOUBLE_EQ(rc[2], 1 - 0.03);
+  options.null = AgreementNull::kOwn;
+  CombinePosteriors(2, 1, forward, reverse, options, fc, rc);
+  EXPECT_DOUBLE_EQ(fc[0], 0.2);
+  EXPECT_DOUBLE_EQ(rc[0], 0.4);
+  EXPECT_DOUBLE_EQ(rc[2], 0.9);
+  EXPECT_DOUBLE_EQ(fc[1], 0.30);
+  // In place, as the trainer calls it.
+  double f2[3] = {0.2, 0.5, 0.3}, r2[4] = {0.4, 0.6, 0.9, 0.1};
+  CombinePosteriors(2, 1, f2, r2, options, f2, r2);
+  for (int k = 0; k < 3; ++k) EXPECT_DOUBLE_EQ(f2[k], fc[k]);
+  for (int k = 0; k < 4; ++k) EXPECT_DOUBLE_EQ(r2[k], rc[k]);
+}
+
+// From uniform tables every Model 1 posterior of "a b ||| x y" is 1/3, so
+// every real link gets 1/9 and (rest) every NULL link 1 - 2/9; "a ||| x"
+// gives 1/2 each way, so 1/4 for (a, x) and 3/4 for NULL.
+TEST(AgreementTrainerTest, HandComputedCounts) {
+  const ParallelCorpus forward = TinyCorpus(), reverse = Swapped(forward);
+  auto ft = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward));
+  auto rt = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse));
+  Model1 fm(ft, true, TranslationPrior()), rm(rt, true, TranslationPrior());
+  AgreementTrainer trainer(forward, reverse, 1);
+  trainer.ExpectationStep(fm, rm);
+  const FixedPointArray& fc = trainer.forward_counts().translation();
+  const FixedPointArray& rc = trainer.reverse_counts().translation();
+  const WordId a = *forward.source_vocabulary().Find("a");
+  const WordId b = *forward.source_vocabulary().Find("b");
+  const WordId x = *forward.target_vocabulary().Find("x");
+  const WordId y = *forward.target_vocabulary().Find("y");
+  constexpr double kTolerance = 1e-9;
+  EXPECT_NEAR(fc.Get(ft->Find(a, x)), 1.0 / 9 + 1.0 / 4, kTolerance);
+  EXPECT_NEAR(fc.Get(ft->Find(a, y)), 1.0 / 9, kTolerance);
+  EXPECT_NEAR(fc.Get(ft->Find(b, x)), 1.0 / 9, kTolerance);
+  EXPECT_NEAR(fc.Get(ft->Find(kNullWord, x)), 7.0 / 9 + 3.0 / 4, kTolerance);
+  EXPECT_NEAR(fc.Get(ft->Find(kNullWord, y)), 7.0 / 9, kTolerance);
+  // The reverse model sees the same links.
+  EXPECT_NEAR(rc.Get(rt->Find(x, a)), 1.0 / 9 + 1.0 / 4, kTolerance);
+  EXPECT_NEAR(rc.Get(rt->Find(y, b)), 1.0 / 9, kTolerance);
+  EXPECT_NEAR(rc.Get(rt->Find(kNullWord, a)), 7.0 / 9 + 3.0 / 4, kTolerance);
+  EXPECT_EQ(trainer.forward_counts().pairs, 2);
+  EXPECT_EQ(trainer.reverse_counts().target_tokens, 3);
+  // Log-likelihoods are the models' own, as the independent E-step's.
+  EmTrainer em(forward, 1);
+  EXPECT_DOUBLE_EQ(trainer.forward_counts().log_likelihood(),
+                   em.ExpectationStep(fm).log_likelihood());
+}
+
+// AddExpectedCountsExceptTranslation + AddTranslationCounts of the model's
+// own posteriors add exactly what AddExpectedCounts adds.
+TEST(AgreementTrainerTest, SplitEStepMatchesEStep) {
+  const ParallelCorpus corpus = FirstPairs(Hansards(), 200);
+  TrainingOptions options;
+  for (ModelKind kind : {ModelKind::kHmm, ModelKind::kDiagonal, ModelKind::kModel2}) {
+    options.model = kind;
+    options.iterations = 1;
+    EmTrainer em(corpus, 1);
+    auto model = TrainModel(corpus, options, &em, [](const IterationReport&) {});
+    ASSERT_TRUE(model.ok());
+    ExpectedCounts whole, split;
+    (*model)->InitCounts(&whole);
+    (*model)->InitCounts(&split);
+    std::vector<double> posteriors;
+    for (size_t k = 0; k < corpus.size(); ++k) {
+      (*model)->AddExpectedCounts(corpus.pair(k), &whole);
+      (*model)->AddExpectedCountsExceptTranslation(corpus.pair(k), &posteriors, &split);
+      if (!posteriors.empty()) {
+        (*model)->AddTranslationCounts(corpus.pair(k), posteriors.data(), &split);
+      }
+    }
+    SCOPED_TRACE(ModelKindName(kind));
+    EXPECT_EQ(whole.log_likelihood(), split.log_likelihood());
+    EXPECT_EQ(whole.pairs, split.pairs);
+    EXPECT_EQ(whole.links, split.links);
+    ASSERT_EQ(whole.translation().size(), split.translation().size());
+    for (size_t s = 0; s < whole.translation().size(); ++s) {
+      ASSERT_EQ(whole.translation().raw(s), split.translation().raw(s)) << s;
+    }
+    ASSERT_EQ(whole.alignment.size(), split.alignment.size());
+    for (size_t s = 0; s < whole.alignment.size(); ++s) {
+      ASSERT_EQ(whole.alignment.raw(s), split.alignment.raw(s)) << s;
+    }
+  }
+}
+
+struct Trained {
+  AgreementModels models;
+  std::vector<SentenceLinks> agreed;
+};
+
+Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reverse,
+                       ModelKind kind, int iterations, int threads) {
+  TrainingOptions options;
+  options.model = kind;
+  options.iterations = iterations;
+  AgreementTrainer trainer(forward, reverse, threads);
+  auto models = TrainByAgreement(forward, reverse, options, &trainer,
+                                 [](const AgreementIterationReport&) {});
+  EXPECT_TRUE(models.ok()) << models.status();
+  Trained out;
+  out.models = std::move(*models);
+  trainer.Run([&] {
+    DecodeByAgreement(*out.models.forward, *out.models.reverse, forward, reverse, 0.25,
+                      [&](size_t, const SentenceLinks& links) { out.agreed.push_back(links); });
+  });
+  return out;
+}
+
+TEST(AgreementTrainerTest, SameResultForAnyNumberOfThreads) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 1500), reverse = Swapped(forward);
+  for (ModelKind kind : {ModelKind::kHmm, ModelKind::kDiagonal}) {
+    SCOPED_TRACE(ModelKindName(kind));
+    const Trained one = TrainAgreement(forward, reverse, kind, 2, 1);
+    for (int threads : {2, 4}) {
+      const Trained many = TrainAgreement(forward, reverse, kind, 2, threads);
+      for (bool rev : {false, true}) {
+        const auto& a = TableOf(rev ? *one.models.reverse : *one.models.forward).probs();
+        const auto& b = TableOf(rev ? *many.models.reverse : *many.models.forward).probs();
+        ASSERT_EQ(a.size(), b.size());
+        for (size_t s = 0; s < a.size(); ++s) ASSERT_EQ(a[s], b[s]) << threads << " " << s;
+      }
+      if (kind == ModelKind::kHmm) {
+        EXPECT_EQ(dynamic_cast<const HmmModel&>(*one.models.forward).jump_weights(),
+                  dynamic_cast<const HmmModel&>(*many.models.forward).jump_weights());
+        EXPECT_EQ(dynamic_cast<const HmmModel&>(*one.models.reverse).jump_weights(),
+                  dynamic_cast<const HmmModel&>(*many.models.reverse).jump_weights());
+      }
+      ASSERT_EQ(one.agreed.size(), many.agreed.size());
+      for (size_t k = 0; k < one.agreed.size(); ++k) ASSERT_EQ(one.agreed[k], many.agreed[k]);
+    }
+  }
+}
+
+// |forward links & reverse links| / |forward | reverse| of the Viterbi
+// alignments, over the corpus.
+double AgreementRatio(const AlignmentModel& forward, const AlignmentModel& reverse,
+                      const ParallelCorpus& fc, const ParallelCorpus& rc) {
+  std::vector<std::set<std::pair<uint32_t, uint32_t>>> f, r;
+  DecodeOptions options;
+  DecodeCorpus(forward, fc, options, [&](size_t, const DecodedPair& p) {
+    f.emplace_back();
+    for (const Link& link : p.links) f.back().insert({link.source, link.target});
+  });
+  options.reverse = true;
+  DecodeCorpus(reverse, rc, options, [&](size_t, const DecodedPair& p) {
+    r.emplace_back();
+    for (const Link& link : p.links) r.back().insert({link.source, link.target});
+  });
+  double both = 0, either = 0;
+  for (size_t k = 0; k < f.size(); ++k) {
+    for (const auto& link : f[k]) both += r[k].count(link);
+    either += f[k].size() + r[k].size();
+  }
+  either -= both;
+  return both / either;
+}
+
+TEST(AgreementTrainerTest, DirectionsAgreeMoreThanWhenTrainedApart) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 3000), reverse = Swapped(forward);
+  TrainingOptions options;
+  options.model = ModelKind::kHmm;
+  options.iterations = 3;
+  EmTrainer ft(forward, 1), rt(reverse, 1);
+  auto f = TrainModel(forward, options, &ft, [](const IterationReport&) {});
+  auto r = TrainModel(reverse, options, &rt, [](const IterationReport&) {});
+  ASSERT_TRUE(f.ok() && r.ok());
+  const double apart = AgreementRatio(**f, **r, forward, reverse);
+  const Trained together = TrainAgreement(forward, reverse, ModelKind::kHmm, 3, 1);
+  const double agreed =
+      AgreementRatio(*together.models.forward, *together.models.reverse, forward, reverse);
+  EXPECT_GT(agreed, apart + 0.03) << "apart " << apart << ", by agreement " << agreed;
+}
+
+TEST(AgreementTrainerTest, RejectsMismatchedCorpora) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 10);
+  const ParallelCorpus reverse = Swapped(FirstPairs(Hansards(), 9));
+  AgreementTrainer trainer(forward, reverse, 1);
+  TrainingOptions options;
+  auto models = TrainByAgreement(forward, reverse, options, &trainer,
+                                 [](const AgreementIterationReport&) {});
+  EXPECT_FALSE(models.ok());
+}
+
+// The command line.
+class AgreementCliTest : public TempDirTest {
+ protected:
+  struct Result {
+    int exit_code = -1;
+    std::string err;
+  };
+  Result Run(const std::string& args) const {
+    const std::string err = Path(".stderr");
+    const std::string command =
+        std::string(ALIGNER_BINARY) + " " + args + " > /dev/null 2> '" + err + "'";
+    const int status = std::system(command.c_str());
+    Result result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.err = ReadWholeFile(err);
+    return result;
+  }
+  std::string Trial() const {
+    const std::string data = ALIGNER_TEST_DATA_DIR;
+    return "--source " + data + "/trial.fr --target " + data + "/trial.en";
+  }
+  static size_t CountLines(const std::string& text) {
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+};
+
+TEST_F(AgreementCliTest, WritesAllFourFiles) {
+  const std::string prefix = Path("out");
+  const Result r = Run("symmetric --quiet --model hmm --agreement --threads 1 " + Trial() +
+                       " --prefix " + prefix + " -c intersect");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* suffix : {".forward", ".reverse", ".intersect", ".agreement"}) {
+    EXPECT_EQ(CountLines(ReadWholeFile(prefix + suffix)), 37u) << suffix;
+  }
+  // Same files with two threads.
+  const std::string prefix2 = Path("out2");
+  ASSERT_EQ(Run("symmetric --quiet --model hmm --agreement --threads 2 " + Trial() +
+                " --prefix " + prefix2 + " -c intersect")
+                .exit_code,
+            0);
+  for (const char* suffix : {".forward", ".reverse", ".intersect", ".agreement"}) {
+    EXPECT_EQ(ReadWholeFile(prefix + suffix), ReadWholeFile(prefix2 + suffix)) << suffix;
+  }
+  EXPECT_NE(ReadWholeFile(prefix + ".agreement"), "");
+}
+
+TEST_F(AgreementCliTest, Errors) {
+  const std::string prefix = " --prefix " + Path("out");
+  Result r = Run("align --agreement " + Trial());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--agreement is for 'aligner symmetric'"));
+  r = Run("symmetric --agreement-threshold 0.3 " + Trial() + prefix);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("need --agreement"));
+  r = Run("symmetric --agreement --agreement-threshold 0 " + Trial() + prefix);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--agreement-threshold must be in (0, 1]"));
+  r = Run("symmetric --agreement --agreement-null none " + Trial() + prefix);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--agreement-null must be rest or own"));
+  r = Run("symmetric --agreement --model hmm --hmm-p0 2 " + Trial() + prefix);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--hmm-p0"));
+  r = Run("symmetric --agreement --model hmm -v " + Trial() + prefix);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("does not work with -v"));
+  EXPECT_TRUE(ListDir().empty() || ListDir() == std::vector<std::string>{".stderr"});
+}
+
+}  // namespace
+}  // namespace aligner
