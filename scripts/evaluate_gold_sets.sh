@@ -9,7 +9,10 @@
 #
 # --models runs several models, one after the other, on every set: model1
 # ("--model model1 -v"), model2 ("--model model2 -v"), diagonal ("-d -o -v",
-# fast_align's recommended setting), hmm ("--model hmm -v"); "all" = all four.
+# fast_align's recommended setting), hmm ("--model hmm -v"), hmm-agreement
+# (both HMM directions trained together by agreement: "symmetric --model hmm
+# --agreement", which also scores the jointly decoded "agreement" links);
+# "all" = all five.
 # Without --models, one run with ALIGN FLAGS (default "-d -o -v").
 # --hansards-pairs (default 100000) is how many Hansards training pairs to use;
 # "all" = 1,130,104. Both directions run at once, each with --threads N
@@ -38,14 +41,15 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#flags[@]} -eq 0 ] && flags=(-d -o -v)
-[ "$models" = all ] && models=model1,model2,diagonal,hmm
+[ "$models" = all ] && models=model1,model2,diagonal,hmm,hmm-agreement
 model_flags() {  # model name -> its align flags
   case "$1" in
     model1) echo "--model model1 -v" ;;
     model2) echo "--model model2 -v" ;;
     diagonal) echo "-d -o -v" ;;
     hmm) echo "--model hmm -v" ;;
-    *) echo "unknown model: $1 (model1, model2, diagonal, hmm)" >&2; return 2 ;;
+    hmm-agreement) echo "--model hmm --agreement" ;;
+    *) echo "unknown model: $1 (model1, model2, diagonal, hmm, hmm-agreement)" >&2; return 2 ;;
   esac
 }
 if [ -n "$models" ]; then
@@ -69,15 +73,23 @@ score() {  # name model direction alignment gold seconds
 run_model() {
   local label=$1 name=$2 model=$3 src=$4 tgt=$5 gold=$6 start seconds fwd_pid h
   shift 6
-  local out="$work/$name.${model// /}"
+  local out="$work/$name.${model// /}" agreement=0
+  [[ " $* " == *" --agreement "* ]] && agreement=1
   start=$(now)
-  "$aligner" align --source "$src" --target "$tgt" "$@" --threads "$threads" --quiet --output "$out.forward" &
-  fwd_pid=$!
-  "$aligner" align --source "$src" --target "$tgt" "$@" -r --threads "$threads" --quiet --output "$out.reverse"
-  wait $fwd_pid
+  if [ $agreement = 1 ]; then
+    # One process trains both directions together, on all of their threads.
+    "$aligner" symmetric --source "$src" --target "$tgt" "$@" --threads "$((threads * 2))" \
+      --quiet --prefix "$out"
+  else
+    "$aligner" align --source "$src" --target "$tgt" "$@" --threads "$threads" --quiet --output "$out.forward" &
+    fwd_pid=$!
+    "$aligner" align --source "$src" --target "$tgt" "$@" -r --threads "$threads" --quiet --output "$out.reverse"
+    wait $fwd_pid
+  fi
   seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
   score "$label" "$model" forward "$out.forward" "$gold" "$seconds"
   score "$label" "$model" reverse "$out.reverse" "$gold" "$seconds"
+  [ $agreement = 1 ] && score "$label" "$model" agreement "$out.agreement" "$gold" "$seconds"
   for h in intersect union grow-diag grow-diag-final grow-diag-final-and; do
     "$aligner" symmetrize -i "$out.forward" -j "$out.reverse" -c "$h" --output "$out.$h"
     score "$label" "$model" "$h" "$out.$h" "$gold" "$seconds"
@@ -127,7 +139,7 @@ for dir in "$data"/*/; do
   fi
 done
 [ -z "$models" ] && echo "align flags: ${flags[*]}"
-awk -F '\t' '{ printf "%-40s %-10s %-20s %-8s %-10s %-8s %-8s %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$table"
+awk -F '\t' '{ printf "%-40s %-14s %-20s %-8s %-10s %-8s %-8s %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$table"
 # Summary: one line per set and model.
 awk -F '\t' 'NR > 1 {
   key = $1 "\t" $2
@@ -136,7 +148,7 @@ awk -F '\t' 'NR > 1 {
   if ($3 != "forward" && $3 != "reverse" && $4 < best[key]) { best[key] = $4; best_h[key] = $3 }
 }
 END {
-  print "set\tmodel\tforward\treverse\tgrow-diag-final-and\tbest symmetrized\tseconds"
+  print "set\tmodel\tforward\treverse\tgrow-diag-final-and\tbest symmetrized or joint\tseconds"
   for (k = 1; k <= n; ++k) {
     key = order[k]
     printf "%s\t%s\t%s\t%s\t%s (%s)\t%s\n", key, aer[key, "forward"], aer[key, "reverse"],
@@ -144,4 +156,4 @@ END {
   }
 }' "$table" > "$work/summary.tsv"
 echo
-awk -F '\t' '{ printf "%-40s %-10s %-8s %-8s %-20s %-28s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/summary.tsv"
+awk -F '\t' '{ printf "%-40s %-14s %-8s %-8s %-20s %-28s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/summary.tsv"
