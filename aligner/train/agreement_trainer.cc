@@ -18,23 +18,6 @@ namespace {
 
 constexpr size_t kDecodeBlock = 1 << 14;
 
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-void FillReport(const AlignmentModel& model, const ExpectedCounts& counts, int iteration,
-                IterationReport* report) {
-  report->model = model.name();
-  report->iteration = iteration;
-  report->log_likelihood = counts.log_likelihood();
-  report->target_tokens = counts.target_tokens;
-  report->links = counts.links;
-  report->perplexity = counts.target_tokens > 0
-                           ? std::exp(-report->log_likelihood / counts.target_tokens)
-                           : 0.0;
-}
-
-
 }  // namespace
 
 void CombinePosteriors(uint32_t l, uint32_t m, const double* forward, const double* reverse,
@@ -129,8 +112,8 @@ AgreementIterationReport AgreementTrainer::Iterate(AlignmentModel* forward,
   auto start = std::chrono::steady_clock::now();
   ExpectationStep(*forward, *reverse);
   const double e_step = SecondsSince(start);
-  FillReport(*forward, forward_total_, iteration, &report.forward);
-  FillReport(*reverse, reverse_total_, iteration, &report.reverse);
+  report.forward = ReportFromCounts(*forward, forward_total_, iteration);
+  report.reverse = ReportFromCounts(*reverse, reverse_total_, iteration);
   start = std::chrono::steady_clock::now();
   arena_.execute([&] {
     forward->Maximize(forward_total_);

@@ -11,10 +11,6 @@
 namespace aligner {
 namespace {
 
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 int ResolveThreads(int num_threads) {
   return num_threads > 0 ? num_threads : tbb::info::default_concurrency();
 }
@@ -52,19 +48,30 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model) {
   return total_;
 }
 
-IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration) {
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+IterationReport ReportFromCounts(const AlignmentModel& model, const ExpectedCounts& counts,
+                                 int iteration) {
   IterationReport report;
-  report.model = model->name();
+  report.model = model.name();
   report.iteration = iteration;
-  auto start = std::chrono::steady_clock::now();
-  const ExpectedCounts& counts = ExpectationStep(*model);
-  report.e_step_seconds = SecondsSince(start);
   report.log_likelihood = counts.log_likelihood();
   report.target_tokens = counts.target_tokens;
   report.links = counts.links;
   report.perplexity = counts.target_tokens > 0
                           ? std::exp(-report.log_likelihood / counts.target_tokens)
                           : 0.0;
+  return report;
+}
+
+IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration) {
+  auto start = std::chrono::steady_clock::now();
+  const ExpectedCounts& counts = ExpectationStep(*model);
+  const double e_step_seconds = SecondsSince(start);
+  IterationReport report = ReportFromCounts(*model, counts, iteration);
+  report.e_step_seconds = e_step_seconds;
   start = std::chrono::steady_clock::now();
   arena_.execute([&] { model->Maximize(counts); });
   report.m_step_seconds = SecondsSince(start);

@@ -2,6 +2,7 @@
 #ifndef ALIGNER_TRAIN_EM_TRAINER_H_
 #define ALIGNER_TRAIN_EM_TRAINER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -31,6 +32,15 @@ struct IterationReport {
 };
 
 std::string FormatIterationReport(const IterationReport& report);
+
+// The part of a report an E-step's summed counts give (model, iteration,
+// log-likelihood, perplexity, tokens, links); timings and parameters are
+// left for the caller.
+IterationReport ReportFromCounts(const AlignmentModel& model, const ExpectedCounts& counts,
+                                 int iteration);
+
+// Wall seconds since `start`.
+double SecondsSince(std::chrono::steady_clock::time_point start);
 
 class EmTrainer {
  public:
