@@ -3,8 +3,10 @@
 // Digamma.
 #include "aligner/model/translation_table.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -168,6 +170,38 @@ TEST(TranslationTableTest, FromRowsAndFindInLongRows) {
   EXPECT_EQ(table.Find(3, 101), TranslationTable::kNoSlot);
   // Uniform over the longest row.
   for (float p : table.probs()) EXPECT_FLOAT_EQ(p, 1.0f / 100);
+}
+
+// FindBatch against std::lower_bound on rows of every length around the
+// search's group size (16) and well past it, for every target id in range
+// and batches longer than its 64 lanes.
+TEST(TranslationTableTest, FindBatchAgreesWithLowerBoundOnRowsOfEveryLength) {
+  std::mt19937 random(7);
+  std::vector<std::vector<WordId>> rows;
+  for (size_t length : {1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 100, 255, 256, 257, 1000}) {
+    std::vector<WordId> row;
+    WordId f = random() % 3;
+    for (size_t k = 0; k < length; ++k) {
+      row.push_back(f);
+      f += 1 + random() % 4;  // gaps, so that absent ids fall inside the row
+    }
+    rows.push_back(row);
+  }
+  const TranslationTable table = TranslationTable::FromRows(rows);
+  std::vector<WordId> queries;
+  for (WordId f = 0; f < 4100; ++f) queries.push_back(f);
+  std::shuffle(queries.begin(), queries.end(), random);
+  std::vector<TranslationTable::Slot> slots(queries.size());
+  for (WordId e = 0; e < rows.size(); ++e) {
+    table.FindBatch(e, queries.data(), queries.size(), slots.data(), 1);
+    for (size_t k = 0; k < queries.size(); ++k) {
+      const auto it = std::lower_bound(rows[e].begin(), rows[e].end(), queries[k]);
+      const TranslationTable::Slot expected =
+          it != rows[e].end() && *it == queries[k] ? table.row_begin(e) + (it - rows[e].begin())
+                                                   : TranslationTable::kNoSlot;
+      ASSERT_EQ(slots[k], expected) << "row length " << rows[e].size() << ", f " << queries[k];
+    }
+  }
 }
 
 // Counts by slot, from (e, f, count) triples.

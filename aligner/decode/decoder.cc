@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "tbb/parallel_for.h"
+#include "aligner/base/ordered_blocks.h"
 
 namespace aligner {
 namespace {
@@ -52,14 +52,9 @@ void DecodePair(const AlignmentModel& model, const SentencePair& pair,
 void DecodeCorpus(const AlignmentModel& model, const ParallelCorpus& corpus,
                   const DecodeOptions& options,
                   const std::function<void(size_t index, const DecodedPair&)>& sink) {
-  std::vector<DecodedPair> block(std::min(kBlockSize, corpus.size()));
-  for (size_t begin = 0; begin < corpus.size(); begin += kBlockSize) {
-    const size_t end = std::min(corpus.size(), begin + kBlockSize);
-    tbb::parallel_for(begin, end, [&](size_t k) {
-      DecodePair(model, corpus.pair(k), options, &block[k - begin]);
-    });
-    for (size_t k = begin; k < end; ++k) sink(k, block[k - begin]);
-  }
+  ForEachInOrder<DecodedPair>(
+      corpus.size(), kBlockSize,
+      [&](size_t k, DecodedPair* out) { DecodePair(model, corpus.pair(k), options, out); }, sink);
 }
 
 }  // namespace aligner

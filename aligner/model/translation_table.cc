@@ -92,7 +92,7 @@ TranslationTable TranslationTable::FromRows(const std::vector<std::vector<WordId
   });
   table.probs_.resize(table.targets_.size());
   table.SetUniform();
-  table.BuildDenseRows();
+  table.BuildIndexes();
   return table;
 }
 
@@ -120,7 +120,7 @@ absl::StatusOr<TranslationTable> TranslationTable::FromArrays(std::vector<uint64
   table.row_offsets_ = std::move(row_offsets);
   table.targets_.assign(targets.begin(), targets.end());
   table.probs_.assign(probs.begin(), probs.end());
-  table.BuildDenseRows();
+  table.BuildIndexes();
   return table;
 }
 
@@ -153,6 +153,19 @@ void TranslationTable::BuildDenseRows() {
       index[targets_[s]] = static_cast<uint32_t>(s - row_begin(e));
     }
   }
+}
+
+void TranslationTable::BuildSeparators() {
+  const size_t num_rows = row_offsets_.size() - 1;
+  separator_offsets_.assign(num_rows + 1, 0);
+  for (size_t e = 0; e < num_rows; ++e) {
+    separator_offsets_[e + 1] = separator_offsets_[e] + (row_end(e) - row_begin(e) + kGroup - 1) / kGroup;
+  }
+  separators_.resize(separator_offsets_.back());
+  tbb::parallel_for(size_t{0}, num_rows, [&](size_t e) {
+    WordId* out = separators_.data() + separator_offsets_[e];
+    for (uint64_t s = row_begin(e); s < row_end(e); s += kGroup) *out++ = targets_[s];
+  });
 }
 
 void TranslationTable::SetUniform() {

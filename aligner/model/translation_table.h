@@ -57,10 +57,13 @@ class TranslationTable {
 
   // Finds the slots of (e, targets[k]) for k < n into out[k * out_stride].
   //
-  // Rows with a dense index take one load per lookup. Others are binary
-  // searched; the n searches share the row and so the same sequence of
-  // halvings: run in lockstep, their loads are independent and overlap
-  // instead of waiting on each other as one search at a time does.
+  // Rows with a dense index take one load per lookup. Others are searched in
+  // two levels: first the row's separators (its every kGroup-th target, a
+  // small array that mostly stays in cache), then the one group of kGroup
+  // targets (one or two cache lines) that can hold f. A plain binary search
+  // over a long row waits on a cache miss at nearly every halving; this
+  // takes about one. The n searches share the row and so the same sequence
+  // of halvings: run in lockstep, their loads are independent and overlap.
   void FindBatch(WordId e, const WordId* targets, size_t n, Slot* out, size_t out_stride) const {
     if (static_cast<size_t>(e) + 1 >= row_offsets_.size() ||
         row_offsets_[e + 1] == row_offsets_[e]) {
@@ -76,19 +79,32 @@ class TranslationTable {
       return;
     }
     const WordId* row = targets_.data() + begin;
+    const uint32_t length = static_cast<uint32_t>(row_offsets_[e + 1] - begin);
+    const WordId* separators = separators_.data() + separator_offsets_[e];
+    const uint32_t num_groups = (length + kGroup - 1) / kGroup;
     constexpr size_t kLanes = 64;
     uint32_t base[kLanes];
     for (size_t chunk = 0; chunk < n; chunk += kLanes) {
       const size_t lanes = std::min(kLanes, n - chunk);
       const WordId* f = targets + chunk;
       for (size_t k = 0; k < lanes; ++k) base[k] = 0;
-      // Branchless binary search: keeps the last element <= f in range.
-      for (uint64_t len = row_offsets_[e + 1] - begin; len > 1;) {
-        const uint32_t half = static_cast<uint32_t>(len / 2);
+      // Branchless binary search over the separators: the last group whose
+      // first target is <= f.
+      for (uint32_t len = num_groups; len > 1;) {
+        const uint32_t half = len / 2;
         for (size_t k = 0; k < lanes; ++k) {
-          base[k] = (row[base[k] + half] <= f[k]) ? base[k] + half : base[k];
+          base[k] = (separators[base[k] + half] <= f[k]) ? base[k] + half : base[k];
         }
         len -= half;
+      }
+      // Then the last target <= f within that group. Targets past the group
+      // are >= the next separator > f, so only the row's end bounds the steps.
+      for (size_t k = 0; k < lanes; ++k) base[k] *= kGroup;
+      for (uint32_t step = kGroup / 2; step > 0; step /= 2) {
+        for (size_t k = 0; k < lanes; ++k) {
+          const uint32_t next = base[k] + step;
+          base[k] = (next < length && row[next] <= f[k]) ? next : base[k];
+        }
       }
       for (size_t k = 0; k < lanes; ++k) {
         out[(chunk + k) * out_stride] = row[base[k]] == f[k] ? begin + base[k] : kNoSlot;
@@ -119,12 +135,15 @@ class TranslationTable {
   size_t MemoryBytes() const {
     return row_offsets_.capacity() * sizeof(uint64_t) + targets_.capacity() * sizeof(WordId) +
            probs_.capacity() * sizeof(float) + dense_index_.capacity() * sizeof(uint32_t) +
-           dense_row_.capacity() * sizeof(uint32_t);
+           dense_row_.capacity() * sizeof(uint32_t) + separators_.capacity() * sizeof(WordId) +
+           separator_offsets_.capacity() * sizeof(uint64_t);
   }
   size_t num_dense_rows() const { return dense_index_.size() / std::max<size_t>(dense_width_, 1); }
 
  private:
   static constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();
+  // Targets per group of the two-level search: 16 word ids, one cache line.
+  static constexpr uint32_t kGroup = 16;
 
   // The longest rows (frequent source words, NULL) are searched most often
   // and most deeply; they get a direct index over the target vocabulary
@@ -132,6 +151,14 @@ class TranslationTable {
   // Rows qualify when the index costs at most 16 times their own size, and
   // all indexes together at most a quarter of the table.
   void BuildDenseRows();
+  // The first target of every group of kGroup in every row (the search's
+  // upper level): 1/16 of the table's target ids.
+  void BuildSeparators();
+  // Both of the above; called whenever targets_ changes.
+  void BuildIndexes() {
+    BuildDenseRows();
+    BuildSeparators();
+  }
   const uint32_t* DenseRow(WordId e) const {
     const uint32_t d = e < dense_row_.size() ? dense_row_[e] : kAbsent;
     return d == kAbsent ? nullptr : dense_index_.data() + static_cast<size_t>(d) * dense_width_;
@@ -143,6 +170,8 @@ class TranslationTable {
   std::vector<uint32_t> dense_row_;    // per source word: dense index number, or kAbsent
   HugePageVector<uint32_t> dense_index_;  // dense rows back to back: offset in row, or kAbsent
   uint32_t dense_width_ = 0;           // target ids covered by a dense row
+  std::vector<WordId> separators_;     // per row: targets at offsets 0, kGroup, 2 kGroup, ...
+  std::vector<uint64_t> separator_offsets_;  // size num_source_words + 1
 };
 
 // How the M-step turns expected counts into t(f|e).

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "aligner/base/ordered_blocks.h"
 #include "aligner/model/diagonal_model.h"
 #include "aligner/model/model1.h"
 #include "tbb/blocked_range.h"
@@ -176,28 +177,25 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
                        double threshold,
                        const std::function<void(size_t index, const SentenceLinks&)>& sink) {
   const size_t n = std::min(forward_corpus.size(), reverse_corpus.size());
-  std::vector<SentenceLinks> block(std::min(kDecodeBlock, n));
-  for (size_t begin = 0; begin < n; begin += kDecodeBlock) {
-    const size_t end = std::min(n, begin + kDecodeBlock);
-    tbb::parallel_for(begin, end, [&](size_t k) {
-      SentenceLinks& links = block[k - begin];
-      links.clear();
-      const SentencePair fp = forward_corpus.pair(k), rp = reverse_corpus.pair(k);
-      const uint32_t l = fp.source.size(), m = fp.target.size();
-      if (l == 0 || m == 0) return;
-      thread_local std::vector<double> p1, p2;
-      forward.Posteriors(fp, &p1);
-      reverse.Posteriors(rp, &p2);
-      const size_t fs = static_cast<size_t>(l) + 1, rs = static_cast<size_t>(m) + 1;
-      for (uint32_t j = 0; j < m; ++j) {
-        for (uint32_t i = 1; i <= l; ++i) {
-          const double q = p1[j * fs + i] * p2[(i - 1) * rs + (j + 1)];
-          if (q >= threshold && q > 0) links.push_back(Link{i - 1, j});
+  ForEachInOrder<SentenceLinks>(
+      n, kDecodeBlock,
+      [&](size_t k, SentenceLinks* links) {
+        links->clear();
+        const SentencePair fp = forward_corpus.pair(k), rp = reverse_corpus.pair(k);
+        const uint32_t l = fp.source.size(), m = fp.target.size();
+        if (l == 0 || m == 0) return;
+        thread_local std::vector<double> p1, p2;
+        forward.Posteriors(fp, &p1);
+        reverse.Posteriors(rp, &p2);
+        const size_t fs = static_cast<size_t>(l) + 1, rs = static_cast<size_t>(m) + 1;
+        for (uint32_t j = 0; j < m; ++j) {
+          for (uint32_t i = 1; i <= l; ++i) {
+            const double q = p1[j * fs + i] * p2[(i - 1) * rs + (j + 1)];
+            if (q >= threshold && q > 0) links->push_back(Link{i - 1, j});
+          }
         }
-      }
-    });
-    for (size_t k = begin; k < end; ++k) sink(k, block[k - begin]);
-  }
+      },
+      sink);
 }
 
 }  // namespace aligner

@@ -1,0 +1,47 @@
+// Parallel work over items 0..n-1 whose results must be consumed strictly in
+// order (written to a file, say), without holding all n results at once.
+#ifndef ALIGNER_BASE_ORDERED_BLOCKS_H_
+#define ALIGNER_BASE_ORDERED_BLOCKS_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include "tbb/parallel_for.h"
+#include "tbb/task_group.h"
+
+namespace aligner {
+
+// Computes `compute(k, &results[k])` for k in blocks of `block_size` in
+// parallel and calls `consume(k, result)` for every k in increasing order,
+// from the calling thread. While block b is consumed, block b + 1 is already
+// being computed: the sequential consumer (formatting and writing output)
+// overlaps the parallel work instead of idling every other thread. Two
+// blocks of results are alive at a time. Call inside a task_arena to bound
+// the threads used.
+template <typename Result, typename Compute, typename Consume>
+void ForEachInOrder(size_t n, size_t block_size, Compute&& compute, Consume&& consume) {
+  if (n == 0) return;
+  block_size = std::max<size_t>(block_size, 1);
+  std::vector<Result> buffers[2];
+  const size_t first = std::min(n, block_size);
+  buffers[0].resize(first);
+  buffers[1].resize(first);
+  auto compute_block = [&](size_t begin, std::vector<Result>* out) {
+    const size_t end = std::min(n, begin + block_size);
+    tbb::parallel_for(begin, end, [&](size_t k) { compute(k, &(*out)[k - begin]); });
+  };
+  compute_block(0, &buffers[0]);
+  for (size_t begin = 0, b = 0; begin < n; begin += block_size, b ^= 1) {
+    const size_t next = begin + block_size;
+    tbb::task_group ahead;
+    if (next < n) ahead.run([&, next, b] { compute_block(next, &buffers[b ^ 1]); });
+    const size_t end = std::min(n, next);
+    for (size_t k = begin; k < end; ++k) consume(k, buffers[b][k - begin]);
+    ahead.wait();
+  }
+}
+
+}  // namespace aligner
+
+#endif  // ALIGNER_BASE_ORDERED_BLOCKS_H_
