@@ -126,12 +126,21 @@ TEST(AgreementTrainerTest, SplitEStepMatchesEStep) {
     (*model)->InitCounts(&whole);
     (*model)->InitCounts(&split);
     std::vector<double> posteriors;
+    std::vector<TranslationTable::Slot> slots;
     for (size_t k = 0; k < corpus.size(); ++k) {
       (*model)->AddExpectedCounts(corpus.pair(k), &whole);
-      (*model)->AddExpectedCountsExceptTranslation(corpus.pair(k), &posteriors, &split);
-      if (!posteriors.empty()) {
-        (*model)->AddTranslationCounts(corpus.pair(k), posteriors.data(), &split);
+      (*model)->AddExpectedCountsExceptTranslation(corpus.pair(k), &posteriors, &slots, &split);
+      ASSERT_EQ(slots.size(), posteriors.size());
+      // The slots are the table's own for each link.
+      const SentencePair pair = corpus.pair(k);
+      const size_t stride = pair.source.size() + 1;
+      for (size_t j = 0; j < pair.target.size(); ++j) {
+        for (size_t i = 1; i < stride; ++i) {
+          ASSERT_EQ(slots[j * stride + i],
+                    TableOf(**model).Find(pair.source[i - 1], pair.target[j]));
+        }
       }
+      AddLinkCounts(slots, posteriors.data(), &split);
     }
     SCOPED_TRACE(ModelKindName(kind));
     EXPECT_EQ(whole.log_likelihood(), split.log_likelihood());

@@ -199,12 +199,14 @@ void HmmModel::Emissions(const SentencePair& pair, double* emit,
 }
 
 double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
-                                 ExpectedCounts* counts, bool translation_counts) const {
+                                 ExpectedCounts* counts, bool translation_counts,
+                                 std::vector<TranslationTable::Slot>* slots_out) const {
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   thread_local JumpTables tables;
   thread_local std::vector<double> emit, alpha_real, alpha_null, scale, beta, beta_next, u, h, v,
       rho, acc, xsum, coef, y, bucket_n, bucket_d;
-  thread_local std::vector<TranslationTable::Slot> slots;
+  thread_local std::vector<TranslationTable::Slot> own_slots;
+  std::vector<TranslationTable::Slot>& slots = slots_out != nullptr ? *slots_out : own_slots;
   const size_t cells = static_cast<size_t>(stride) * m;
   emit.resize(cells);
   slots.resize(cells);
@@ -436,23 +438,20 @@ void HmmModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts* count
 
 void HmmModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
                                                   std::vector<double>* posteriors,
+                                                  std::vector<TranslationTable::Slot>* slots,
                                                   ExpectedCounts* counts) const {
   const uint32_t l = pair.source.size(), m = pair.target.size();
   if (l == 0 || m == 0) {
     posteriors->clear();
+    slots->clear();
     return;
   }
   posteriors->resize(static_cast<size_t>(l + 1) * m);
-  const double log_likelihood = ForwardBackward(pair, posteriors->data(), counts, false);
+  const double log_likelihood = ForwardBackward(pair, posteriors->data(), counts, false, slots);
   counts->AddLogLikelihood(log_likelihood);
   counts->pairs += 1;
   counts->target_tokens += m;
   counts->links += static_cast<int64_t>(l + 1) * m;
-}
-
-void HmmModel::AddTranslationCounts(const SentencePair& pair, const double* link_counts,
-                                    ExpectedCounts* counts) const {
-  AddLinkCounts(*table_, pair, use_null_, link_counts, counts);
 }
 
 double HmmModel::Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const {

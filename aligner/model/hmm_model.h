@@ -97,9 +97,8 @@ class HmmModel : public AlignmentModel {
   void InitCounts(ExpectedCounts* counts) const override;
   void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
+                                          std::vector<TranslationTable::Slot>* slots,
                                           ExpectedCounts* counts) const override;
-  void AddTranslationCounts(const SentencePair& pair, const double* link_counts,
-                            ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;
@@ -164,9 +163,11 @@ class HmmModel : public AlignmentModel {
   // Forward-backward over the pair. Fills the posteriors of the real states
   // and of NULL (summed over the NULL states) in the interface layout; when
   // `counts` is not null, adds the expected jump counts and, when
-  // `translation_counts`, the translation counts. Returns log p(target | source).
+  // `translation_counts`, the translation counts. The table slots of the
+  // links go to `slots` when it is not null. Returns log p(target | source).
   double ForwardBackward(const SentencePair& pair, double* posteriors, ExpectedCounts* counts,
-                         bool translation_counts = true) const;
+                         bool translation_counts = true,
+                         std::vector<TranslationTable::Slot>* slots = nullptr) const;
 
   std::shared_ptr<TranslationTable> table_;
   bool use_null_;

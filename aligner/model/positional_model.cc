@@ -80,25 +80,21 @@ void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts
   counts->links += static_cast<int64_t>(stride) * m;
 }
 
-void PositionalModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
-                                                         std::vector<double>* posteriors,
-                                                         ExpectedCounts* counts) const {
+void PositionalModel::AddExpectedCountsExceptTranslation(
+    const SentencePair& pair, std::vector<double>* posteriors,
+    std::vector<TranslationTable::Slot>* slots, ExpectedCounts* counts) const {
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   if (l == 0 || m == 0) {
     posteriors->clear();
+    slots->clear();
     return;
   }
-  const double log_likelihood = Posteriors(pair, posteriors);
+  const double log_likelihood = PosteriorsAndSlots(pair, posteriors, slots);
   AddAlignmentCounts(l, m, posteriors->data(), counts);
   counts->AddLogLikelihood(log_likelihood);
   counts->pairs += 1;
   counts->target_tokens += m;
   counts->links += static_cast<int64_t>(stride) * m;
-}
-
-void PositionalModel::AddTranslationCounts(const SentencePair& pair, const double* link_counts,
-                                           ExpectedCounts* counts) const {
-  AddLinkCounts(*table_, pair, use_null_, link_counts, counts);
 }
 
 void PositionalModel::Maximize(const ExpectedCounts& counts) {
@@ -108,9 +104,15 @@ void PositionalModel::Maximize(const ExpectedCounts& counts) {
 
 double PositionalModel::Posteriors(const SentencePair& pair,
                                    std::vector<double>* posteriors) const {
-  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   thread_local std::vector<TranslationTable::Slot> slots;
-  JointProbabilities(pair, posteriors, &slots);
+  return PosteriorsAndSlots(pair, posteriors, &slots);
+}
+
+double PositionalModel::PosteriorsAndSlots(const SentencePair& pair,
+                                           std::vector<double>* posteriors,
+                                           std::vector<TranslationTable::Slot>* slots) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  JointProbabilities(pair, posteriors, slots);
   double log_likelihood = 0;
   for (uint32_t j = 0; j < m; ++j) {
     double* column = posteriors->data() + static_cast<size_t>(j) * stride;

@@ -22,9 +22,8 @@ class PositionalModel : public AlignmentModel {
   void InitCounts(ExpectedCounts* counts) const override;
   void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
+                                          std::vector<TranslationTable::Slot>* slots,
                                           ExpectedCounts* counts) const override;
-  void AddTranslationCounts(const SentencePair& pair, const double* link_counts,
-                            ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;
@@ -49,6 +48,9 @@ class PositionalModel : public AlignmentModel {
  private:
   // Computes the joint p(f_j, a_j = i | e) for the pair into `joint` and the
   // translation-table slots into `slots` (kNoSlot for unseen pairs).
+  // Posteriors(), also giving the table slot of every link.
+  double PosteriorsAndSlots(const SentencePair& pair, std::vector<double>* posteriors,
+                            std::vector<TranslationTable::Slot>* slots) const;
   void JointProbabilities(const SentencePair& pair, std::vector<double>* joint,
                           std::vector<TranslationTable::Slot>* slots) const;
 

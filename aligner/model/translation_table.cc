@@ -193,21 +193,14 @@ double Digamma(double x) {
   return result;
 }
 
-void AddLinkCounts(const TranslationTable& table, const SentencePair& pair, bool use_null,
-                   const double* link_counts, ExpectedCounts* counts) {
-  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
-  if (l == 0 || m == 0) return;
-  thread_local std::vector<TranslationTable::Slot> slots;
-  slots.resize(static_cast<size_t>(stride) * m);
-  for (uint32_t i = use_null ? 0 : 1; i <= l; ++i) {
-    const WordId e = i == 0 ? kNullWord : pair.source[i - 1];
-    table.FindBatch(e, pair.target.data(), m, slots.data() + i, stride);
+void AddLinkCounts(absl::Span<const TranslationTable::Slot> slots, const double* link_counts,
+                   ExpectedCounts* counts) {
+  // As in the plain E-step: fetch the count lines before the atomic adds.
+  for (TranslationTable::Slot slot : slots) {
+    if (slot != TranslationTable::kNoSlot) counts->PrefetchTranslation(slot);
   }
-  for (uint32_t j = 0; j < m; ++j) {
-    for (uint32_t i = use_null ? 0 : 1; i <= l; ++i) {
-      const size_t k = static_cast<size_t>(j) * stride + i;
-      if (slots[k] != TranslationTable::kNoSlot) counts->AddTranslation(slots[k], link_counts[k]);
-    }
+  for (size_t k = 0; k < slots.size(); ++k) {
+    if (slots[k] != TranslationTable::kNoSlot) counts->AddTranslation(slots[k], link_counts[k]);
   }
 }
 
