@@ -11,8 +11,9 @@
 # ("--model model1 -v"), model2 ("--model model2 -v"), diagonal ("-d -o -v",
 # fast_align's recommended setting), hmm ("--model hmm -v"), hmm-agreement
 # (both HMM directions trained together by agreement: "symmetric --model hmm
-# --agreement", which also scores the jointly decoded "agreement" links);
-# "all" = all five.
+# --agreement", which also scores the jointly decoded "agreement" links),
+# hmm-agreement-lc (the same on lowercased words: "--lowercase", the
+# recommended setting); "all" = all six.
 # Without --models, one run with ALIGN FLAGS (default "-d -o -v").
 # --hansards-pairs (default 100000) is how many Hansards training pairs to use;
 # "all" = 1,130,104. Both directions run at once, each with --threads N
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#flags[@]} -eq 0 ] && flags=(-d -o -v)
-[ "$models" = all ] && models=model1,model2,diagonal,hmm,hmm-agreement
+[ "$models" = all ] && models=model1,model2,diagonal,hmm,hmm-agreement,hmm-agreement-lc
 model_flags() {  # model name -> its align flags
   case "$1" in
     model1) echo "--model model1 -v" ;;
@@ -49,7 +50,9 @@ model_flags() {  # model name -> its align flags
     diagonal) echo "-d -o -v" ;;
     hmm) echo "--model hmm -v" ;;
     hmm-agreement) echo "--model hmm --agreement" ;;
-    *) echo "unknown model: $1 (model1, model2, diagonal, hmm, hmm-agreement)" >&2; return 2 ;;
+    hmm-agreement-lc) echo "--model hmm --agreement --lowercase" ;;
+    *) echo "unknown model: $1 (model1, model2, diagonal, hmm, hmm-agreement, hmm-agreement-lc)" >&2
+       return 2 ;;
   esac
 }
 if [ -n "$models" ]; then

@@ -301,6 +301,24 @@ TEST_F(AgreementCliTest, WritesAllFourFiles) {
   EXPECT_NE(ReadWholeFile(prefix + ".agreement"), "");
 }
 
+// The agreement HMM's own defaults (2 Model 1 iterations, p0 0.3) are what
+// runs when no flag is given, and a flag given explicitly still wins.
+TEST_F(AgreementCliTest, HmmDefaultsAreTheAgreementSchedule) {
+  auto links = [&](const std::string& name, const std::string& flags) {
+    const std::string prefix = Path(name);
+    const Result r = Run("symmetric --model hmm --agreement --threads 1 " + Trial() +
+                         " --prefix " + prefix + " " + flags);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::make_pair(ReadWholeFile(prefix + ".agreement"), r.err);
+  };
+  const auto [defaults, log] = links("defaults", "");
+  EXPECT_THAT(log, HasSubstr("model1 iteration 2 by agreement"));
+  EXPECT_THAT(log, Not(HasSubstr("model1 iteration 3")));
+  EXPECT_EQ(defaults, links("explicit", "--model1-iterations 2 --hmm-p0 0.3").first);
+  EXPECT_NE(defaults, links("no-model1", "--model1-iterations 0").first);
+  EXPECT_NE(defaults, links("p0", "--hmm-p0 0.5").first);
+}
+
 TEST_F(AgreementCliTest, Errors) {
   const std::string prefix = " --prefix " + Path("out");
   Result r = Run("align --agreement " + Trial());
