@@ -430,10 +430,7 @@ void HmmModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts* count
   thread_local std::vector<double> posteriors;
   posteriors.resize(static_cast<size_t>(l + 1) * m);
   const double log_likelihood = ForwardBackward(pair, posteriors.data(), counts);
-  counts->AddLogLikelihood(log_likelihood);
-  counts->pairs += 1;
-  counts->target_tokens += m;
-  counts->links += static_cast<int64_t>(l + 1) * m;
+  counts->AddPair(log_likelihood, l, m);
 }
 
 void HmmModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
@@ -448,10 +445,7 @@ void HmmModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
   }
   posteriors->resize(static_cast<size_t>(l + 1) * m);
   const double log_likelihood = ForwardBackward(pair, posteriors->data(), counts, false, slots);
-  counts->AddLogLikelihood(log_likelihood);
-  counts->pairs += 1;
-  counts->target_tokens += m;
-  counts->links += static_cast<int64_t>(l + 1) * m;
+  counts->AddPair(log_likelihood, l, m);
 }
 
 double HmmModel::Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const {

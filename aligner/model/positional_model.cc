@@ -74,16 +74,13 @@ void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts
     }
   }
   AddAlignmentCounts(l, m, posteriors.data(), counts);
-  counts->AddLogLikelihood(log_likelihood);
-  counts->pairs += 1;
-  counts->target_tokens += m;
-  counts->links += static_cast<int64_t>(stride) * m;
+  counts->AddPair(log_likelihood, l, m);
 }
 
 void PositionalModel::AddExpectedCountsExceptTranslation(
     const SentencePair& pair, std::vector<double>* posteriors,
     std::vector<TranslationTable::Slot>* slots, ExpectedCounts* counts) const {
-  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  const uint32_t l = pair.source.size(), m = pair.target.size();
   if (l == 0 || m == 0) {
     posteriors->clear();
     slots->clear();
@@ -91,10 +88,7 @@ void PositionalModel::AddExpectedCountsExceptTranslation(
   }
   const double log_likelihood = PosteriorsAndSlots(pair, posteriors, slots);
   AddAlignmentCounts(l, m, posteriors->data(), counts);
-  counts->AddLogLikelihood(log_likelihood);
-  counts->pairs += 1;
-  counts->target_tokens += m;
-  counts->links += static_cast<int64_t>(stride) * m;
+  counts->AddPair(log_likelihood, l, m);
 }
 
 void PositionalModel::Maximize(const ExpectedCounts& counts) {

@@ -81,6 +81,15 @@ struct ExpectedCounts {
   }
   double log_likelihood() const { return static_cast<double>(log_likelihood_) / kLogScale; }
 
+  // One pair's tallies: its log-likelihood, and the pair, its m target
+  // tokens and its (l + 1) m links counted.
+  void AddPair(double log_likelihood, uint32_t l, uint32_t m) {
+    AddLogLikelihood(log_likelihood);
+    pairs += 1;
+    target_tokens += m;
+    links += static_cast<int64_t>(l + 1) * m;
+  }
+
   // Sizes the arrays, zeroes everything, and sends translation counts to
   // this object's own array.
   void Reset(size_t translation_size, size_t alignment_size) {
