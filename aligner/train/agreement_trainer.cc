@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "aligner/base/ordered_blocks.h"
-#include "aligner/model/diagonal_model.h"
 #include "aligner/model/model1.h"
 #include "tbb/blocked_range.h"
 #include "tbb/info.h"
@@ -160,14 +159,8 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
   models.forward = std::move(*forward);
   models.reverse = std::move(*reverse);
   for (int it = 1; it <= options.iterations; ++it) {
-    for (AlignmentModel* model : {models.forward.get(), models.reverse.get()}) {
-      if (auto* diagonal = dynamic_cast<DiagonalModel*>(model)) {
-        // As in TrainModel: no re-estimation from uninformed posteriors.
-        const bool informed = it > 1 || model1_iterations > 0;
-        diagonal->set_optimize_tension(options.diagonal.optimize_tension && informed);
-        diagonal->set_optimize_p0(options.diagonal.optimize_p0 && informed);
-      }
-    }
+    PrepareMainIteration(options, model1_iterations, it, models.forward.get());
+    PrepareMainIteration(options, model1_iterations, it, models.reverse.get());
     on_iteration(trainer->Iterate(models.forward.get(), models.reverse.get(), it));
   }
   return models;

@@ -115,6 +115,15 @@ int Model1IterationsBefore(const TrainingOptions& options) {
   return options.model == ModelKind::kModel2 ? 5 : 0;
 }
 
+void PrepareMainIteration(const TrainingOptions& options, int model1_iterations, int iteration,
+                          AlignmentModel* model) {
+  if (auto* diagonal = dynamic_cast<DiagonalModel*>(model)) {
+    const bool informed = iteration > 1 || model1_iterations > 0;
+    diagonal->set_optimize_tension(options.diagonal.optimize_tension && informed);
+    diagonal->set_optimize_p0(options.diagonal.optimize_p0 && informed);
+  }
+}
+
 absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
     const ParallelCorpus& corpus, const TrainingOptions& options, EmTrainer* trainer,
     const std::function<void(const IterationReport&)>& on_iteration,
@@ -147,15 +156,8 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
   auto made = MakeMainModel(corpus, options, table, resume_main ? resume_from : nullptr);
   if (!made.ok()) return made.status();
   std::unique_ptr<AlignmentModel> model = std::move(*made);
-  auto* diagonal = dynamic_cast<DiagonalModel*>(model.get());
   for (int it = resume_main ? resume_at.iteration + 1 : 1; it <= options.iterations; ++it) {
-    if (diagonal != nullptr) {
-      // From a uniform table the first posteriors are purely positional and
-      // would only echo the starting tension back (fast_align skips it too).
-      const bool informed = it > 1 || model1_iterations > 0;
-      diagonal->set_optimize_tension(options.diagonal.optimize_tension && informed);
-      diagonal->set_optimize_p0(options.diagonal.optimize_p0 && informed);
-    }
+    PrepareMainIteration(options, model1_iterations, it, model.get());
     on_iteration(trainer->Iterate(model.get(), it));
     if (checkpoint) {
       if (absl::Status s = checkpoint(*model, {1, it}); !s.ok()) return s;

@@ -43,6 +43,15 @@ absl::Status ValidateTrainingOptions(const TrainingOptions& options);
 // The number of Model 1 iterations the schedule runs before the main model.
 int Model1IterationsBefore(const TrainingOptions& options);
 
+// Sets up main-model iteration `iteration` (1-based) of the schedule, after
+// `model1_iterations` Model 1 iterations: the diagonal model re-estimates
+// its tension and p0 (when `options` ask for it) only from informed
+// posteriors. From a uniform table the first posteriors are purely
+// positional and would only echo the starting tension back (fast_align
+// skips it too).
+void PrepareMainIteration(const TrainingOptions& options, int model1_iterations, int iteration,
+                          AlignmentModel* model);
+
 // The main model of `options` over `table`, fresh or carrying the parameters
 // of `resume_from` (which must be of the same kind).
 absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeMainModel(
