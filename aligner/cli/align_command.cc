@@ -99,6 +99,36 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OpenOptional(const std::string& path
   return OutputFile::Open(path);
 }
 
+// Reads the corpus the flags name, warns about its unusable lines, swaps its
+// sides for a model of the reverse direction, and reports its size.
+absl::StatusOr<ParallelCorpus> ReadCorpus(const AlignFlags& flags,
+                                          const CorpusReadOptions& options, bool swap_sides,
+                                          const char* command) {
+  Stopwatch clock;
+  CorpusReport report;
+  absl::StatusOr<ParallelCorpus> corpus =
+      flags.input.empty() ? ReadParallelFiles(flags.source, flags.target, options, &report)
+                          : ReadBitext(flags.input, options, &report);
+  if (!corpus.ok()) return corpus.status();
+  WarnAboutInput(command, report);
+  if (swap_sides) corpus->SwapSides();
+  if (!flags.quiet) {
+    Log(command, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",
+        corpus->size(), corpus->source_text().num_tokens(), corpus->target_text().num_tokens(),
+        corpus->source_vocabulary().size() - 1, corpus->target_vocabulary().size() - 1,
+        clock.Seconds());
+  }
+  return corpus;
+}
+
+// One output line of Pharaoh links, with the pair's score when asked for.
+std::string PharaohLine(const SentenceLinks& links, bool print_scores, double log_prob) {
+  std::string line = FormatPharaoh(links);
+  if (print_scores) absl::StrAppend(&line, " ||| ", log_prob);
+  line.push_back('\n');
+  return line;
+}
+
 const TranslationTable* TranslationTableOf(const AlignmentModel& model) {
   if (const auto* m = dynamic_cast<const PositionalModel*>(&model)) return &m->translation_table();
   if (const auto* m = dynamic_cast<const HmmModel*>(&model)) return &m->translation_table();
@@ -221,7 +251,6 @@ int Run(const AlignFlags& flags, bool train_mode, const char* command) {
   auto posteriors_output = OpenOptional(flags.posteriors_output);
   if (!posteriors_output.ok()) return Fail(command, posteriors_output.status());
 
-  Stopwatch read_clock;
   CorpusReadOptions read_options;
   read_options.lowercase = loaded ? loaded->metadata.lowercase : flags.lowercase;
   read_options.max_sentence_length =
@@ -235,19 +264,8 @@ int Run(const AlignFlags& flags, bool train_mode, const char* command) {
     read_options.target_vocabulary =
         reverse ? &vocabularies->source_vocabulary : &vocabularies->target_vocabulary;
   }
-  CorpusReport report;
-  absl::StatusOr<ParallelCorpus> corpus =
-      flags.input.empty() ? ReadParallelFiles(flags.source, flags.target, read_options, &report)
-                          : ReadBitext(flags.input, read_options, &report);
+  absl::StatusOr<ParallelCorpus> corpus = ReadCorpus(flags, read_options, reverse, command);
   if (!corpus.ok()) return Fail(command, corpus.status());
-  WarnAboutInput(command, report);
-  if (reverse) corpus->SwapSides();
-  if (!flags.quiet) {
-    Log(command, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",
-        corpus->size(), corpus->source_text().num_tokens(), corpus->target_text().num_tokens(),
-        corpus->source_vocabulary().size() - 1, corpus->target_vocabulary().size() - 1,
-        read_clock.Seconds());
-  }
 
   EmTrainer trainer(*corpus, flags.threads);
   std::unique_ptr<AlignmentModel> model;
@@ -294,10 +312,7 @@ int Run(const AlignFlags& flags, bool train_mode, const char* command) {
     trainer.Run([&] {
       DecodeCorpus(*model, *corpus, decode, [&](size_t k, const DecodedPair& pair) {
         if (*output != nullptr) {
-          line = FormatPharaoh(pair.links);
-          if (flags.print_scores) absl::StrAppend(&line, " ||| ", pair.log_prob);
-          line.push_back('\n');
-          (*output)->Write(line);
+          (*output)->Write(PharaohLine(pair.links, flags.print_scores, pair.log_prob));
         }
         if (*posteriors_output != nullptr) {
           line.clear();
@@ -377,24 +392,13 @@ int RunAgreement(const AlignFlags& flags, SymmetrizationHeuristic heuristic) {
   auto agreement_output = OutputFile::Open(agreement_path);
   if (!agreement_output.ok()) return Fail(kCommand, agreement_output.status());
 
-  Stopwatch read_clock;
   CorpusReadOptions read_options;
   read_options.lowercase = flags.lowercase;
   read_options.max_sentence_length = flags.max_sentence_length;
-  CorpusReport report;
-  absl::StatusOr<ParallelCorpus> corpus =
-      flags.input.empty() ? ReadParallelFiles(flags.source, flags.target, read_options, &report)
-                          : ReadBitext(flags.input, read_options, &report);
+  absl::StatusOr<ParallelCorpus> corpus = ReadCorpus(flags, read_options, false, kCommand);
   if (!corpus.ok()) return Fail(kCommand, corpus.status());
-  WarnAboutInput(kCommand, report);
   ParallelCorpus reverse_corpus = *corpus;
   reverse_corpus.SwapSides();
-  if (!flags.quiet) {
-    Log(kCommand, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",
-        corpus->size(), corpus->source_text().num_tokens(), corpus->target_text().num_tokens(),
-        corpus->source_vocabulary().size() - 1, corpus->target_vocabulary().size() - 1,
-        read_clock.Seconds());
-  }
 
   AgreementTrainer trainer(*corpus, reverse_corpus, flags.threads, agreement);
   Stopwatch train_clock;
@@ -406,7 +410,6 @@ int RunAgreement(const AlignFlags& flags, SymmetrizationHeuristic heuristic) {
   if (!flags.quiet) Log(kCommand, "trained both directions in %.2fs", train_clock.Seconds());
 
   Stopwatch decode_clock;
-  std::string line;
   for (const bool reverse : {false, true}) {
     DecodeOptions decode;
     decode.reverse = reverse;
@@ -416,19 +419,14 @@ int RunAgreement(const AlignFlags& flags, SymmetrizationHeuristic heuristic) {
       DecodeCorpus(reverse ? *models->reverse : *models->forward,
                    reverse ? reverse_corpus : *corpus, decode,
                    [&](size_t, const DecodedPair& pair) {
-                     line = FormatPharaoh(pair.links);
-                     if (flags.print_scores) absl::StrAppend(&line, " ||| ", pair.log_prob);
-                     line.push_back('\n');
-                     out->Write(line);
+                     out->Write(PharaohLine(pair.links, flags.print_scores, pair.log_prob));
                    });
     });
   }
   trainer.Run([&] {
     DecodeByAgreement(*models->forward, *models->reverse, *corpus, reverse_corpus,
                       flags.agreement_threshold, [&](size_t, const SentenceLinks& links) {
-                        line = FormatPharaoh(links);
-                        line.push_back('\n');
-                        (*agreement_output)->Write(line);
+                        (*agreement_output)->Write(PharaohLine(links, false, 0));
                       });
   });
   if (!flags.quiet) Log(kCommand, "aligned in %.2fs", decode_clock.Seconds());
