@@ -321,24 +321,24 @@ TEST_F(AgreementCliTest, HmmDefaultsAreTheAgreementSchedule) {
 
 TEST_F(AgreementCliTest, Errors) {
   const std::string prefix = " --prefix " + Path("out");
-  Result r = Run("align --agreement " + Trial());
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("--agreement is for 'aligner symmetric'"));
-  r = Run("symmetric --agreement-threshold 0.3 " + Trial() + prefix);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("need --agreement"));
-  r = Run("symmetric --agreement --agreement-threshold 0 " + Trial() + prefix);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("--agreement-threshold must be in (0, 1]"));
-  r = Run("symmetric --agreement --agreement-null none " + Trial() + prefix);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("--agreement-null must be rest or own"));
-  r = Run("symmetric --agreement --model hmm --hmm-p0 2 " + Trial() + prefix);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("--hmm-p0"));
-  r = Run("symmetric --agreement --model hmm -v " + Trial() + prefix);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("does not work with -v"));
+  struct Case {
+    std::string args, message;
+  };
+  const Case cases[] = {
+      {"align --agreement " + Trial(), "--agreement is for 'aligner symmetric'"},
+      {"symmetric --agreement-threshold 0.3 " + Trial() + prefix, "need --agreement"},
+      {"symmetric --agreement --agreement-threshold 0 " + Trial() + prefix,
+       "--agreement-threshold must be in (0, 1]"},
+      {"symmetric --agreement --agreement-null none " + Trial() + prefix,
+       "--agreement-null must be rest or own"},
+      {"symmetric --agreement --model hmm --hmm-p0 2 " + Trial() + prefix, "--hmm-p0"},
+      {"symmetric --agreement --model hmm -v " + Trial() + prefix, "does not work with -v"},
+  };
+  for (const Case& c : cases) {
+    const Result r = Run(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args;
+    EXPECT_THAT(r.err, HasSubstr(c.message)) << c.args;
+  }
   EXPECT_TRUE(ListDir().empty() || ListDir() == std::vector<std::string>{".stderr"});
 }
 
