@@ -126,21 +126,21 @@ TEST(AgreementTrainerTest, SplitEStepMatchesEStep) {
     (*model)->InitCounts(&whole);
     (*model)->InitCounts(&split);
     std::vector<double> posteriors;
-    std::vector<TranslationTable::Slot> slots;
+    PairLookup lookup;
     for (size_t k = 0; k < corpus.size(); ++k) {
       (*model)->AddExpectedCounts(corpus.pair(k), &whole);
-      (*model)->AddExpectedCountsExceptTranslation(corpus.pair(k), &posteriors, &slots, &split);
-      ASSERT_EQ(slots.size(), posteriors.size());
-      // The slots are the table's own for each link.
+      (*model)->AddExpectedCountsExceptTranslation(corpus.pair(k), &posteriors, &lookup, &split);
+      // The lookups are the pair's, with the table's own slot for each link.
       const SentencePair pair = corpus.pair(k);
-      const size_t stride = pair.source.size() + 1;
-      for (size_t j = 0; j < pair.target.size(); ++j) {
-        for (size_t i = 1; i < stride; ++i) {
-          ASSERT_EQ(slots[j * stride + i],
-                    TableOf(**model).Find(pair.source[i - 1], pair.target[j]));
+      ASSERT_EQ(lookup.source_length(), pair.source.size());
+      ASSERT_EQ(lookup.target_length(), pair.target.size());
+      for (uint32_t j = 0; j < pair.target.size(); ++j) {
+        ASSERT_EQ(lookup.slot(0, j), TableOf(**model).Find(kNullWord, pair.target[j]));
+        for (uint32_t i = 1; i <= pair.source.size(); ++i) {
+          ASSERT_EQ(lookup.slot(i, j), TableOf(**model).Find(pair.source[i - 1], pair.target[j]));
         }
       }
-      AddLinkCounts(slots, posteriors.data(), &split);
+      lookup.AddCounts(posteriors.data(), &split);
     }
     SCOPED_TRACE(ModelKindName(kind));
     EXPECT_EQ(whole.log_likelihood(), split.log_likelihood());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "aligner/corpus/parallel_corpus.h"
+#include "aligner/model/pair_lookup.h"
 #include "aligner/model/translation_table.h"
 #include "aligner/train/expected_counts.h"
 
@@ -40,16 +41,15 @@ class AlignmentModel {
   // translation counts (alignment or jump counts, from the model's own
   // posteriors; the log-likelihood; pair and token tallies), and the model's
   // own posteriors into `posteriors` (layout as above), with the
-  // translation-table slot of every link into `slots` (same layout; kNoSlot
-  // where there is none), so that the second half need not look them up
-  // again. Then AddLinkCounts(slots, link_counts, counts) adds
-  // link_counts[j * (l + 1) + i] as the expected count of t(f_j | e_i)
-  // (i = 0: NULL). A pair with an empty side adds nothing and gets empty
-  // posteriors and slots. Together, with link_counts = posteriors, they add
+  // translation-table lookups of the pair into `lookup`, so that the second
+  // half need not look them up again. Then lookup->AddCounts(link_counts,
+  // counts) adds link_counts[j * (l + 1) + i] as the expected count of
+  // t(f_j | e_i) (i = 0: NULL). A pair with an empty side adds nothing and
+  // gets empty posteriors. Together, with link_counts = posteriors, they add
   // what AddExpectedCounts adds.
   virtual void AddExpectedCountsExceptTranslation(const SentencePair& pair,
                                                   std::vector<double>* posteriors,
-                                                  std::vector<TranslationTable::Slot>* slots,
+                                                  PairLookup* lookup,
                                                   ExpectedCounts* counts) const = 0;
 
   // M-step: re-estimates every parameter from the summed counts.

@@ -176,41 +176,26 @@ void HmmModel::EndProbabilities(uint32_t l, std::vector<double>* probs) const {
   *probs = t.end;
 }
 
-void HmmModel::Emissions(const SentencePair& pair, double* emit,
-                         TranslationTable::Slot* slots) const {
-  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
-  for (uint32_t i = 0; i <= l; ++i) {
-    if (i == 0 && !use_null_) {
-      for (uint32_t j = 0; j < m; ++j) slots[static_cast<size_t>(j) * stride] = TranslationTable::kNoSlot;
-      continue;
-    }
-    const WordId e = i == 0 ? kNullWord : pair.source[i - 1];
-    table_->FindBatch(e, pair.target.data(), m, slots + i, stride);
-  }
-  const size_t n = static_cast<size_t>(stride) * m;
-  for (size_t k = 0; k < n; ++k) {
-    const TranslationTable::Slot slot = slots[k];
-    emit[k] = slot == TranslationTable::kNoSlot ? kUnknownTranslationProb : table_->prob(slot);
-  }
-  // Without a NULL word the NULL states are unreachable (p0 = 0) anyway.
-  if (!use_null_) {
-    for (uint32_t j = 0; j < m; ++j) emit[static_cast<size_t>(j) * stride] = 0;
-  }
+void HmmModel::Emissions(const SentencePair& pair, double* emit, PairLookup* lookup) const {
+  // Without a NULL word the NULL states are unreachable (p0 = 0) anyway, and
+  // their emissions are 0.
+  lookup->Lookup(*table_, pair, use_null_);
+  lookup->Probabilities(emit);
 }
 
 double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
                                  ExpectedCounts* counts, bool translation_counts,
-                                 std::vector<TranslationTable::Slot>* slots_out) const {
+                                 PairLookup* lookup) const {
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   thread_local JumpTables tables;
   thread_local std::vector<double> emit, alpha_real, alpha_null, scale, beta, beta_next, u, h, v,
       rho, acc, xsum, coef, y, bucket_n, bucket_d;
-  thread_local std::vector<TranslationTable::Slot> own_slots;
-  std::vector<TranslationTable::Slot>& slots = slots_out != nullptr ? *slots_out : own_slots;
   const size_t cells = static_cast<size_t>(stride) * m;
   emit.resize(cells);
-  slots.resize(cells);
-  Emissions(pair, emit.data(), slots.data());
+  Emissions(pair, emit.data(), lookup);
+  // The translation counts of the pair follow forward-backward (here or in
+  // the agreement trainer): start fetching their lines.
+  if (counts != nullptr) lookup->PrefetchCounts(*counts);
   ComputeJumpTables(l, m, &tables);
   const JumpTables& t = tables;
   alpha_real.resize(static_cast<size_t>(l) * m);
@@ -369,15 +354,8 @@ double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
     }
     const double inv_total = 1.0 / std::max(total, kMinScale);
     for (uint32_t i = 0; i <= l; ++i) column[i] *= inv_total;
-    if (counts != nullptr && translation_counts) {
-      const TranslationTable::Slot* column_slots = slots.data() + static_cast<size_t>(j) * stride;
-      for (uint32_t i = 0; i <= l; ++i) {
-        if (column_slots[i] != TranslationTable::kNoSlot) {
-          counts->AddTranslation(column_slots[i], column[i]);
-        }
-      }
-    }
   }
+  if (counts != nullptr && translation_counts) lookup->AddCounts(posteriors, counts);
 
   if (count_jumps) {
     // N_b, and D_b = sum_{j, r} coef_j(r) sum_{i in b(r)} g_j(i) with
@@ -428,23 +406,23 @@ void HmmModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts* count
   const uint32_t l = pair.source.size(), m = pair.target.size();
   if (l == 0 || m == 0) return;
   thread_local std::vector<double> posteriors;
+  thread_local PairLookup lookup;
   posteriors.resize(static_cast<size_t>(l + 1) * m);
-  const double log_likelihood = ForwardBackward(pair, posteriors.data(), counts);
+  const double log_likelihood = ForwardBackward(pair, posteriors.data(), counts, true, &lookup);
   counts->AddPair(log_likelihood, l, m);
 }
 
 void HmmModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
                                                   std::vector<double>* posteriors,
-                                                  std::vector<TranslationTable::Slot>* slots,
+                                                  PairLookup* lookup,
                                                   ExpectedCounts* counts) const {
   const uint32_t l = pair.source.size(), m = pair.target.size();
   if (l == 0 || m == 0) {
     posteriors->clear();
-    slots->clear();
     return;
   }
   posteriors->resize(static_cast<size_t>(l + 1) * m);
-  const double log_likelihood = ForwardBackward(pair, posteriors->data(), counts, false, slots);
+  const double log_likelihood = ForwardBackward(pair, posteriors->data(), counts, false, lookup);
   counts->AddPair(log_likelihood, l, m);
 }
 
@@ -452,7 +430,8 @@ double HmmModel::Posteriors(const SentencePair& pair, std::vector<double>* poste
   const uint32_t l = pair.source.size(), m = pair.target.size();
   posteriors->assign(static_cast<size_t>(l + 1) * m, 0.0);
   if (l == 0 || m == 0) return 0;
-  return ForwardBackward(pair, posteriors->data(), nullptr);
+  thread_local PairLookup lookup;
+  return ForwardBackward(pair, posteriors->data(), nullptr, false, &lookup);
 }
 
 double HmmModel::ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const {
@@ -462,10 +441,9 @@ double HmmModel::ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* a
   thread_local JumpTables tables;
   thread_local std::vector<double> emit, trans_t, real, null, best;
   thread_local std::vector<uint32_t> back, best_state;
-  thread_local std::vector<TranslationTable::Slot> slots;
+  thread_local PairLookup lookup;
   emit.resize(static_cast<size_t>(stride) * m);
-  slots.resize(emit.size());
-  Emissions(pair, emit.data(), slots.data());
+  Emissions(pair, emit.data(), &lookup);
   ComputeJumpTables(l, m, &tables);
   const JumpTables& t = tables;
   const double p0 = p0_, lambda = options_.jump_smoothing;

@@ -97,8 +97,7 @@ class HmmModel : public AlignmentModel {
   void InitCounts(ExpectedCounts* counts) const override;
   void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
-                                          std::vector<TranslationTable::Slot>* slots,
-                                          ExpectedCounts* counts) const override;
+                                          PairLookup* lookup, ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;
@@ -157,17 +156,16 @@ class HmmModel : public AlignmentModel {
     }
   };
   void ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* tables) const;
-  // Emission probabilities emit[j * (l + 1) + i] (i = 0: NULL) and the
-  // table slots in the same layout (kNoSlot for unseen pairs).
-  void Emissions(const SentencePair& pair, double* emit, TranslationTable::Slot* slots) const;
+  // Looks up the pair's translation probabilities with `lookup` and writes
+  // the emission probabilities emit[j * (l + 1) + i] (i = 0: NULL).
+  void Emissions(const SentencePair& pair, double* emit, PairLookup* lookup) const;
   // Forward-backward over the pair. Fills the posteriors of the real states
   // and of NULL (summed over the NULL states) in the interface layout; when
   // `counts` is not null, adds the expected jump counts and, when
-  // `translation_counts`, the translation counts. The table slots of the
-  // links go to `slots` when it is not null. Returns log p(target | source).
+  // `translation_counts`, the translation counts. Leaves the pair's table
+  // lookups in `lookup`. Returns log p(target | source).
   double ForwardBackward(const SentencePair& pair, double* posteriors, ExpectedCounts* counts,
-                         bool translation_counts = true,
-                         std::vector<TranslationTable::Slot>* slots = nullptr) const;
+                         bool translation_counts, PairLookup* lookup) const;
 
   std::shared_ptr<TranslationTable> table_;
   bool use_null_;

@@ -21,72 +21,49 @@ void PositionalModel::InitCounts(ExpectedCounts* counts) const {
 }
 
 void PositionalModel::JointProbabilities(const SentencePair& pair, std::vector<double>* joint,
-                                         std::vector<TranslationTable::Slot>* slots) const {
-  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
-  joint->resize(static_cast<size_t>(stride) * m);
-  slots->resize(joint->size());
+                                         PairLookup* lookup) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size();
+  joint->resize(static_cast<size_t>(l + 1) * m);
   AlignmentMatrix(l, m, joint->data());
-  // Row by row so each source word's table row stays in cache across j.
-  for (uint32_t i = 0; i <= l; ++i) {
-    if (i == 0 && !use_null_) {
-      for (uint32_t j = 0; j < m; ++j) (*slots)[j * stride] = TranslationTable::kNoSlot;
-      continue;
-    }
-    const WordId e = i == 0 ? kNullWord : pair.source[i - 1];
-    table_->FindBatch(e, pair.target.data(), m, slots->data() + i, stride);
-  }
-  const size_t n = joint->size();
-  for (size_t k = 0; k < n; ++k) {
-    const TranslationTable::Slot slot = (*slots)[k];
-    (*joint)[k] *= slot == TranslationTable::kNoSlot ? kUnknownTranslationProb : table_->prob(slot);
-  }
-  if (!use_null_) {
-    for (uint32_t j = 0; j < m; ++j) (*joint)[j * stride] = 0;
-  }
+  lookup->Lookup(*table_, pair, use_null_);
+  lookup->MultiplyProbabilities(joint->data());
 }
 
 void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const {
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   if (l == 0 || m == 0) return;
   thread_local std::vector<double> posteriors;
-  thread_local std::vector<TranslationTable::Slot> slots;
-  JointProbabilities(pair, &posteriors, &slots);
-  // The count updates below are atomic, and an atomic add that misses the
-  // cache stalls everything behind it: fetch their lines now, while the
+  thread_local PairLookup lookup;
+  JointProbabilities(pair, &posteriors, &lookup);
+  // The count updates are atomic, and an atomic add that misses the cache
+  // stalls everything behind it: fetch their lines now, while the
   // posteriors are computed.
-  for (TranslationTable::Slot slot : slots) {
-    if (slot != TranslationTable::kNoSlot) counts->PrefetchTranslation(slot);
-  }
+  lookup.PrefetchCounts(*counts);
   double log_likelihood = 0;
   for (uint32_t j = 0; j < m; ++j) {
     double* column = posteriors.data() + static_cast<size_t>(j) * stride;
-    const TranslationTable::Slot* column_slots = slots.data() + static_cast<size_t>(j) * stride;
     double sum = 0;
     for (uint32_t i = 0; i <= l; ++i) sum += column[i];
     sum = std::max(sum, kMinColumnMass);
     log_likelihood += std::log(sum);
     const double scale = 1.0 / sum;
-    for (uint32_t i = 0; i <= l; ++i) {
-      column[i] *= scale;
-      if (column_slots[i] != TranslationTable::kNoSlot) {
-        counts->AddTranslation(column_slots[i], column[i]);
-      }
-    }
+    for (uint32_t i = 0; i <= l; ++i) column[i] *= scale;
   }
+  lookup.AddCounts(posteriors.data(), counts);
   AddAlignmentCounts(l, m, posteriors.data(), counts);
   counts->AddPair(log_likelihood, l, m);
 }
 
-void PositionalModel::AddExpectedCountsExceptTranslation(
-    const SentencePair& pair, std::vector<double>* posteriors,
-    std::vector<TranslationTable::Slot>* slots, ExpectedCounts* counts) const {
+void PositionalModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
+                                                         std::vector<double>* posteriors,
+                                                         PairLookup* lookup,
+                                                         ExpectedCounts* counts) const {
   const uint32_t l = pair.source.size(), m = pair.target.size();
   if (l == 0 || m == 0) {
     posteriors->clear();
-    slots->clear();
     return;
   }
-  const double log_likelihood = PosteriorsAndSlots(pair, posteriors, slots);
+  const double log_likelihood = PosteriorsAndLookup(pair, posteriors, lookup);
   AddAlignmentCounts(l, m, posteriors->data(), counts);
   counts->AddPair(log_likelihood, l, m);
 }
@@ -98,15 +75,15 @@ void PositionalModel::Maximize(const ExpectedCounts& counts) {
 
 double PositionalModel::Posteriors(const SentencePair& pair,
                                    std::vector<double>* posteriors) const {
-  thread_local std::vector<TranslationTable::Slot> slots;
-  return PosteriorsAndSlots(pair, posteriors, &slots);
+  thread_local PairLookup lookup;
+  return PosteriorsAndLookup(pair, posteriors, &lookup);
 }
 
-double PositionalModel::PosteriorsAndSlots(const SentencePair& pair,
-                                           std::vector<double>* posteriors,
-                                           std::vector<TranslationTable::Slot>* slots) const {
+double PositionalModel::PosteriorsAndLookup(const SentencePair& pair,
+                                            std::vector<double>* posteriors,
+                                            PairLookup* lookup) const {
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
-  JointProbabilities(pair, posteriors, slots);
+  JointProbabilities(pair, posteriors, lookup);
   double log_likelihood = 0;
   for (uint32_t j = 0; j < m; ++j) {
     double* column = posteriors->data() + static_cast<size_t>(j) * stride;
@@ -123,10 +100,10 @@ double PositionalModel::ViterbiAlign(const SentencePair& pair,
                                      std::vector<uint32_t>* alignment) const {
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   thread_local std::vector<double> joint;
-  thread_local std::vector<TranslationTable::Slot> slots;
+  thread_local PairLookup lookup;
   alignment->assign(m, 0);
   if (l == 0 || m == 0) return 0;
-  JointProbabilities(pair, &joint, &slots);
+  JointProbabilities(pair, &joint, &lookup);
   double log_prob = 0;
   for (uint32_t j = 0; j < m; ++j) {
     const double* column = joint.data() + static_cast<size_t>(j) * stride;

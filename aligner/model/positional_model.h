@@ -22,8 +22,7 @@ class PositionalModel : public AlignmentModel {
   void InitCounts(ExpectedCounts* counts) const override;
   void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
-                                          std::vector<TranslationTable::Slot>* slots,
-                                          ExpectedCounts* counts) const override;
+                                          PairLookup* lookup, ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;
@@ -46,13 +45,13 @@ class PositionalModel : public AlignmentModel {
   virtual void MaximizeAlignment(const ExpectedCounts& /*counts*/) {}
 
  private:
-  // Computes the joint p(f_j, a_j = i | e) for the pair into `joint` and the
-  // translation-table slots into `slots` (kNoSlot for unseen pairs).
-  // Posteriors(), also giving the table slot of every link.
-  double PosteriorsAndSlots(const SentencePair& pair, std::vector<double>* posteriors,
-                            std::vector<TranslationTable::Slot>* slots) const;
+  // Posteriors(), with the pair's table lookups left in `lookup`.
+  double PosteriorsAndLookup(const SentencePair& pair, std::vector<double>* posteriors,
+                             PairLookup* lookup) const;
+  // Computes the joint p(f_j, a_j = i | e) for the pair into `joint`, looking
+  // up its translation probabilities with `lookup`.
   void JointProbabilities(const SentencePair& pair, std::vector<double>* joint,
-                          std::vector<TranslationTable::Slot>* slots) const;
+                          PairLookup* lookup) const;
 
   std::shared_ptr<TranslationTable> table_;
   bool use_null_;

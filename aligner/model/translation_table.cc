@@ -193,17 +193,6 @@ double Digamma(double x) {
   return result;
 }
 
-void AddLinkCounts(absl::Span<const TranslationTable::Slot> slots, const double* link_counts,
-                   ExpectedCounts* counts) {
-  // As in the plain E-step: fetch the count lines before the atomic adds.
-  for (TranslationTable::Slot slot : slots) {
-    if (slot != TranslationTable::kNoSlot) counts->PrefetchTranslation(slot);
-  }
-  for (size_t k = 0; k < slots.size(); ++k) {
-    if (slots[k] != TranslationTable::kNoSlot) counts->AddTranslation(slots[k], link_counts[k]);
-  }
-}
-
 void EstimateTranslationTable(const FixedPointArray& counts, const TranslationPrior& prior,
                               TranslationTable* table) {
   absl::Span<float> probs = table->mutable_probs();
@@ -212,8 +201,11 @@ void EstimateTranslationTable(const FixedPointArray& counts, const TranslationPr
       [&](const tbb::blocked_range<size_t>& range) {
         for (size_t e = range.begin(); e != range.end(); ++e) {
           const uint64_t begin = table->row_begin(e), end = table->row_end(e);
-          double total = 0;
-          for (uint64_t s = begin; s < end; ++s) total += counts.Get(s);
+          // Summed exactly, in fixed point: a row's total, and so the
+          // model, does not depend on the order of its targets (their ids).
+          __int128 raw_total = 0;
+          for (uint64_t s = begin; s < end; ++s) raw_total += counts.raw(s);
+          const double total = static_cast<double>(raw_total) / FixedPointArray::kScale;
           if (total <= 0) continue;
           if (prior.variational_bayes) {
             const double digamma_total = Digamma(total + prior.alpha * (end - begin));

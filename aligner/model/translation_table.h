@@ -194,12 +194,6 @@ inline constexpr float kUnknownTranslationProb = 1e-7f;
 void EstimateTranslationTable(const FixedPointArray& counts, const TranslationPrior& prior,
                               TranslationTable* table);
 
-// Adds link_counts[k] as the expected count of table slot slots[k], for
-// every k (slots of kNoSlot are skipped). For models trained by agreement,
-// with the slots their posteriors were computed with.
-void AddLinkCounts(absl::Span<const TranslationTable::Slot> slots, const double* link_counts,
-                   ExpectedCounts* counts);
-
 // The digamma function psi(x) = d/dx log Gamma(x), for x > 0.
 double Digamma(double x);
 

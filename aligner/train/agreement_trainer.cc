@@ -87,7 +87,7 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
             local.ready = true;
           }
           thread_local std::vector<double> p1, p2;
-          thread_local std::vector<TranslationTable::Slot> s1, s2;
+          thread_local PairLookup s1, s2;
           for (size_t k = range.begin(); k != range.end(); ++k) {
             const SentencePair fp = forward_corpus_.pair(k), rp = reverse_corpus_.pair(k);
             const uint32_t l = fp.source.size(), m = fp.target.size();
@@ -95,8 +95,8 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
             forward.AddExpectedCountsExceptTranslation(fp, &p1, &s1, &local.forward);
             reverse.AddExpectedCountsExceptTranslation(rp, &p2, &s2, &local.reverse);
             CombinePosteriors(l, m, p1.data(), p2.data(), options_, p1.data(), p2.data());
-            AddLinkCounts(s1, p1.data(), &local.forward);
-            AddLinkCounts(s2, p2.data(), &local.reverse);
+            s1.AddCounts(p1.data(), &local.forward);
+            s2.AddCounts(p2.data(), &local.reverse);
           }
         });
     for (const LocalCounts& local : local_counts_) {

@@ -30,6 +30,10 @@ class FixedPointArray {
   // addition makes the result independent of their interleaving.
   void AtomicAdd(size_t i, double value) {
     const int64_t delta = ToFixed(value);
+    AtomicAddFixed(i, delta);
+  }
+  // AtomicAdd() of a value already in fixed point (a sum of ToFixed()s).
+  void AtomicAddFixed(size_t i, int64_t delta) {
     if (delta != 0) __atomic_fetch_add(&sums_[i], delta, __ATOMIC_RELAXED);
   }
   // Hints that slot i will soon be added to.
@@ -70,6 +74,9 @@ struct ExpectedCounts {
   // Adds to the expected count of translation-table slot `slot`. Safe to
   // call from several threads whose counts share one translation array.
   void AddTranslation(size_t slot, double value) { translation_sink_->AtomicAdd(slot, value); }
+  void AddTranslationFixed(size_t slot, int64_t value) {
+    translation_sink_->AtomicAddFixed(slot, value);
+  }
   void PrefetchTranslation(size_t slot) const { translation_sink_->Prefetch(slot); }
   // The summed translation counts (of this object's own array).
   const FixedPointArray& translation() const { return translation_; }

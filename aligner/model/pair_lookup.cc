@@ -1,0 +1,98 @@
+#include "aligner/model/pair_lookup.h"
+
+#include <algorithm>
+
+namespace aligner {
+
+void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair, bool with_null) {
+  l_ = static_cast<uint32_t>(pair.source.size());
+  m_ = static_cast<uint32_t>(pair.target.size());
+  // Distinct targets in increasing id order (the order rows are sorted in),
+  // found by sorting (id, position) keys.
+  keys_.resize(m_);
+  for (uint32_t j = 0; j < m_; ++j) keys_[j] = (static_cast<uint64_t>(pair.target[j]) << 32) | j;
+  std::sort(keys_.begin(), keys_.end());
+  distinct_targets_.clear();
+  target_index_.resize(m_);
+  for (uint64_t key : keys_) {
+    const WordId f = static_cast<WordId>(key >> 32);
+    if (distinct_targets_.empty() || distinct_targets_.back() != f) distinct_targets_.push_back(f);
+    target_index_[static_cast<uint32_t>(key)] = static_cast<uint32_t>(distinct_targets_.size() - 1);
+  }
+  const uint32_t width = static_cast<uint32_t>(distinct_targets_.size());
+
+  // Distinct source words, after row 0 for NULL (kNullWord is no word's id).
+  keys_.resize(l_);
+  for (uint32_t i = 0; i < l_; ++i) {
+    keys_[i] = (static_cast<uint64_t>(pair.source[i]) << 32) | (i + 1);
+  }
+  std::sort(keys_.begin(), keys_.end());
+  distinct_sources_.assign(1, kNullWord);
+  source_offset_.resize(static_cast<size_t>(l_) + 1);
+  source_offset_[0] = 0;
+  for (uint64_t key : keys_) {
+    const WordId e = static_cast<WordId>(key >> 32);
+    if (distinct_sources_.size() == 1 || distinct_sources_.back() != e) {
+      distinct_sources_.push_back(e);
+    }
+    source_offset_[static_cast<uint32_t>(key)] =
+        static_cast<uint32_t>(distinct_sources_.size() - 1) * width;
+  }
+
+  slots_.resize(distinct_sources_.size() * width);
+  probs_.resize(slots_.size());
+  for (size_t row = 0; row < distinct_sources_.size(); ++row) {
+    TranslationTable::Slot* out = slots_.data() + row * width;
+    if (row == 0 && !with_null) {
+      std::fill_n(out, width, TranslationTable::kNoSlot);
+    } else {
+      table.FindBatch(distinct_sources_[row], distinct_targets_.data(), width, out, 1);
+    }
+  }
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    const TranslationTable::Slot slot = slots_[k];
+    probs_[k] = slot == TranslationTable::kNoSlot ? kUnknownTranslationProb : table.prob(slot);
+  }
+  if (!with_null) std::fill_n(probs_.begin(), width, 0.0f);
+}
+
+void PairLookup::Probabilities(double* out) const {
+  const size_t stride = static_cast<size_t>(l_) + 1;
+  for (uint32_t j = 0; j < m_; ++j) {
+    const float* column = probs_.data() + target_index_[j];
+    double* o = out + j * stride;
+    for (uint32_t i = 0; i <= l_; ++i) o[i] = column[source_offset_[i]];
+  }
+}
+
+void PairLookup::MultiplyProbabilities(double* out) const {
+  const size_t stride = static_cast<size_t>(l_) + 1;
+  for (uint32_t j = 0; j < m_; ++j) {
+    const float* column = probs_.data() + target_index_[j];
+    double* o = out + j * stride;
+    for (uint32_t i = 0; i <= l_; ++i) o[i] *= column[source_offset_[i]];
+  }
+}
+
+void PairLookup::PrefetchCounts(const ExpectedCounts& counts) const {
+  for (TranslationTable::Slot slot : slots_) {
+    if (slot != TranslationTable::kNoSlot) counts.PrefetchTranslation(slot);
+  }
+}
+
+void PairLookup::AddCounts(const double* link_counts, ExpectedCounts* counts) const {
+  // Integer sums are exact, so summing per distinct (e, f) first changes
+  // nothing but the number of atomic adds to the shared counts.
+  sums_.assign(slots_.size(), 0);
+  const size_t stride = static_cast<size_t>(l_) + 1;
+  for (uint32_t j = 0; j < m_; ++j) {
+    int64_t* column = sums_.data() + target_index_[j];
+    const double* values = link_counts + j * stride;
+    for (uint32_t i = 0; i <= l_; ++i) column[source_offset_[i]] += FixedPointArray::ToFixed(values[i]);
+  }
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    if (slots_[k] != TranslationTable::kNoSlot) counts->AddTranslationFixed(slots_[k], sums_[k]);
+  }
+}
+
+}  // namespace aligner
