@@ -3,6 +3,7 @@
 // not depend on the number of threads.
 #include "aligner/train/em_trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -179,6 +180,29 @@ TEST(EmTrainerTest, DiagonalWithVbAndTensionIsIdenticalForAnyThreadCount) {
     for (size_t k = 0; k < one.links.size(); ++k) differing += other.links[k] != one.links[k];
     EXPECT_EQ(differing, 0u) << "pairs with other links with " << threads << " threads";
   }
+}
+
+// The aligner numbers words by frequency for speed; the model must not see
+// the difference. (Each row's total is summed exactly, not in the order of
+// its target ids.)
+TEST(EmTrainerTest, TrainingDoesNotDependOnWordIds) {
+  const ParallelCorpus corpus = FirstPairs(Hansards(), 3000);
+  ParallelCorpus renumbered = corpus;
+  renumbered.NumberWordsByFrequency();
+  size_t moved = 0;
+  for (size_t k = 0; k < corpus.size(); ++k) {
+    moved += !std::equal(corpus.pair(k).target.begin(), corpus.pair(k).target.end(),
+                         renumbered.pair(k).target.begin());
+  }
+  ASSERT_GT(moved, corpus.size() / 2) << "the test needs ids that differ";
+  const TrainedResult original = TrainDiagonal(corpus, 2);
+  const TrainedResult other = TrainDiagonal(renumbered, 2);
+  ASSERT_EQ(other.reports.size(), original.reports.size());
+  for (size_t k = 0; k < original.reports.size(); ++k) {
+    EXPECT_EQ(other.reports[k].log_likelihood, original.reports[k].log_likelihood) << k;
+  }
+  EXPECT_EQ(other.tension, original.tension);
+  EXPECT_EQ(other.links, original.links);
 }
 
 TEST(EmTrainerTest, ExpectationStepIsRepeatable) {

@@ -1,5 +1,6 @@
 // Tests for reading parallel corpora: ReadBitext, ReadParallelFiles,
-// CorpusReport, SplitBitextLine, SplitTokens, LowercaseUtf8, SwapSides.
+// CorpusReport, SplitBitextLine, SplitTokens, LowercaseUtf8, SwapSides,
+// NumberWordsByFrequency.
 #include "aligner/corpus/parallel_corpus.h"
 
 #include <unistd.h>
@@ -364,6 +365,33 @@ TEST_F(ReadCorpusTest, SwapSidesExchangesVocabulariesAndText) {
   EXPECT_EQ(corpus->source_text().num_tokens(), 4u);
   corpus->SwapSides();
   EXPECT_THAT(SourceWords(*corpus, 1), ElementsAre("c"));
+}
+
+TEST_F(ReadCorpusTest, NumberWordsByFrequencyKeepsTheWords) {
+  const std::string path = WriteFile("c.txt", "b a b ||| y x\nc b ||| x x\n\nd ||| y\n");
+  CorpusReport report;
+  auto corpus = ReadBitext(path, {}, &report);
+  ASSERT_TRUE(corpus.ok());
+  // First appearance: b=1 a=2 c=3 d=4; x and y.
+  EXPECT_EQ(corpus->pair(0).source[0], 1u);
+  corpus->NumberWordsByFrequency();
+  // Counts b 3, a c d 1 (ties keep their order); x 3, y 2.
+  EXPECT_THAT(Ids(corpus->pair(0).source), ElementsAre(1, 2, 1));
+  EXPECT_THAT(Ids(corpus->pair(1).source), ElementsAre(3, 1));
+  EXPECT_THAT(Ids(corpus->pair(3).source), ElementsAre(4));
+  EXPECT_THAT(Ids(corpus->pair(0).target), ElementsAre(2, 1));
+  EXPECT_THAT(Ids(corpus->pair(1).target), ElementsAre(1, 1));
+  // The same words, line for line, and the vocabularies agree both ways.
+  EXPECT_THAT(SourceWords(*corpus, 0), ElementsAre("b", "a", "b"));
+  EXPECT_THAT(TargetWords(*corpus, 1), ElementsAre("x", "x"));
+  EXPECT_THAT(SourceWords(*corpus, 2), IsEmpty());
+  EXPECT_THAT(SourceWords(*corpus, 3), ElementsAre("d"));
+  EXPECT_EQ(corpus->source_vocabulary().word(kNullWord), "NULL");
+  for (const Vocabulary* vocab : {&corpus->source_vocabulary(), &corpus->target_vocabulary()}) {
+    for (WordId id = 1; id < vocab->size(); ++id) EXPECT_EQ(vocab->Find(vocab->word(id)), id);
+  }
+  EXPECT_EQ(corpus->source_vocabulary().size(), 5u);
+  EXPECT_EQ(corpus->target_vocabulary().size(), 3u);
 }
 
 TEST(SplitBitextLineTest, Separators) {

@@ -111,6 +111,10 @@ absl::StatusOr<ParallelCorpus> ReadCorpus(const AlignFlags& flags,
                           : ReadBitext(flags.input, options, &report);
   if (!corpus.ok()) return corpus.status();
   WarnAboutInput(command, report);
+  // Ids a loaded model knows words by must stay; fresh ones are free.
+  if (options.source_vocabulary == nullptr && options.target_vocabulary == nullptr) {
+    corpus->NumberWordsByFrequency();
+  }
   if (swap_sides) corpus->SwapSides();
   if (!flags.quiet) {
     Log(command, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",

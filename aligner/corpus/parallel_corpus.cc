@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/io/input_file.h"
+#include "tbb/blocked_range.h"
+#include "tbb/parallel_for.h"
 
 namespace aligner {
 namespace {
@@ -161,6 +163,42 @@ bool SplitBitextLine(std::string_view line, std::string_view* source, std::strin
   *source = line.substr(0, tab);
   *target = line.substr(tab + 1);
   return true;
+}
+
+void EncodedText::Renumber(const std::vector<WordId>& new_ids) {
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, tokens_.size(), 1 << 16),
+                    [&](const tbb::blocked_range<size_t>& range) {
+                      for (size_t k = range.begin(); k != range.end(); ++k) {
+                        tokens_[k] = new_ids[tokens_[k]];
+                      }
+                    });
+}
+
+namespace {
+
+// new_ids[old id] for the words of `text` by decreasing count, ties by id.
+std::vector<WordId> IdsByFrequency(const EncodedText& text, size_t vocabulary_size) {
+  std::vector<uint64_t> counts(vocabulary_size, 0);
+  for (size_t k = 0; k < text.num_sentences(); ++k) {
+    for (WordId w : text.sentence(k)) ++counts[w];
+  }
+  std::vector<WordId> order(vocabulary_size);
+  for (size_t w = 0; w < vocabulary_size; ++w) order[w] = static_cast<WordId>(w);
+  std::stable_sort(order.begin() + 1, order.end(),
+                   [&](WordId a, WordId b) { return counts[a] > counts[b]; });
+  std::vector<WordId> new_ids(vocabulary_size);
+  for (size_t rank = 0; rank < vocabulary_size; ++rank) new_ids[order[rank]] = static_cast<WordId>(rank);
+  return new_ids;
+}
+
+}  // namespace
+
+void ParallelCorpus::NumberWordsByFrequency() {
+  for (auto [vocab, text] : {std::pair{&source_vocab_, &source_}, std::pair{&target_vocab_, &target_}}) {
+    const std::vector<WordId> new_ids = IdsByFrequency(*text, vocab->size());
+    vocab->Renumber(new_ids);
+    text->Renumber(new_ids);
+  }
 }
 
 void ParallelCorpus::SwapSides() {

@@ -14,6 +14,13 @@ WordId Vocabulary::Intern(std::string_view word) {
   return id;
 }
 
+void Vocabulary::Renumber(const std::vector<WordId>& new_ids) {
+  std::vector<std::string> words(words_.size());
+  for (size_t old = 0; old < words_.size(); ++old) words[new_ids[old]] = std::move(words_[old]);
+  words_ = std::move(words);
+  for (auto& [word, id] : ids_) id = new_ids[id];
+}
+
 std::optional<WordId> Vocabulary::Find(std::string_view word) const {
   auto it = ids_.find(absl::string_view(word.data(), word.size()));
   if (it == ids_.end()) return std::nullopt;

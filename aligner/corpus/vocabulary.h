@@ -14,7 +14,7 @@
 namespace aligner {
 
 // Ids are handed out in order of first appearance, so the same input always
-// gives the same ids. Id 0 (kNullWord) is reserved and spelled "NULL", so a
+// gives the same ids (ParallelCorpus::NumberWordsByFrequency renumbers them). Id 0 (kNullWord) is reserved and spelled "NULL", so a
 // vocabulary can serve as either side of a corpus.
 class Vocabulary {
  public:
@@ -24,6 +24,10 @@ class Vocabulary {
   WordId Intern(std::string_view word);
   // Returns the id of `word` if known.
   std::optional<WordId> Find(std::string_view word) const;
+
+  // Gives every word the id new_ids[old id]: a permutation of the ids that
+  // keeps 0 (NULL) in place.
+  void Renumber(const std::vector<WordId>& new_ids);
 
   const std::string& word(WordId id) const { return words_[id]; }
   // Number of ids, including the reserved NULL.
