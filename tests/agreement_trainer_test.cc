@@ -174,8 +174,10 @@ Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reve
   Trained out;
   out.models = std::move(*models);
   trainer.Run([&] {
-    DecodeByAgreement(*out.models.forward, *out.models.reverse, forward, reverse, 0.25,
-                      [&](size_t, const SentenceLinks& links) { out.agreed.push_back(links); });
+    DecodeByAgreement(*out.models.forward, *out.models.reverse, forward, reverse, DecodeOptions(),
+                      0.25, [&](size_t, const AgreementDecodedPair& pair) {
+                        out.agreed.push_back(pair.agreement);
+                      });
   });
   return out;
 }

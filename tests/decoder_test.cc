@@ -15,6 +15,7 @@
 #include "aligner/train/training.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
@@ -287,6 +288,33 @@ TEST(DecodeReverseTest, ReverseDirectionOnRealDataIsSourceTargetOriented) {
     links += pair.links.size();
   });
   EXPECT_GT(links, 100u);
+}
+
+// Decoding that needs both the links and the posteriors (link posteriors,
+// decoding by agreement) takes them from one lookup: it must give exactly
+// what the two separate calls give.
+TEST(ViterbiAndPosteriorsTest, EqualsViterbiAlignAndPosteriorsForEveryModel) {
+  const ParallelCorpus corpus = FirstPairs(Hansards(), 300);
+  for (ModelKind kind : {ModelKind::kModel1, ModelKind::kModel2, ModelKind::kDiagonal,
+                         ModelKind::kHmm}) {
+    SCOPED_TRACE(ModelKindName(kind));
+    TrainingOptions training;
+    training.model = kind;
+    training.model1_iterations = 1;
+    training.iterations = 2;
+    EmTrainer trainer(corpus, 1);
+    auto model = TrainModel(corpus, training, &trainer, [](const IterationReport&) {});
+    ASSERT_TRUE(model.ok()) << model.status();
+    std::vector<uint32_t> alignment, expected_alignment;
+    std::vector<double> posteriors, expected_posteriors;
+    for (size_t k = 0; k < corpus.size(); ++k) {
+      const double log_prob = (*model)->ViterbiAndPosteriors(corpus.pair(k), &alignment, &posteriors);
+      (*model)->Posteriors(corpus.pair(k), &expected_posteriors);
+      EXPECT_EQ(log_prob, (*model)->ViterbiAlign(corpus.pair(k), &expected_alignment)) << k;
+      ASSERT_EQ(alignment, expected_alignment) << k;
+      ASSERT_EQ(posteriors, expected_posteriors) << k;
+    }
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "aligner/corpus/parallel_corpus.h"
@@ -203,6 +204,48 @@ TEST(EmTrainerTest, TrainingDoesNotDependOnWordIds) {
   }
   EXPECT_EQ(other.tension, original.tension);
   EXPECT_EQ(other.links, original.links);
+}
+
+TEST(PairsByLengthsTest, EveryUsablePairOnceSortedByLengths) {
+  const ParallelCorpus& corpus = TrialCorpus();
+  const std::vector<uint32_t> order = PairsByLengths(corpus);
+  std::vector<uint32_t> usable;
+  for (uint32_t k = 0; k < corpus.size(); ++k) {
+    if (!corpus.pair(k).source.empty() && !corpus.pair(k).target.empty()) usable.push_back(k);
+  }
+  std::vector<uint32_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, usable);
+  auto key = [&](uint32_t k) {
+    return std::make_tuple(corpus.pair(k).source.size(), corpus.pair(k).target.size(), k);
+  };
+  for (size_t n = 1; n < order.size(); ++n) EXPECT_LT(key(order[n - 1]), key(order[n])) << n;
+}
+
+// The HMM's E-step visits pairs by lengths: the counts must be those of
+// visiting them in corpus order.
+TEST(EmTrainerTest, HmmCountsDoNotDependOnTheOrderOfPairs) {
+  const ParallelCorpus corpus = FirstPairs(Hansards(), 500);
+  TrainingOptions options;
+  options.model = ModelKind::kHmm;
+  options.model1_iterations = 1;
+  options.iterations = 1;
+  EmTrainer trainer(corpus, 2);
+  auto model = TrainModel(corpus, options, &trainer, [](const IterationReport&) {});
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_TRUE((*model)->PrefersPairsByLengths());
+  const ExpectedCounts& by_lengths = trainer.ExpectationStep(**model);
+  ExpectedCounts in_order;
+  (*model)->InitCounts(&in_order);
+  for (size_t k = 0; k < corpus.size(); ++k) (*model)->AddExpectedCounts(corpus.pair(k), &in_order);
+  EXPECT_EQ(by_lengths.log_likelihood(), in_order.log_likelihood());
+  EXPECT_EQ(by_lengths.links, in_order.links);
+  for (size_t s = 0; s < in_order.translation().size(); ++s) {
+    ASSERT_EQ(by_lengths.translation().raw(s), in_order.translation().raw(s)) << s;
+  }
+  for (size_t s = 0; s < in_order.alignment.size(); ++s) {
+    ASSERT_EQ(by_lengths.alignment.raw(s), in_order.alignment.raw(s)) << s;
+  }
 }
 
 TEST(EmTrainerTest, ExpectationStepIsRepeatable) {

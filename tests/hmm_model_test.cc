@@ -330,6 +330,27 @@ TEST(HmmModelTest, MatchesEnumerationOfAllAlignments) {
   }
 }
 
+// Jump tables are cached per thread by lengths and weights: new weights must
+// take effect at once, on the same model and the same lengths.
+TEST(HmmModelTest, NewJumpWeightsTakeEffectAtOnce) {
+  std::mt19937 rng(7);
+  auto table = RandomTable(6, 6, 0.01, 1.0, &rng);
+  const std::vector<WordId> source = RandomSentence(4, 6, &rng), target = RandomSentence(5, 6, &rng);
+  HmmModel model(table, true, TranslationPrior(), Options(0.2, 3, 0.2, 4.0));
+  std::vector<double> before, after, fresh;
+  std::vector<uint32_t> alignment;
+  model.Posteriors(Pair(source, target), &before);
+  model.ViterbiAlign(Pair(source, target), &alignment);
+  const std::vector<double> weights = RandomWeights(model.num_buckets(), &rng);
+  model.set_jump_weights(weights);
+  model.Posteriors(Pair(source, target), &after);
+  HmmModel other(table, true, TranslationPrior(), Options(0.2, 3, 0.2, 4.0));
+  other.set_jump_weights(weights);
+  other.Posteriors(Pair(source, target), &fresh);
+  EXPECT_NE(after, before);
+  EXPECT_EQ(after, fresh);
+}
+
 // Viterbi against brute force on longer pairs, where enumeration is still
 // cheap enough (up to 7^6 alignments).
 TEST(HmmModelTest, ViterbiEqualsBruteForce) {

@@ -414,23 +414,16 @@ int RunAgreement(const AlignFlags& flags, SymmetrizationHeuristic heuristic) {
   if (!flags.quiet) Log(kCommand, "trained both directions in %.2fs", train_clock.Seconds());
 
   Stopwatch decode_clock;
-  for (const bool reverse : {false, true}) {
-    DecodeOptions decode;
-    decode.reverse = reverse;
-    decode.posterior_threshold = flags.posterior_threshold;
-    OutputFile* out = reverse ? reverse_output->get() : forward_output->get();
-    trainer.Run([&] {
-      DecodeCorpus(reverse ? *models->reverse : *models->forward,
-                   reverse ? reverse_corpus : *corpus, decode,
-                   [&](size_t, const DecodedPair& pair) {
-                     out->Write(PharaohLine(pair.links, flags.print_scores, pair.log_prob));
-                   });
-    });
-  }
+  DecodeOptions decode;
+  decode.posterior_threshold = flags.posterior_threshold;
   trainer.Run([&] {
-    DecodeByAgreement(*models->forward, *models->reverse, *corpus, reverse_corpus,
-                      flags.agreement_threshold, [&](size_t, const SentenceLinks& links) {
-                        (*agreement_output)->Write(PharaohLine(links, false, 0));
+    DecodeByAgreement(*models->forward, *models->reverse, *corpus, reverse_corpus, decode,
+                      flags.agreement_threshold, [&](size_t, const AgreementDecodedPair& pair) {
+                        (*forward_output)->Write(PharaohLine(pair.forward.links, flags.print_scores,
+                                                             pair.forward.log_prob));
+                        (*reverse_output)->Write(PharaohLine(pair.reverse.links, flags.print_scores,
+                                                             pair.reverse.log_prob));
+                        (*agreement_output)->Write(PharaohLine(pair.agreement, false, 0));
                       });
   });
   if (!flags.quiet) Log(kCommand, "aligned in %.2fs", decode_clock.Seconds());

@@ -16,17 +16,19 @@ Link Oriented(uint32_t source_position, uint32_t target_position, bool reverse) 
 }  // namespace
 
 void DecodePair(const AlignmentModel& model, const SentencePair& pair,
-                const DecodeOptions& options, DecodedPair* out) {
+                const DecodeOptions& options, DecodedPair* out,
+                std::vector<double>* posteriors_out) {
   out->links.clear();
   out->link_posteriors.clear();
   out->alignment.clear();
   out->log_prob = 0;
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  if (posteriors_out != nullptr) posteriors_out->clear();
   if (l == 0 || m == 0) return;
-  thread_local std::vector<double> posteriors;
-  const bool need_posteriors = options.posterior_threshold >= 0 || options.link_posteriors;
-  if (need_posteriors) out->log_prob = model.Posteriors(pair, &posteriors);
+  thread_local std::vector<double> own_posteriors;
+  std::vector<double>& posteriors = posteriors_out != nullptr ? *posteriors_out : own_posteriors;
   if (options.posterior_threshold >= 0) {
+    out->log_prob = model.Posteriors(pair, &posteriors);
     for (uint32_t j = 0; j < m; ++j) {
       for (uint32_t i = 1; i <= l; ++i) {
         const double p = posteriors[static_cast<size_t>(j) * stride + i];
@@ -38,7 +40,9 @@ void DecodePair(const AlignmentModel& model, const SentencePair& pair,
     }
     return;
   }
-  out->log_prob = model.ViterbiAlign(pair, &out->alignment);
+  out->log_prob = options.link_posteriors || posteriors_out != nullptr
+                      ? model.ViterbiAndPosteriors(pair, &out->alignment, &posteriors)
+                      : model.ViterbiAlign(pair, &out->alignment);
   for (uint32_t j = 0; j < m; ++j) {
     const uint32_t i = out->alignment[j];
     if (i == 0) continue;

@@ -39,9 +39,12 @@ struct DecodedPair {
   double log_prob = 0;
 };
 
-// Decodes one pair.
+// Decodes one pair. When `posteriors` is not null it also receives the
+// pair's alignment posteriors (AlignmentModel::Posteriors), computed with
+// the same lookups as the links.
 void DecodePair(const AlignmentModel& model, const SentencePair& pair,
-                const DecodeOptions& options, DecodedPair* out);
+                const DecodeOptions& options, DecodedPair* out,
+                std::vector<double>* posteriors = nullptr);
 
 // Decodes every pair of `corpus` in parallel, in blocks, and hands them to
 // `sink` strictly in corpus order, so writers stream without holding the

@@ -52,6 +52,13 @@ class AlignmentModel {
                                                   PairLookup* lookup,
                                                   ExpectedCounts* counts) const = 0;
 
+  // Whether the E-step should visit the pairs grouped by their lengths
+  // (PairsByLengths) rather than in corpus order. Worth it for models whose
+  // per-pair tables depend on the lengths alone (the HMM's jump tables);
+  // others are faster in corpus order, where neighboring pairs share words
+  // and so the translation table's cache lines.
+  virtual bool PrefersPairsByLengths() const { return false; }
+
   // M-step: re-estimates every parameter from the summed counts.
   virtual void Maximize(const ExpectedCounts& counts) = 0;
 
@@ -66,6 +73,14 @@ class AlignmentModel {
   // The most probable alignment: (*alignment)[j] = i (0 = NULL). Returns its
   // log-probability log p(target, alignment | source).
   virtual double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const = 0;
+
+  // ViterbiAlign and Posteriors of one pair at once (returns ViterbiAlign's
+  // log-probability). Models override it to look the pair up only once.
+  virtual double ViterbiAndPosteriors(const SentencePair& pair, std::vector<uint32_t>* alignment,
+                                      std::vector<double>* posteriors) const {
+    Posteriors(pair, posteriors);
+    return ViterbiAlign(pair, alignment);
+  }
 };
 
 }  // namespace aligner

@@ -1,6 +1,7 @@
 #include "aligner/model/hmm_model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <utility>
 
@@ -12,6 +13,8 @@ constexpr double kMinScale = 1e-300;
 // A jump weight is estimated on its own once its bucket has seen this share
 // of all (weighted) jumps; rarer buckets pool with their inner neighbors.
 constexpr double kMinJumpEvidence = 1e-4;
+// Hands out HmmModel::weights_version_.
+std::atomic<uint64_t> next_weights_version{1};
 
 }  // namespace
 
@@ -35,6 +38,7 @@ uint32_t HmmModel::MaxSourceLength(const ParallelCorpus& corpus) {
 }
 
 void HmmModel::set_jump_weights(const std::vector<double>& weights) {
+  weights_version_ = next_weights_version.fetch_add(1);
   weights_ = weights;
   weights_.resize(num_jump_buckets() + max_jump_, 0.0);
   const size_t groups[3] = {0, num_jump_buckets(), weights_.size()};
@@ -54,6 +58,28 @@ void HmmModel::set_jump_weights(const std::vector<double>& weights) {
 void HmmModel::InitCounts(ExpectedCounts* counts) const {
   // N_b for every bucket, then D_b.
   counts->Reset(table_->num_entries(), 2 * num_buckets());
+}
+
+const HmmModel::JumpTables& HmmModel::CachedJumpTables(uint32_t l, uint32_t m) const {
+  // A few entries, least recently used out: training by agreement
+  // alternates two models, and decoding asks for Viterbi and posteriors.
+  constexpr int kEntries = 4;
+  thread_local JumpTables cache[kEntries];
+  thread_local uint64_t clock = 0;
+  JumpTables* oldest = &cache[0];
+  for (JumpTables& t : cache) {
+    if (t.version == weights_version_ && t.l == l && t.m == m) {
+      t.last_used = ++clock;
+      return t;
+    }
+    if (t.last_used < oldest->last_used) oldest = &t;
+  }
+  ComputeJumpTables(l, m, oldest);
+  oldest->version = weights_version_;
+  oldest->l = l;
+  oldest->m = m;
+  oldest->last_used = ++clock;
+  return *oldest;
 }
 
 void HmmModel::ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* t) const {
@@ -176,28 +202,27 @@ void HmmModel::EndProbabilities(uint32_t l, std::vector<double>* probs) const {
   *probs = t.end;
 }
 
-void HmmModel::Emissions(const SentencePair& pair, double* emit, PairLookup* lookup) const {
+const double* HmmModel::Emissions(const SentencePair& pair, PairLookup* lookup) const {
   // Without a NULL word the NULL states are unreachable (p0 = 0) anyway, and
   // their emissions are 0.
+  thread_local std::vector<double> emit;
+  emit.resize(static_cast<size_t>(pair.source.size() + 1) * pair.target.size());
   lookup->Lookup(*table_, pair, use_null_);
-  lookup->Probabilities(emit);
+  lookup->Probabilities(emit.data());
+  return emit.data();
 }
 
-double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
-                                 ExpectedCounts* counts, bool translation_counts,
-                                 PairLookup* lookup) const {
-  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
-  thread_local JumpTables tables;
-  thread_local std::vector<double> emit, alpha_real, alpha_null, scale, beta, beta_next, u, h, v,
-      rho, acc, xsum, coef, y, bucket_n, bucket_d;
+double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
+                                 const PairLookup& lookup, double* posteriors,
+                                 ExpectedCounts* counts, bool translation_counts) const {
+  const uint32_t stride = l + 1;
+  thread_local std::vector<double> alpha_real, alpha_null, scale, beta, beta_next, u, h, v, rho,
+      acc, xsum, coef, y, bucket_n, bucket_d;
   const size_t cells = static_cast<size_t>(stride) * m;
-  emit.resize(cells);
-  Emissions(pair, emit.data(), lookup);
   // The translation counts of the pair follow forward-backward (here or in
   // the agreement trainer): start fetching their lines.
-  if (counts != nullptr) lookup->PrefetchCounts(*counts);
-  ComputeJumpTables(l, m, &tables);
-  const JumpTables& t = tables;
+  if (counts != nullptr) lookup.PrefetchCounts(*counts);
+  const JumpTables& t = CachedJumpTables(l, m);
   alpha_real.resize(static_cast<size_t>(l) * m);
   alpha_null.resize(cells);
   scale.resize(m);
@@ -228,7 +253,7 @@ double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
   // Forward, scaled so that every position's state probabilities sum to 1.
   double log_likelihood = 0;
   for (uint32_t j = 0; j < m; ++j) {
-    const double* e = emit.data() + static_cast<size_t>(j) * stride;
+    const double* e = emit + static_cast<size_t>(j) * stride;
     const double* g = t.g.data() + static_cast<size_t>(j) * l;
     const double* iz = t.inv_z_row(j, l);
     double* ar = alpha_real.data() + static_cast<size_t>(j) * l;
@@ -297,7 +322,7 @@ double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
   for (int64_t j = static_cast<int64_t>(m) - 1; j >= -1; --j) {
     if (j < static_cast<int64_t>(m) - 1) {
       const uint32_t next = static_cast<uint32_t>(j + 1);
-      const double* e1 = emit.data() + static_cast<size_t>(next) * stride;
+      const double* e1 = emit + static_cast<size_t>(next) * stride;
       const double* g1 = t.g.data() + static_cast<size_t>(next) * l;
       const double* iz = t.inv_z_row(next, l);
       const double inv = 1.0 / scale[next];
@@ -355,7 +380,7 @@ double HmmModel::ForwardBackward(const SentencePair& pair, double* posteriors,
     const double inv_total = 1.0 / std::max(total, kMinScale);
     for (uint32_t i = 0; i <= l; ++i) column[i] *= inv_total;
   }
-  if (counts != nullptr && translation_counts) lookup->AddCounts(posteriors, counts);
+  if (counts != nullptr && translation_counts) lookup.AddCounts(posteriors, counts);
 
   if (count_jumps) {
     // N_b, and D_b = sum_{j, r} coef_j(r) sum_{i in b(r)} g_j(i) with
@@ -408,7 +433,8 @@ void HmmModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts* count
   thread_local std::vector<double> posteriors;
   thread_local PairLookup lookup;
   posteriors.resize(static_cast<size_t>(l + 1) * m);
-  const double log_likelihood = ForwardBackward(pair, posteriors.data(), counts, true, &lookup);
+  const double* emit = Emissions(pair, &lookup);
+  const double log_likelihood = ForwardBackward(l, m, emit, lookup, posteriors.data(), counts, true);
   counts->AddPair(log_likelihood, l, m);
 }
 
@@ -422,7 +448,9 @@ void HmmModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
     return;
   }
   posteriors->resize(static_cast<size_t>(l + 1) * m);
-  const double log_likelihood = ForwardBackward(pair, posteriors->data(), counts, false, lookup);
+  const double* emit = Emissions(pair, lookup);
+  const double log_likelihood =
+      ForwardBackward(l, m, emit, *lookup, posteriors->data(), counts, false);
   counts->AddPair(log_likelihood, l, m);
 }
 
@@ -431,21 +459,36 @@ double HmmModel::Posteriors(const SentencePair& pair, std::vector<double>* poste
   posteriors->assign(static_cast<size_t>(l + 1) * m, 0.0);
   if (l == 0 || m == 0) return 0;
   thread_local PairLookup lookup;
-  return ForwardBackward(pair, posteriors->data(), nullptr, false, &lookup);
+  const double* emit = Emissions(pair, &lookup);
+  return ForwardBackward(l, m, emit, lookup, posteriors->data(), nullptr, false);
 }
 
 double HmmModel::ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const {
-  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  const uint32_t l = pair.source.size(), m = pair.target.size();
   alignment->assign(m, 0);
   if (l == 0 || m == 0) return 0;
-  thread_local JumpTables tables;
-  thread_local std::vector<double> emit, trans_t, real, null, best;
-  thread_local std::vector<uint32_t> back, best_state;
   thread_local PairLookup lookup;
-  emit.resize(static_cast<size_t>(stride) * m);
-  Emissions(pair, emit.data(), &lookup);
-  ComputeJumpTables(l, m, &tables);
-  const JumpTables& t = tables;
+  return Viterbi(l, m, Emissions(pair, &lookup), alignment);
+}
+
+double HmmModel::ViterbiAndPosteriors(const SentencePair& pair, std::vector<uint32_t>* alignment,
+                                      std::vector<double>* posteriors) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size();
+  alignment->assign(m, 0);
+  posteriors->assign(static_cast<size_t>(l + 1) * m, 0.0);
+  if (l == 0 || m == 0) return 0;
+  thread_local PairLookup lookup;
+  const double* emit = Emissions(pair, &lookup);
+  ForwardBackward(l, m, emit, lookup, posteriors->data(), nullptr, false);
+  return Viterbi(l, m, emit, alignment);
+}
+
+double HmmModel::Viterbi(uint32_t l, uint32_t m, const double* emit,
+                         std::vector<uint32_t>* alignment) const {
+  const uint32_t stride = l + 1;
+  thread_local std::vector<double> trans_t, real, null, best;
+  thread_local std::vector<uint32_t> back, best_state;
+  const JumpTables& t = CachedJumpTables(l, m);
   const double p0 = p0_, lambda = options_.jump_smoothing;
   const double a = (1.0 - p0) * (1.0 - lambda), u0 = (1.0 - p0) * lambda / l;
   trans_t.resize(static_cast<size_t>(l) * stride);
@@ -460,7 +503,7 @@ double HmmModel::ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* a
   best_state.resize(stride);
   double log_prob = 0;
   for (uint32_t j = 0; j < m; ++j) {
-    const double* e = emit.data() + static_cast<size_t>(j) * stride;
+    const double* e = emit + static_cast<size_t>(j) * stride;
     const double* g = t.g.data() + static_cast<size_t>(j) * l;
     const double* iz = t.inv_z_row(j, l);
     uint32_t* bp = back.data() + static_cast<size_t>(j) * states;

@@ -99,8 +99,12 @@ class HmmModel : public AlignmentModel {
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
                                           PairLookup* lookup, ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
+  // Consecutive pairs of equal lengths share the jump tables.
+  bool PrefersPairsByLengths() const override { return true; }
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;
+  double ViterbiAndPosteriors(const SentencePair& pair, std::vector<uint32_t>* alignment,
+                              std::vector<double>* posteriors) const override;
 
   const TranslationTable& translation_table() const { return *table_; }
   std::shared_ptr<TranslationTable> shared_translation_table() const { return table_; }
@@ -151,21 +155,37 @@ class HmmModel : public AlignmentModel {
     std::vector<double> up, down;    // exp(+-tau i / l), i = 1..l
     std::vector<double> left, right; // exp(-+tau (j + 1) / m), j = 0..m-1
     bool diagonal = false;
+    // What the tables were computed for (CachedJumpTables).
+    uint64_t version = 0;
+    uint32_t l = 0, m = 0;
+    uint64_t last_used = 0;
     const double* inv_z_row(uint32_t j, uint32_t l) const {
       return inv_z.data() + (diagonal ? static_cast<size_t>(j) * (l + 1) : 0);
     }
   };
   void ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* tables) const;
-  // Looks up the pair's translation probabilities with `lookup` and writes
-  // the emission probabilities emit[j * (l + 1) + i] (i = 0: NULL).
-  void Emissions(const SentencePair& pair, double* emit, PairLookup* lookup) const;
-  // Forward-backward over the pair. Fills the posteriors of the real states
-  // and of NULL (summed over the NULL states) in the interface layout; when
+  // The tables for lengths (l, m) under the current weights, from a small
+  // per-thread cache: the trainers visit pairs sorted by their lengths
+  // (PairsByLengths), so consecutive pairs mostly share them. Valid until
+  // the next call on this thread.
+  const JumpTables& CachedJumpTables(uint32_t l, uint32_t m) const;
+  // Looks up the pair's translation probabilities with `lookup` and returns
+  // the emission probabilities emit[j * (l + 1) + i] (i = 0: NULL), in a
+  // per-thread buffer valid until the next call on this thread.
+  const double* Emissions(const SentencePair& pair, PairLookup* lookup) const;
+  // Forward-backward over a pair of lengths l and m with emissions `emit`
+  // (looked up by `lookup`). Fills the posteriors of the real states and of
+  // NULL (summed over the NULL states) in the interface layout; when
   // `counts` is not null, adds the expected jump counts and, when
-  // `translation_counts`, the translation counts. Leaves the pair's table
-  // lookups in `lookup`. Returns log p(target | source).
-  double ForwardBackward(const SentencePair& pair, double* posteriors, ExpectedCounts* counts,
-                         bool translation_counts, PairLookup* lookup) const;
+  // `translation_counts`, the translation counts. Returns
+  // log p(target | source).
+  double ForwardBackward(uint32_t l, uint32_t m, const double* emit, const PairLookup& lookup,
+                         double* posteriors, ExpectedCounts* counts,
+                         bool translation_counts) const;
+  // The Viterbi alignment of a pair with emissions `emit`; returns its
+  // log-probability.
+  double Viterbi(uint32_t l, uint32_t m, const double* emit,
+                 std::vector<uint32_t>* alignment) const;
 
   std::shared_ptr<TranslationTable> table_;
   bool use_null_;
@@ -174,6 +194,9 @@ class HmmModel : public AlignmentModel {
   int max_jump_;
   double p0_;
   std::vector<double> weights_;
+  // Names the current weights, uniquely among all models and all changes
+  // (the key of CachedJumpTables).
+  uint64_t weights_version_ = 0;
 };
 
 }  // namespace aligner

@@ -63,7 +63,10 @@ void PositionalModel::AddExpectedCountsExceptTranslation(const SentencePair& pai
     posteriors->clear();
     return;
   }
-  const double log_likelihood = PosteriorsAndLookup(pair, posteriors, lookup);
+  JointProbabilities(pair, posteriors, lookup);
+  // The caller adds the translation counts next (PairLookup::AddCounts).
+  lookup->PrefetchCounts(*counts);
+  const double log_likelihood = NormalizeColumns(l, m, posteriors->data());
   AddAlignmentCounts(l, m, posteriors->data(), counts);
   counts->AddPair(log_likelihood, l, m);
 }
@@ -82,11 +85,42 @@ double PositionalModel::Posteriors(const SentencePair& pair,
 double PositionalModel::PosteriorsAndLookup(const SentencePair& pair,
                                             std::vector<double>* posteriors,
                                             PairLookup* lookup) const {
-  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   JointProbabilities(pair, posteriors, lookup);
+  return NormalizeColumns(pair.source.size(), pair.target.size(), posteriors->data());
+}
+
+double PositionalModel::ViterbiAlign(const SentencePair& pair,
+                                     std::vector<uint32_t>* alignment) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size();
+  thread_local std::vector<double> joint;
+  thread_local PairLookup lookup;
+  alignment->assign(m, 0);
+  if (l == 0 || m == 0) return 0;
+  JointProbabilities(pair, &joint, &lookup);
+  return ViterbiFromJoint(l, m, joint.data(), alignment);
+}
+
+double PositionalModel::ViterbiAndPosteriors(const SentencePair& pair,
+                                             std::vector<uint32_t>* alignment,
+                                             std::vector<double>* posteriors) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size();
+  alignment->assign(m, 0);
+  if (l == 0 || m == 0) {
+    posteriors->assign(static_cast<size_t>(l + 1) * m, 0.0);
+    return 0;
+  }
+  thread_local PairLookup lookup;
+  JointProbabilities(pair, posteriors, &lookup);
+  const double log_prob = ViterbiFromJoint(l, m, posteriors->data(), alignment);
+  NormalizeColumns(l, m, posteriors->data());
+  return log_prob;
+}
+
+double PositionalModel::NormalizeColumns(uint32_t l, uint32_t m, double* joint) {
+  const uint32_t stride = l + 1;
   double log_likelihood = 0;
   for (uint32_t j = 0; j < m; ++j) {
-    double* column = posteriors->data() + static_cast<size_t>(j) * stride;
+    double* column = joint + static_cast<size_t>(j) * stride;
     double sum = 0;
     for (uint32_t i = 0; i <= l; ++i) sum += column[i];
     sum = std::max(sum, kMinColumnMass);
@@ -96,17 +130,12 @@ double PositionalModel::PosteriorsAndLookup(const SentencePair& pair,
   return log_likelihood;
 }
 
-double PositionalModel::ViterbiAlign(const SentencePair& pair,
-                                     std::vector<uint32_t>* alignment) const {
-  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
-  thread_local std::vector<double> joint;
-  thread_local PairLookup lookup;
-  alignment->assign(m, 0);
-  if (l == 0 || m == 0) return 0;
-  JointProbabilities(pair, &joint, &lookup);
+double PositionalModel::ViterbiFromJoint(uint32_t l, uint32_t m, const double* joint,
+                                         std::vector<uint32_t>* alignment) const {
+  const uint32_t stride = l + 1;
   double log_prob = 0;
   for (uint32_t j = 0; j < m; ++j) {
-    const double* column = joint.data() + static_cast<size_t>(j) * stride;
+    const double* column = joint + static_cast<size_t>(j) * stride;
     // Ties go to NULL, then to the leftmost source word, as in fast_align.
     uint32_t best = use_null_ ? 0 : 1;
     for (uint32_t i = best + 1; i <= l; ++i) {

@@ -26,6 +26,8 @@ class PositionalModel : public AlignmentModel {
   void Maximize(const ExpectedCounts& counts) override;
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;
+  double ViterbiAndPosteriors(const SentencePair& pair, std::vector<uint32_t>* alignment,
+                              std::vector<double>* posteriors) const override;
 
   const TranslationTable& translation_table() const { return *table_; }
   std::shared_ptr<TranslationTable> shared_translation_table() const { return table_; }
@@ -52,6 +54,12 @@ class PositionalModel : public AlignmentModel {
   // up its translation probabilities with `lookup`.
   void JointProbabilities(const SentencePair& pair, std::vector<double>* joint,
                           PairLookup* lookup) const;
+  // Turns the joint into posteriors, column by column; returns the sum of
+  // the columns' log totals, log p(target | source).
+  static double NormalizeColumns(uint32_t l, uint32_t m, double* joint);
+  // The best i of every column of the joint; returns the log-probability.
+  double ViterbiFromJoint(uint32_t l, uint32_t m, const double* joint,
+                          std::vector<uint32_t>* alignment) const;
 
   std::shared_ptr<TranslationTable> table_;
   bool use_null_;

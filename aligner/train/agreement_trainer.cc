@@ -78,8 +78,13 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
     reverse.InitCounts(&reverse_total_);
     for (LocalCounts& local : local_counts_) local.ready = false;
     const size_t n = std::min(forward_corpus_.size(), reverse_corpus_.size());
+    const std::vector<uint32_t>* order =
+        forward.PrefersPairsByLengths() && reverse.PrefersPairsByLengths()
+            ? &pairs_by_lengths_.get(forward_corpus_)
+            : nullptr;
     tbb::parallel_for(
-        tbb::blocked_range<size_t>(0, n, 64), [&](const tbb::blocked_range<size_t>& range) {
+        tbb::blocked_range<size_t>(0, order != nullptr ? order->size() : n, 64),
+        [&](const tbb::blocked_range<size_t>& range) {
           LocalCounts& local = local_counts_.local();
           if (!local.ready) {
             local.forward.ResetSharing(&forward_total_);
@@ -88,7 +93,9 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
           }
           thread_local std::vector<double> p1, p2;
           thread_local PairLookup s1, s2;
-          for (size_t k = range.begin(); k != range.end(); ++k) {
+          for (size_t index = range.begin(); index != range.end(); ++index) {
+            const size_t k = order != nullptr ? (*order)[index] : index;
+            if (k >= n) continue;
             const SentencePair fp = forward_corpus_.pair(k), rp = reverse_corpus_.pair(k);
             const uint32_t l = fp.source.size(), m = fp.target.size();
             if (l == 0 || m == 0) continue;
@@ -168,24 +175,27 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
 
 void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
                        const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
-                       double threshold,
-                       const std::function<void(size_t index, const SentenceLinks&)>& sink) {
+                       const DecodeOptions& options, double threshold,
+                       const std::function<void(size_t index, const AgreementDecodedPair&)>& sink) {
   const size_t n = std::min(forward_corpus.size(), reverse_corpus.size());
-  ForEachInOrder<SentenceLinks>(
+  DecodeOptions forward_options = options, reverse_options = options;
+  forward_options.reverse = false;
+  reverse_options.reverse = true;
+  ForEachInOrder<AgreementDecodedPair>(
       n, kDecodeBlock,
-      [&](size_t k, SentenceLinks* links) {
-        links->clear();
-        const SentencePair fp = forward_corpus.pair(k), rp = reverse_corpus.pair(k);
-        const uint32_t l = fp.source.size(), m = fp.target.size();
-        if (l == 0 || m == 0) return;
+      [&](size_t k, AgreementDecodedPair* out) {
         thread_local std::vector<double> p1, p2;
-        forward.Posteriors(fp, &p1);
-        reverse.Posteriors(rp, &p2);
+        DecodePair(forward, forward_corpus.pair(k), forward_options, &out->forward, &p1);
+        DecodePair(reverse, reverse_corpus.pair(k), reverse_options, &out->reverse, &p2);
+        out->agreement.clear();
+        const uint32_t l = forward_corpus.pair(k).source.size();
+        const uint32_t m = forward_corpus.pair(k).target.size();
+        if (p1.empty() || p2.empty()) return;
         const size_t fs = static_cast<size_t>(l) + 1, rs = static_cast<size_t>(m) + 1;
         for (uint32_t j = 0; j < m; ++j) {
           for (uint32_t i = 1; i <= l; ++i) {
             const double q = p1[j * fs + i] * p2[(i - 1) * rs + (j + 1)];
-            if (q >= threshold && q > 0) links->push_back(Link{i - 1, j});
+            if (q >= threshold && q > 0) out->agreement.push_back(Link{i - 1, j});
           }
         }
       },

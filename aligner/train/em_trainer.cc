@@ -1,5 +1,6 @@
 #include "aligner/train/em_trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -26,21 +27,47 @@ std::string FormatIterationReport(const IterationReport& r) {
          (r.parameters.empty() ? "" : "; " + r.parameters);
 }
 
+std::vector<uint32_t> PairsByLengths(const ParallelCorpus& corpus) {
+  std::vector<uint64_t> keys;
+  keys.reserve(corpus.size());
+  for (size_t k = 0; k < corpus.size(); ++k) {
+    const SentencePair pair = corpus.pair(k);
+    if (pair.source.empty() || pair.target.empty()) continue;
+    // Lengths below 2^16 (longer ones only lose the grouping), then the index.
+    const uint64_t l = std::min<size_t>(pair.source.size(), 0xffff);
+    const uint64_t m = std::min<size_t>(pair.target.size(), 0xffff);
+    keys.push_back(l << 48 | m << 32 | k);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<uint32_t> order(keys.size());
+  for (size_t k = 0; k < keys.size(); ++k) order[k] = static_cast<uint32_t>(keys[k]);
+  return order;
+}
+
 EmTrainer::EmTrainer(const ParallelCorpus& corpus, int num_threads)
     : corpus_(corpus), arena_(ResolveThreads(num_threads)) {}
+
+const std::vector<uint32_t>& LazyPairsByLengths::get(const ParallelCorpus& corpus) {
+  std::call_once(once_, [&] { order_ = PairsByLengths(corpus); });
+  return order_;
+}
 
 const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model) {
   arena_.execute([&] {
     model.InitCounts(&total_);
     // Counts left from another model may have other sizes: reset them all.
     for (ExpectedCounts& counts : local_counts_) counts.ResetSharing(&total_);
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, corpus_.size(), 64),
+    const std::vector<uint32_t>* order =
+        model.PrefersPairsByLengths() ? &pairs_by_lengths_.get(corpus_) : nullptr;
+    const size_t n = order != nullptr ? order->size() : corpus_.size();
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 64),
                       [&](const tbb::blocked_range<size_t>& range) {
                         bool exists = false;
                         ExpectedCounts& counts = local_counts_.local(exists);
                         if (!exists) counts.ResetSharing(&total_);
                         for (size_t k = range.begin(); k != range.end(); ++k) {
-                          model.AddExpectedCounts(corpus_.pair(k), &counts);
+                          const size_t pair = order != nullptr ? (*order)[k] : k;
+                          model.AddExpectedCounts(corpus_.pair(pair), &counts);
                         }
                       });
     for (const ExpectedCounts& counts : local_counts_) total_.MergeLocal(counts);

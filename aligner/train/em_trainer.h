@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
@@ -39,6 +41,22 @@ std::string FormatIterationReport(const IterationReport& report);
 IterationReport ReportFromCounts(const AlignmentModel& model, const ExpectedCounts& counts,
                                  int iteration);
 
+// The pairs of `corpus` with both sides non-empty, sorted by (source length,
+// target length), ties by index: the order the E-steps visit them in for
+// models that ask for it (AlignmentModel::PrefersPairsByLengths). Counts are
+// summed exactly, so the order changes nothing but speed.
+std::vector<uint32_t> PairsByLengths(const ParallelCorpus& corpus);
+
+// PairsByLengths, computed once, when first asked for (thread-safe).
+class LazyPairsByLengths {
+ public:
+  const std::vector<uint32_t>& get(const ParallelCorpus& corpus);
+
+ private:
+  std::once_flag once_;
+  std::vector<uint32_t> order_;
+};
+
 // Wall seconds since `start`.
 double SecondsSince(std::chrono::steady_clock::time_point start);
 
@@ -61,6 +79,7 @@ class EmTrainer {
  private:
   const ParallelCorpus& corpus_;
   tbb::task_arena arena_;
+  LazyPairsByLengths pairs_by_lengths_;
   // The summed counts, whose translation array all threads add to, and each
   // worker thread's own small counts, reused across iterations. Sums are
   // fixed point, so any order of adding and merging gives the same result.
