@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <utility>
 
 namespace aligner {
@@ -15,6 +16,57 @@ constexpr double kMinScale = 1e-300;
 constexpr double kMinJumpEvidence = 1e-4;
 // Hands out HmmModel::weights_version_.
 std::atomic<uint64_t> next_weights_version{1};
+
+// Forward-backward's inner loops: out[i] = sum over k < rows, in order of k,
+// of x[k * x_stride] * matrix[k * matrix_stride + i], for i < n. The sums are
+// kept in registers for up to 32 columns at a time, instead of loading and
+// storing out[] once per k; each out[i] still adds the same products in the
+// same order, so the result is bit-identical to the plain loop. Terms with
+// x = 0 are skipped (they would add +0). Reads up to kRowPadding entries
+// past the n of the last row: pad `matrix` with that many.
+constexpr size_t kRowPadding = 32;
+using Vec8 = double __attribute__((vector_size(64)));
+
+template <int kVectors>
+void AccumulateColumns(const double* x, size_t x_stride, size_t rows, const double* matrix,
+                       size_t matrix_stride, size_t width, double* out) {
+  Vec8 acc[kVectors] = {};
+  for (size_t k = 0; k < rows; ++k) {
+    const double xk = x[k * x_stride];
+    if (xk == 0) continue;
+    const double* row = matrix + k * matrix_stride;
+#pragma GCC unroll 4
+    for (int v = 0; v < kVectors; ++v) {
+      Vec8 values;
+      std::memcpy(&values, row + 8 * v, sizeof(values));
+      acc[v] += xk * values;
+    }
+  }
+  double sums[8 * kVectors];
+  std::memcpy(sums, acc, sizeof(sums));
+  std::memcpy(out, sums, width * sizeof(double));
+}
+
+void AccumulateRows(const double* x, size_t x_stride, size_t rows, const double* matrix,
+                    size_t matrix_stride, size_t n, double* out) {
+  for (size_t i = 0; i < n; i += 32) {
+    const size_t width = std::min<size_t>(32, n - i);
+    switch ((width + 7) / 8) {
+      case 1:
+        AccumulateColumns<1>(x, x_stride, rows, matrix + i, matrix_stride, width, out + i);
+        break;
+      case 2:
+        AccumulateColumns<2>(x, x_stride, rows, matrix + i, matrix_stride, width, out + i);
+        break;
+      case 3:
+        AccumulateColumns<3>(x, x_stride, rows, matrix + i, matrix_stride, width, out + i);
+        break;
+      default:
+        AccumulateColumns<4>(x, x_stride, rows, matrix + i, matrix_stride, width, out + i);
+        break;
+    }
+  }
+}
 
 }  // namespace
 
@@ -86,7 +138,8 @@ void HmmModel::ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* t) const {
   const uint32_t stride = l + 1;
   const double lambda = options_.jump_smoothing, tau = options_.diagonal_tension;
   t->diagonal = tau > 0;
-  t->w.resize(static_cast<size_t>(stride) * l);
+  // Padded for AccumulateRows.
+  t->w.resize(static_cast<size_t>(stride) * l + kRowPadding);
   t->w_t.resize(t->w.size());
   // by_width[d + l - 1] = w(b(r, r + d)) for r >= 1: rows are slices of it.
   thread_local std::vector<double> by_width;
@@ -216,8 +269,8 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
                                  const PairLookup& lookup, double* posteriors,
                                  ExpectedCounts* counts, bool translation_counts) const {
   const uint32_t stride = l + 1;
-  thread_local std::vector<double> alpha_real, alpha_null, scale, beta, beta_next, u, h, v, rho,
-      acc, xsum, coef, y, bucket_n, bucket_d;
+  thread_local std::vector<double> alpha_real, alpha_null, scale, beta, beta_next, u, h, v,
+      rho, acc, x, xs, hs, xsum, coef, y, bucket_n, bucket_d;
   const size_t cells = static_cast<size_t>(stride) * m;
   // The translation counts of the pair follow forward-backward (here or in
   // the agreement trainer): start fetching their lines.
@@ -233,6 +286,7 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
   v.resize(stride);
   rho.resize(stride);
   acc.resize(l);
+  x.resize(stride);
   const double p0 = p0_, lambda = options_.jump_smoothing;
   const double a = (1.0 - p0) * (1.0 - lambda);  // weighted part of a real transition
   const double u0 = (1.0 - p0) * lambda / l;      // uniform part
@@ -261,14 +315,10 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
     remembered(static_cast<int64_t>(j) - 1);
     double rho_sum = 0;
     for (uint32_t r = 0; r <= l; ++r) rho_sum += rho[r];
-    std::fill(acc.begin(), acc.end(), 0.0);
+    // sums[i] = sum_r rho[r] / Z_j(r) w(b(r, i + 1)).
+    for (uint32_t r = 0; r <= l; ++r) x[r] = rho[r] * iz[r];
     double* sums = acc.data();
-    for (uint32_t r = 0; r <= l; ++r) {
-      const double x = rho[r] * iz[r];
-      if (x == 0) continue;
-      const double* row = t.w.data() + static_cast<size_t>(r) * l;
-      for (uint32_t i = 0; i < l; ++i) sums[i] += x * row[i];
-    }
+    AccumulateRows(x.data(), 1, stride, t.w.data(), l, l, sums);
     const double uniform = u0 * rho_sum;
     for (uint32_t i = 0; i < l; ++i) ar[i] = e[i + 1] * (a * g[i] * sums[i] + uniform);
     const double to_null = p0 * e[0];
@@ -288,8 +338,12 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
   if (count_jumps) {
     bucket_n.assign(num_buckets(), 0.0);
     bucket_d.assign(num_buckets(), 0.0);
-    xsum.assign(static_cast<size_t>(stride) * l, 0.0);
+    xsum.resize(static_cast<size_t>(stride) * l);
     coef.assign(cells, 0.0);
+    // Step s of the backward pass (position m - 1 - s) keeps its x and h
+    // here; xsum is summed from them afterwards.
+    xs.resize(cells);
+    hs.resize(static_cast<size_t>(l) * m + kRowPadding);
   }
 
   // The jump to the end, after the last word.
@@ -335,13 +389,7 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
       remembered(j);
       // v[r] = sum_i w(b(r, i)) h[i]; from the start only r = 0 is needed.
       if (j >= 0) {
-        std::fill(v.begin(), v.end(), 0.0);
-        double* out = v.data();
-        for (uint32_t i = 0; i < l; ++i) {
-          const double x = h[i];
-          const double* column = t.w_t.data() + static_cast<size_t>(i) * stride;
-          for (uint32_t r = 0; r <= l; ++r) out[r] += x * column[r];
-        }
+        AccumulateRows(h.data(), 1, l, t.w_t.data(), stride, stride, v.data());
       } else {
         double sum = 0;
         for (uint32_t i = 0; i < l; ++i) sum += t.w[i] * h[i];
@@ -349,12 +397,14 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
       }
       if (count_jumps) {
         double* c = coef.data() + static_cast<size_t>(next) * stride;
+        const size_t step = m - 1 - next;
+        double* step_x = xs.data() + step * stride;
+        std::copy_n(h.data(), l, hs.data() + step * l);
         for (uint32_t r = 0; r <= l; ++r) {
-          const double x = rho[r] * iz[r];
-          if (x == 0) continue;
-          double* row = xsum.data() + static_cast<size_t>(r) * l;
-          for (uint32_t i = 0; i < l; ++i) row[i] += x * h[i];
-          c[r] = a * x * v[r] * iz[r];
+          const double xr = rho[r] * iz[r];
+          step_x[r] = xr;
+          if (xr == 0) continue;
+          c[r] = a * xr * v[r] * iz[r];
         }
       }
       if (j < 0) break;
@@ -383,6 +433,11 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
   if (counts != nullptr && translation_counts) lookup.AddCounts(posteriors, counts);
 
   if (count_jumps) {
+    // xsum[r * l + i] = sum over the steps of x[r] h[i].
+    for (uint32_t r = 0; r <= l; ++r) {
+      AccumulateRows(xs.data() + r, stride, m, hs.data(), l, l,
+                     xsum.data() + static_cast<size_t>(r) * l);
+    }
     // N_b, and D_b = sum_{j, r} coef_j(r) sum_{i in b(r)} g_j(i) with
     // Y(r, i) = sum_j coef_j(r) g_j(i) computed for each r by a sweep over
     // i in each direction (g_j(i) factors on either side of the diagonal).
