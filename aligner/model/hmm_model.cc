@@ -47,6 +47,48 @@ void AccumulateColumns(const double* x, size_t x_stride, size_t rows, const doub
   std::memcpy(out, sums, width * sizeof(double));
 }
 
+// The first r < n with the largest best[r] * column[r], as a scan that keeps
+// the first of equal values finds it, and that product (into *top). Eight
+// lanes at a time, each keeping its own first maximum; then the best lane,
+// the lowest position among equals. Products are >= 0.
+using Index8 = int64_t __attribute__((vector_size(64)));
+uint32_t FirstArgMax(const double* best, const double* column, uint32_t n, double* top) {
+  double top_value = -1;
+  int64_t arg = 0;
+  uint32_t r = 0;
+  if (n >= 8) {
+    Vec8 b, c;
+    std::memcpy(&b, best, sizeof(b));
+    std::memcpy(&c, column, sizeof(c));
+    Vec8 lane_max = b * c;
+    const Index8 lanes = {0, 1, 2, 3, 4, 5, 6, 7};
+    Index8 lane_arg = lanes;
+    for (r = 8; r + 8 <= n; r += 8) {
+      std::memcpy(&b, best + r, sizeof(b));
+      std::memcpy(&c, column + r, sizeof(c));
+      const Vec8 values = b * c;
+      const auto greater = values > lane_max;
+      lane_max = greater ? values : lane_max;
+      lane_arg = greater ? lanes + static_cast<int64_t>(r) : lane_arg;
+    }
+    for (int k = 0; k < 8; ++k) {
+      if (lane_max[k] > top_value || (lane_max[k] == top_value && lane_arg[k] < arg)) {
+        top_value = lane_max[k];
+        arg = lane_arg[k];
+      }
+    }
+  }
+  for (; r < n; ++r) {
+    const double value = best[r] * column[r];
+    if (value > top_value) {
+      top_value = value;
+      arg = r;
+    }
+  }
+  *top = top_value;
+  return static_cast<uint32_t>(arg);
+}
+
 void AccumulateRows(const double* x, size_t x_stride, size_t rows, const double* matrix,
                     size_t matrix_stride, size_t n, double* out) {
   for (size_t i = 0; i < n; i += 32) {
@@ -590,15 +632,8 @@ double HmmModel::Viterbi(uint32_t l, uint32_t m, const double* emit,
       }
       for (uint32_t i = 0; i < l; ++i) {
         const double* column = trans_t.data() + static_cast<size_t>(i) * stride;
-        double top = -1;
-        uint32_t arg = 0;
-        for (uint32_t r = 0; r <= l; ++r) {
-          const double value = best[r] * column[r];
-          if (value > top) {
-            top = value;
-            arg = r;
-          }
-        }
+        double top;
+        const uint32_t arg = FirstArgMax(best.data(), column, stride, &top);
         real[i] = top * e[i + 1];
         bp[i] = best_state[arg];
       }
