@@ -116,6 +116,30 @@ TEST(PairLookupTest, AddCountsEqualsAddingEveryLink) {
   EXPECT_EQ(nonzero, table.num_entries());
 }
 
+// A fresh table is uniform and the lookup does not read its probabilities;
+// they must still be the table's. Writing them ends that.
+TEST(PairLookupTest, UniformTableGivesTheTablesProbabilities) {
+  const ParallelCorpus corpus = FirstPairs(Hansards(), 50);
+  TranslationTable table = TranslationTable::FromCorpus(corpus);
+  ASSERT_TRUE(table.is_uniform());
+  PairLookup lookup;
+  std::vector<double> probs;
+  for (size_t k = 0; k < corpus.size(); ++k) {
+    const SentencePair pair = corpus.pair(k);
+    const uint32_t l = pair.source.size(), m = pair.target.size();
+    lookup.Lookup(table, pair, true);
+    probs.assign(static_cast<size_t>(l + 1) * m, -1);
+    lookup.Probabilities(probs.data());
+    for (uint32_t j = 0; j < m; ++j) {
+      for (uint32_t i = 0; i <= l; ++i) {
+        ASSERT_EQ(probs[static_cast<size_t>(j) * (l + 1) + i], table.prob(lookup.slot(i, j)));
+      }
+    }
+  }
+  table.mutable_probs()[0] = 0.5f;
+  EXPECT_FALSE(table.is_uniform());
+}
+
 // Words the table has never seen (aligning new text) have no slot.
 TEST(PairLookupTest, UnknownWordsHaveNoSlotAndTheUnknownProbability) {
   ParallelCorpus corpus;

@@ -49,9 +49,17 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
       table.FindBatch(distinct_sources_[row], distinct_targets_.data(), width, out, 1);
     }
   }
-  for (size_t k = 0; k < slots_.size(); ++k) {
-    const TranslationTable::Slot slot = slots_[k];
-    probs_[k] = slot == TranslationTable::kNoSlot ? kUnknownTranslationProb : table.prob(slot);
+  if (table.is_uniform()) {
+    // Every known pair has the same probability: no need to fetch it.
+    for (size_t k = 0; k < slots_.size(); ++k) {
+      probs_[k] = slots_[k] == TranslationTable::kNoSlot ? kUnknownTranslationProb
+                                                         : table.uniform_prob();
+    }
+  } else {
+    for (size_t k = 0; k < slots_.size(); ++k) {
+      const TranslationTable::Slot slot = slots_[k];
+      probs_[k] = slot == TranslationTable::kNoSlot ? kUnknownTranslationProb : table.prob(slot);
+    }
   }
   if (!with_null) std::fill_n(probs_.begin(), width, 0.0f);
 }

@@ -177,7 +177,9 @@ void TranslationTable::SetUniform() {
     num_targets = std::max(num_targets, row_offsets_[e + 1] - row_offsets_[e]);
   }
   if (num_targets == 0) return;
-  std::fill(probs_.begin(), probs_.end(), static_cast<float>(1.0 / num_targets));
+  uniform_prob_ = static_cast<float>(1.0 / num_targets);
+  std::fill(probs_.begin(), probs_.end(), uniform_prob_);
+  uniform_ = true;
 }
 
 double Digamma(double x) {

@@ -126,11 +126,19 @@ class TranslationTable {
   uint64_t row_end(WordId e) const { return row_offsets_[e + 1]; }
   WordId target(Slot slot) const { return targets_[slot]; }
 
-  absl::Span<float> mutable_probs() { return absl::MakeSpan(probs_); }
+  // Writable probabilities (the table is then no longer known to be uniform).
+  absl::Span<float> mutable_probs() {
+    uniform_ = false;
+    return absl::MakeSpan(probs_);
+  }
   absl::Span<const float> probs() const { return probs_; }
 
   // Sets every t(f|e) to 1 / (number of target words).
   void SetUniform();
+  // Whether every t(f|e) is the same, uniform_prob(), since SetUniform: the
+  // first E-step then need not read them (PairLookup).
+  bool is_uniform() const { return uniform_; }
+  float uniform_prob() const { return uniform_prob_; }
 
   size_t MemoryBytes() const {
     return row_offsets_.capacity() * sizeof(uint64_t) + targets_.capacity() * sizeof(WordId) +
@@ -172,6 +180,8 @@ class TranslationTable {
   uint32_t dense_width_ = 0;           // target ids covered by a dense row
   std::vector<WordId> separators_;     // per row: targets at offsets 0, kGroup, 2 kGroup, ...
   std::vector<uint64_t> separator_offsets_;  // size num_source_words + 1
+  bool uniform_ = false;
+  float uniform_prob_ = 0;
 };
 
 // How the M-step turns expected counts into t(f|e).
