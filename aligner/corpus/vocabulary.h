@@ -14,8 +14,9 @@
 namespace aligner {
 
 // Ids are handed out in order of first appearance, so the same input always
-// gives the same ids (ParallelCorpus::NumberWordsByFrequency renumbers them). Id 0 (kNullWord) is reserved and spelled "NULL", so a
-// vocabulary can serve as either side of a corpus.
+// gives the same ids (ParallelCorpus::NumberWordsByFrequency renumbers
+// them). Id 0 (kNullWord) is reserved and spelled "NULL", so a vocabulary can
+// serve as either side of a corpus.
 class Vocabulary {
  public:
   Vocabulary();

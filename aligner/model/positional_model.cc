@@ -79,13 +79,7 @@ void PositionalModel::Maximize(const ExpectedCounts& counts) {
 double PositionalModel::Posteriors(const SentencePair& pair,
                                    std::vector<double>* posteriors) const {
   thread_local PairLookup lookup;
-  return PosteriorsAndLookup(pair, posteriors, &lookup);
-}
-
-double PositionalModel::PosteriorsAndLookup(const SentencePair& pair,
-                                            std::vector<double>* posteriors,
-                                            PairLookup* lookup) const {
-  JointProbabilities(pair, posteriors, lookup);
+  JointProbabilities(pair, posteriors, &lookup);
   return NormalizeColumns(pair.source.size(), pair.target.size(), posteriors->data());
 }
 

@@ -47,9 +47,6 @@ class PositionalModel : public AlignmentModel {
   virtual void MaximizeAlignment(const ExpectedCounts& /*counts*/) {}
 
  private:
-  // Posteriors(), with the pair's table lookups left in `lookup`.
-  double PosteriorsAndLookup(const SentencePair& pair, std::vector<double>* posteriors,
-                             PairLookup* lookup) const;
   // Computes the joint p(f_j, a_j = i | e) for the pair into `joint`, looking
   // up its translation probabilities with `lookup`.
   void JointProbabilities(const SentencePair& pair, std::vector<double>* joint,

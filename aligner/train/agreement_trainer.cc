@@ -185,12 +185,12 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
       n, kDecodeBlock,
       [&](size_t k, AgreementDecodedPair* out) {
         thread_local std::vector<double> p1, p2;
-        DecodePair(forward, forward_corpus.pair(k), forward_options, &out->forward, &p1);
+        const SentencePair fp = forward_corpus.pair(k);
+        DecodePair(forward, fp, forward_options, &out->forward, &p1);
         DecodePair(reverse, reverse_corpus.pair(k), reverse_options, &out->reverse, &p2);
         out->agreement.clear();
-        const uint32_t l = forward_corpus.pair(k).source.size();
-        const uint32_t m = forward_corpus.pair(k).target.size();
         if (p1.empty() || p2.empty()) return;
+        const uint32_t l = fp.source.size(), m = fp.target.size();
         const size_t fs = static_cast<size_t>(l) + 1, rs = static_cast<size_t>(m) + 1;
         for (uint32_t j = 0; j < m; ++j) {
           for (uint32_t i = 1; i <= l; ++i) {
