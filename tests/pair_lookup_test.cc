@@ -23,42 +23,51 @@ TranslationTable DistinctProbabilities(const ParallelCorpus& corpus) {
   return table;
 }
 
+// Checks every cell of every pair of `corpus` against Find and prob (and
+// the unknown probability, and 0 for NULL without a NULL word), and adds the
+// number of cells and of distinct (e, f) looked up to *cells and *distinct.
+void ExpectEveryCellMatchesTheTable(const TranslationTable& table, const ParallelCorpus& corpus,
+                                    bool with_null, size_t* cells, size_t* distinct) {
+  PairLookup lookup;
+  std::vector<double> probs, product;
+  for (size_t k = 0; k < corpus.size(); ++k) {
+    const SentencePair pair = corpus.pair(k);
+    const uint32_t l = pair.source.size(), m = pair.target.size();
+    lookup.Lookup(table, pair, with_null);
+    ASSERT_EQ(lookup.source_length(), l);
+    ASSERT_EQ(lookup.target_length(), m);
+    probs.assign(static_cast<size_t>(l + 1) * m, -1);
+    product.assign(probs.size(), 2.0);
+    lookup.Probabilities(probs.data());
+    lookup.MultiplyProbabilities(product.data());
+    for (uint32_t j = 0; j < m; ++j) {
+      for (uint32_t i = 0; i <= l; ++i) {
+        const size_t cell = static_cast<size_t>(j) * (l + 1) + i;
+        const TranslationTable::Slot expected =
+            i == 0 ? (with_null ? table.Find(kNullWord, pair.target[j]) : TranslationTable::kNoSlot)
+                   : table.Find(pair.source[i - 1], pair.target[j]);
+        ASSERT_EQ(lookup.slot(i, j), expected) << "pair " << k << " cell " << i << "," << j;
+        const double p = i == 0 && !with_null ? 0.0
+                         : expected == TranslationTable::kNoSlot
+                             ? static_cast<double>(kUnknownTranslationProb)
+                             : static_cast<double>(table.prob(expected));
+        ASSERT_EQ(probs[cell], p);
+        ASSERT_EQ(product[cell], 2.0 * p);
+      }
+    }
+    *cells += static_cast<size_t>(l + 1) * m;
+    *distinct += lookup.num_distinct();
+  }
+}
+
 // Every cell of every pair, with and without NULL, against Find and prob.
 TEST(PairLookupTest, EveryCellHasTheTablesSlotAndProbability) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 500);
   const TranslationTable table = DistinctProbabilities(corpus);
-  PairLookup lookup;
-  std::vector<double> probs, product;
   size_t cells = 0, distinct = 0;
   for (bool with_null : {true, false}) {
-    for (size_t k = 0; k < corpus.size(); ++k) {
-      const SentencePair pair = corpus.pair(k);
-      const uint32_t l = pair.source.size(), m = pair.target.size();
-      lookup.Lookup(table, pair, with_null);
-      ASSERT_EQ(lookup.source_length(), l);
-      ASSERT_EQ(lookup.target_length(), m);
-      probs.assign(static_cast<size_t>(l + 1) * m, -1);
-      product.assign(probs.size(), 2.0);
-      lookup.Probabilities(probs.data());
-      lookup.MultiplyProbabilities(product.data());
-      for (uint32_t j = 0; j < m; ++j) {
-        for (uint32_t i = 0; i <= l; ++i) {
-          const size_t cell = static_cast<size_t>(j) * (l + 1) + i;
-          const TranslationTable::Slot expected =
-              i == 0 ? (with_null ? table.Find(kNullWord, pair.target[j]) : TranslationTable::kNoSlot)
-                     : table.Find(pair.source[i - 1], pair.target[j]);
-          ASSERT_EQ(lookup.slot(i, j), expected) << "pair " << k << " cell " << i << "," << j;
-          const double p = i == 0 && !with_null ? 0.0
-                           : expected == TranslationTable::kNoSlot
-                               ? static_cast<double>(kUnknownTranslationProb)
-                               : static_cast<double>(table.prob(expected));
-          ASSERT_EQ(probs[cell], p);
-          ASSERT_EQ(product[cell], 2.0 * p);
-        }
-      }
-      cells += static_cast<size_t>(l + 1) * m;
-      distinct += lookup.num_distinct();
-    }
+    ExpectEveryCellMatchesTheTable(table, corpus, with_null, &cells, &distinct);
+    if (HasFatalFailure()) return;
   }
   // Real text repeats words, so there is something to save.
   EXPECT_LT(distinct, cells * 9 / 10);
@@ -122,20 +131,9 @@ TEST(PairLookupTest, UniformTableGivesTheTablesProbabilities) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 50);
   TranslationTable table = TranslationTable::FromCorpus(corpus);
   ASSERT_TRUE(table.is_uniform());
-  PairLookup lookup;
-  std::vector<double> probs;
-  for (size_t k = 0; k < corpus.size(); ++k) {
-    const SentencePair pair = corpus.pair(k);
-    const uint32_t l = pair.source.size(), m = pair.target.size();
-    lookup.Lookup(table, pair, true);
-    probs.assign(static_cast<size_t>(l + 1) * m, -1);
-    lookup.Probabilities(probs.data());
-    for (uint32_t j = 0; j < m; ++j) {
-      for (uint32_t i = 0; i <= l; ++i) {
-        ASSERT_EQ(probs[static_cast<size_t>(j) * (l + 1) + i], table.prob(lookup.slot(i, j)));
-      }
-    }
-  }
+  size_t cells = 0, distinct = 0;
+  ExpectEveryCellMatchesTheTable(table, corpus, true, &cells, &distinct);
+  if (HasFatalFailure()) return;
   table.mutable_probs()[0] = 0.5f;
   EXPECT_FALSE(table.is_uniform());
 }
