@@ -2,7 +2,7 @@
 # Speed and memory benchmark on the Hansards training data.
 #
 #   scripts/benchmark.sh [--sizes 10000,100000,all] [--threads N] [--speedup-size 100000]
-#                        [--repeat R] [-- ALIGN FLAGS]
+#                        [--speedup-repeat 5] [--repeat R] [-- ALIGN FLAGS]
 #
 # For each size (training pairs; "all" = 1,130,104) and both directions it runs
 #   aligner align --source FR.gz --target EN.gz -d -o -v [-r]
@@ -11,11 +11,13 @@
 # encoding the corpus, mean seconds per EM iteration of each model, decoding
 # seconds, peak resident memory, and E-step links per second per thread
 # (sum over pairs of (l+1)*m, per iteration, over E-step time and threads).
-# Then the growth ratios between sizes and the E-step speed-up from 1 thread to
-# all, with a check that both outputs are identical. The table is also written
-# as CSV to ${WORK_DIR:-out/benchmark}/benchmark.csv. With --repeat R (default 3)
-# every run is repeated R times and the row of the run with the median wall
-# time is reported (shared machines are noisy; R=1 for a quick look).
+# Then the growth ratios between sizes, and the E-step speed-up from 1 thread
+# to all: the median ratio of --speedup-repeat alternating pairs of runs, with
+# a check that all their outputs are identical. The table is also written as
+# CSV to ${WORK_DIR:-out/benchmark}/benchmark.csv. With --repeat R (default 3)
+# every run of the table is repeated R times and the row of the run with the
+# median wall time is reported (shared machines are noisy; R=1 for a quick
+# look). --sizes "" measures only the thread speed-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${DATA_DIR:-../shared/data}/hansards-fr-en
@@ -24,6 +26,7 @@ aligner=${ALIGNER:-build/aligner}
 sizes=10000,100000,all
 threads=$(nproc)
 speedup_size=100000
+speedup_repeat=5
 repeat=3
 flags=()
 while [ $# -gt 0 ]; do
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
     --sizes) sizes=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --speedup-size) speedup_size=$2; shift 2 ;;
+    --speedup-repeat) speedup_repeat=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --) shift; flags=("$@"); break ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -101,8 +105,10 @@ run_median() {  # size direction threads output
 }
 
 csv="$work/benchmark.csv"
-echo "pairs,direction,threads,wall_s,read_s,seconds_per_iteration,decode_s,peak_rss_mb,estep_mlinks_per_s_per_thread" > "$csv"
-printf '%-9s %-8s %-7s %-8s %-7s %-34s %-8s %-8s %s\n' pairs direction threads wall_s read_s "s/iteration (per model)" decode_s rss_mb "Mlinks/s/thread"
+if [ -n "$sizes" ]; then
+  echo "pairs,direction,threads,wall_s,read_s,seconds_per_iteration,decode_s,peak_rss_mb,estep_mlinks_per_s_per_thread" > "$csv"
+  printf '%-9s %-8s %-7s %-8s %-7s %-34s %-8s %-8s %s\n' pairs direction threads wall_s read_s "s/iteration (per model)" decode_s rss_mb "Mlinks/s/thread"
+fi
 declare -A wall_of rss_of
 for size in ${sizes//,/ }; do
   make_corpus "$size"
@@ -126,17 +132,31 @@ for size in ${sizes//,/ }; do
   prev=$size
 done
 
-# Thread scaling: E-step seconds with 1 thread against all, same output.
+# Thread scaling: E-step seconds with 1 thread against all. The runs
+# alternate (1, N, 1, N, ...) so that drift in a shared host's speed hits both
+# sides alike; each pair of runs gives a ratio, and the median ratio is
+# reported. Every run's output must be identical to the first 1-thread run's.
+estep_seconds() {  # log -> summed E-step seconds of all iterations
+  awk '/ iteration [0-9]+:/ { for (i = 1; i <= NF; ++i) if ($i == "E-step") { e = $(i+1); sub("s$", "", e); s += e } } END { print s }' "$1"
+}
 if [ "$threads" -gt 1 ]; then
   make_corpus "$speedup_size"
-  one=$(run_median "$speedup_size" forward 1 "$work/h$speedup_size.t1")
-  all=$(run_median "$speedup_size" forward "$threads" "$work/h$speedup_size.tN")
-  same=identical; cmp -s "$work/h$speedup_size.t1" "$work/h$speedup_size.tN" || same=DIFFERENT
-  e1=$(awk '/ iteration [0-9]+:/ { for (i = 1; i <= NF; ++i) if ($i == "E-step") { e = $(i+1); sub("s$", "", e); s += e } } END { print s }' "$work/h$speedup_size.t1.log")
-  eN=$(awk '/ iteration [0-9]+:/ { for (i = 1; i <= NF; ++i) if ($i == "E-step") { e = $(i+1); sub("s$", "", e); s += e } } END { print s }' "$work/h$speedup_size.tN.log")
-  awk -v e1="$e1" -v eN="$eN" -v n="$threads" -v s="$same" -v size="$speedup_size" 'BEGIN {
-    printf "E-step speed-up at %s pairs, 1 -> %d threads: %.2fx (%.1fs -> %.1fs); output %s\n", size, n, e1 / eN, e1, eN, s }'
-  echo "1 thread:  $one"
-  echo "$threads threads: $all"
+  base="$work/h$speedup_size"
+  same=identical ratios=()
+  for ((k = 1; k <= speedup_repeat; ++k)); do
+    run "$speedup_size" forward 1 "$base.t1.$k" > /dev/null
+    run "$speedup_size" forward "$threads" "$base.tN.$k" > /dev/null
+    e1=$(estep_seconds "$base.t1.$k.log"); eN=$(estep_seconds "$base.tN.$k.log")
+    for out in "$base.t1.$k" "$base.tN.$k"; do
+      cmp -s "$base.t1.1" "$out" || same=DIFFERENT
+    done
+    ratio=$(awk -v a="$e1" -v b="$eN" 'BEGIN { printf "%.2f", a / b }')
+    ratios+=("$ratio")
+    printf 'E-step at %s pairs, run %d: 1 thread %.2fs, %d threads %.2fs: %sx\n' \
+      "$speedup_size" "$k" "$e1" "$threads" "$eN" "$ratio"
+    [ "$k" -gt 1 ] && rm -f "$base.t1.$k" "$base.tN.$k"
+  done
+  median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk -v n="$speedup_repeat" 'NR == int((n + 1) / 2)')
+  echo "E-step speed-up at $speedup_size pairs, 1 -> $threads threads: ${median}x (median of $speedup_repeat alternating pairs of runs); output $same"
 fi
-echo "CSV: $csv"
+if [ -n "$sizes" ]; then echo "CSV: $csv"; fi
