@@ -119,8 +119,7 @@ TEST(AgreementTrainerTest, SplitEStepMatchesEStep) {
   for (ModelKind kind : {ModelKind::kHmm, ModelKind::kDiagonal, ModelKind::kModel2}) {
     options.model = kind;
     options.iterations = 1;
-    EmTrainer em(corpus, 1);
-    auto model = TrainModel(corpus, options, &em, [](const IterationReport&) {});
+    auto model = TrainQuietly(corpus, options, 1);
     ASSERT_TRUE(model.ok());
     ExpectedCounts whole, split;
     (*model)->InitCounts(&whole);
@@ -236,9 +235,8 @@ TEST(AgreementTrainerTest, DirectionsAgreeMoreThanWhenTrainedApart) {
   TrainingOptions options;
   options.model = ModelKind::kHmm;
   options.iterations = 3;
-  EmTrainer ft(forward, 1), rt(reverse, 1);
-  auto f = TrainModel(forward, options, &ft, [](const IterationReport&) {});
-  auto r = TrainModel(reverse, options, &rt, [](const IterationReport&) {});
+  auto f = TrainQuietly(forward, options, 1);
+  auto r = TrainQuietly(reverse, options, 1);
   ASSERT_TRUE(f.ok() && r.ok());
   const double apart = AgreementRatio(**f, **r, forward, reverse);
   const Trained together = TrainAgreement(forward, reverse, ModelKind::kHmm, 3, 1);

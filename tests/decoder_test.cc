@@ -267,8 +267,7 @@ TEST(DecodeReverseTest, ReverseDirectionOnRealDataIsSourceTargetOriented) {
   training.model = ModelKind::kDiagonal;
   training.model1_iterations = 2;
   training.iterations = 2;
-  EmTrainer trainer(corpus, 1);
-  auto model = TrainModel(corpus, training, &trainer, [](const IterationReport&) {});
+  auto model = TrainQuietly(corpus, training, 1);
   ASSERT_TRUE(model.ok()) << model.status();
   DecodeOptions options;
   options.reverse = true;
@@ -302,8 +301,7 @@ TEST(ViterbiAndPosteriorsTest, EqualsViterbiAlignAndPosteriorsForEveryModel) {
     training.model = kind;
     training.model1_iterations = 1;
     training.iterations = 2;
-    EmTrainer trainer(corpus, 1);
-    auto model = TrainModel(corpus, training, &trainer, [](const IterationReport&) {});
+    auto model = TrainQuietly(corpus, training, 1);
     ASSERT_TRUE(model.ok()) << model.status();
     std::vector<uint32_t> alignment, expected_alignment;
     std::vector<double> posteriors, expected_posteriors;

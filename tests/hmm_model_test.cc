@@ -592,8 +592,7 @@ TEST(HmmTrainingTest, LogLikelihoodNeverDecreases) {
 
 TEST(HmmTrainingTest, PosteriorsSumToOneOnRealText) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 500);
-  EmTrainer trainer(corpus, 2);
-  auto model = TrainModel(corpus, HmmTraining(2, 2), &trainer, [](const IterationReport&) {});
+  auto model = TrainQuietly(corpus, HmmTraining(2, 2), 2);
   ASSERT_TRUE(model.ok()) << model.status();
   std::vector<double> posteriors;
   for (size_t k = 0; k < corpus.size(); ++k) {
@@ -645,8 +644,7 @@ TEST(HmmTrainingTest, LearnsMonotoneAlignmentOnSyntheticText) {
     corpus.mutable_source_text().AddSentence(sentence);
     corpus.mutable_target_text().AddSentence(sentence);
   }
-  EmTrainer trainer(corpus, 2);
-  auto model = TrainModel(corpus, HmmTraining(3, 5), &trainer, [](const IterationReport&) {});
+  auto model = TrainQuietly(corpus, HmmTraining(3, 5), 2);
   ASSERT_TRUE(model.ok()) << model.status();
   const auto* hmm = dynamic_cast<const HmmModel*>(model->get());
   EXPECT_GT(hmm->jump_weights()[hmm->Bucket(1, 2)], 0.8);

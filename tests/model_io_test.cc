@@ -45,8 +45,7 @@ TEST_P(ModelRoundTrip, LoadedModelAlignsTheTrainingDataIdentically) {
   options.iterations = 3;
   options.prior.variational_bayes = true;
   options.diagonal.optimize_tension = true;
-  EmTrainer trainer(TrialCorpus(), 1);
-  auto model = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {});
+  auto model = TrainQuietly(TrialCorpus(), options, 1);
   ASSERT_TRUE(model.ok()) << model.status();
   ModelMetadata metadata;
   metadata.lowercase = true;
@@ -84,8 +83,7 @@ INSTANTIATE_TEST_SUITE_P(AllModels, ModelRoundTrip,
 
 TEST(ModelIo, UnknownWordsAlignByPositionWithoutCrashing) {
   TrainingOptions options;
-  EmTrainer trainer(TrialCorpus(), 1);
-  auto model = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {});
+  auto model = TrainQuietly(TrialCorpus(), options, 1);
   ASSERT_TRUE(model.ok());
   // Ids far past the vocabulary and the table.
   const std::vector<WordId> source = {1, 999999, 2};
@@ -106,8 +104,7 @@ TEST(ModelIo, UnknownWordsAlignByPositionWithoutCrashing) {
 std::string SavedModelBytes() {
   TrainingOptions options;
   options.iterations = 1;
-  EmTrainer trainer(TrialCorpus(), 1);
-  auto model = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {});
+  auto model = TrainQuietly(TrialCorpus(), options, 1);
   ModelWriter writer;
   EXPECT_TRUE(WriteModel(**model, TrialCorpus().source_vocabulary(), TrialCorpus().target_vocabulary(),
                          ModelMetadata(), &writer)

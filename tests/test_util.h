@@ -7,11 +7,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "aligner/corpus/parallel_corpus.h"
+#include "aligner/train/em_trainer.h"
+#include "aligner/train/training.h"
 #include "gtest/gtest.h"
 
 namespace aligner {
@@ -61,6 +65,15 @@ class TempDirTest : public ::testing::Test {
 
   std::filesystem::path dir_;
 };
+
+// Trains a model on `corpus` with `threads` threads as the tool does, without
+// progress reports: for tests that need a trained model but not its trainer.
+inline absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainQuietly(const ParallelCorpus& corpus,
+                                                                    const TrainingOptions& options,
+                                                                    int threads) {
+  EmTrainer trainer(corpus, threads);
+  return TrainModel(corpus, options, &trainer, [](const IterationReport&) {});
+}
 
 // Reads a shipped line-parallel pair of files from tests/data once per test
 // binary; a read error fails the test that asked.
