@@ -15,9 +15,10 @@
 # to all: the median ratio of --speedup-repeat alternating pairs of runs, with
 # a check that all their outputs are identical. The table is also written as
 # CSV to ${WORK_DIR:-out/benchmark}/benchmark.csv. With --repeat R (default 3)
-# every run of the table is repeated R times and the row of the run with the
-# median wall time is reported (shared machines are noisy; R=1 for a quick
-# look). --sizes "" measures only the thread speed-up.
+# the table's runs are made in R passes over all sizes and directions, and
+# each row is the run with the median wall time; growth ratios are medians of
+# the passes' ratios (shared machines are noisy; R=1 for a quick look).
+# --sizes "" measures only the thread speed-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${DATA_DIR:-../shared/data}/hansards-fr-en
@@ -86,48 +87,65 @@ run() {  # size direction threads output
     }' "$log"
 }
 
-# run() repeated $repeat times; prints the result line of the median-wall run
-# and leaves that run's output and log in place.
-run_median() {  # size direction threads output
-  local k lines=() best
-  for ((k = 1; k <= repeat; ++k)); do
-    lines+=("$(run "$@")")
-    [ "$repeat" -gt 1 ] && cp "$4.log" "$4.log.$k"
-  done
-  best=$(printf '%s\n' "${lines[@]}" | sort -n -k1,1 | awk -v n="$repeat" 'NR == int((n + 1) / 2)')
-  if [ "$repeat" -gt 1 ]; then
-    for ((k = 1; k <= repeat; ++k)); do
-      if [ "${lines[k-1]}" = "$best" ]; then cp "$4.log.$k" "$4.log"; fi
-      rm -f "$4.log.$k"
-    done
-  fi
-  echo "$best"
+median() {  # numbers on stdin, one per line -> their median (the lower middle one)
+  sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
+
+# Passes: each runs every size and direction once, so that drift in a shared
+# host's speed over the minutes of a benchmark falls on all sizes of a pass
+# alike. A row reports the run with the median wall time over the passes, and
+# a growth ratio is the median of the passes' own ratios.
+declare -A line_of
+for size in ${sizes//,/ }; do make_corpus "$size"; done
+for ((k = 1; k <= repeat; ++k)); do
+  for size in ${sizes//,/ }; do
+    for dir in forward reverse; do
+      out="$work/h$size.$dir"
+      line_of[$size.$dir.$k]=$(run "$size" "$dir" "$threads" "$out")
+      cp "$out.log" "$out.log.$k"
+      echo "pass $k: $size $dir: ${line_of[$size.$dir.$k]%% *}s" >&2
+    done
+  done
+done
 
 csv="$work/benchmark.csv"
 if [ -n "$sizes" ]; then
   echo "pairs,direction,threads,wall_s,read_s,seconds_per_iteration,decode_s,peak_rss_mb,estep_mlinks_per_s_per_thread" > "$csv"
   printf '%-9s %-8s %-7s %-8s %-7s %-34s %-8s %-8s %s\n' pairs direction threads wall_s read_s "s/iteration (per model)" decode_s rss_mb "Mlinks/s/thread"
 fi
-declare -A wall_of rss_of
 for size in ${sizes//,/ }; do
-  make_corpus "$size"
   for dir in forward reverse; do
-    read -r wall read_s iters decode rss lps < <(run_median "$size" "$dir" "$threads" "$work/h$size.$dir")
+    out="$work/h$size.$dir"
+    wall=$(for ((k = 1; k <= repeat; ++k)); do echo "${line_of[$size.$dir.$k]%% *}"; done | median)
+    best=""
+    for ((k = 1; k <= repeat; ++k)); do  # keep the log of the median run
+      if [ -z "$best" ] && [ "${line_of[$size.$dir.$k]%% *}" = "$wall" ]; then
+        best=${line_of[$size.$dir.$k]}
+        mv "$out.log.$k" "$out.log"
+      else
+        rm -f "$out.log.$k"
+      fi
+    done
+    read -r wall read_s iters decode rss lps <<< "$best"
     printf '%-9s %-8s %-7s %-8s %-7s %-34s %-8s %-8s %s\n' "$size" "$dir" "$threads" "$wall" "$read_s" "$iters" "$decode" "$rss" "$lps"
     echo "$size,$dir,$threads,$wall,$read_s,$iters,$decode,$rss,$lps" >> "$csv"
-    wall_of[$size.$dir]=$wall; rss_of[$size.$dir]=$rss
   done
 done
 
-# Growth with corpus size, forward direction.
+# Growth with corpus size, forward direction: the median over passes of each
+# pass's ratio (wall is field 1 of a run's line, peak memory field 5).
 prev=""
 for size in ${sizes//,/ }; do
   if [ -n "$prev" ]; then
-    awk -v a="$prev" -v b="$size" -v wa="${wall_of[$prev.forward]}" -v wb="${wall_of[$size.forward]}" \
-        -v ra="${rss_of[$prev.forward]}" -v rb="${rss_of[$size.forward]}" 'BEGIN {
+    time_ratio=$(for ((k = 1; k <= repeat; ++k)); do
+      awk -v a="${line_of[$prev.forward.$k]}" -v b="${line_of[$size.forward.$k]}" \
+        'BEGIN { split(a, x, " "); split(b, y, " "); print y[1] / x[1] }'; done | median)
+    memory_ratio=$(for ((k = 1; k <= repeat; ++k)); do
+      awk -v a="${line_of[$prev.forward.$k]}" -v b="${line_of[$size.forward.$k]}" \
+        'BEGIN { split(a, x, " "); split(b, y, " "); print y[5] / x[5] }'; done | median)
+    awk -v a="$prev" -v b="$size" -v t="$time_ratio" -v m="$memory_ratio" 'BEGIN {
       na = (a == "all") ? 1130104 : a; nb = (b == "all") ? 1130104 : b
-      printf "growth %s -> %s pairs (x%.1f data): time x%.2f, memory x%.2f\n", a, b, nb / na, wb / wa, rb / ra }'
+      printf "growth %s -> %s pairs (x%.1f data): time x%.2f, memory x%.2f\n", a, b, nb / na, t, m }'
   fi
   prev=$size
 done
