@@ -42,6 +42,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#flags[@]} -eq 0 ] && flags=(-d -o -v)
+for count in "$repeat" "$speedup_repeat"; do
+  [[ "$count" =~ ^[1-9][0-9]*$ ]] || { echo "--repeat and --speedup-repeat need a count >= 1" >&2; exit 2; }
+done
+[ "$threads" -gt 1 ] || echo "note: $threads thread(s): no thread speed-up to measure" >&2
 [ -x "$aligner" ] || scripts/build.sh >&2
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 mkdir -p "$work"
@@ -64,7 +68,8 @@ run() {  # size direction threads output
   local size=$1 dir=$2 n=$3 out=$4 log="$4.log" extra=()
   [ "$dir" = reverse ] && extra=(-r)
   /usr/bin/time -v "$aligner" align --source "$work/h$size.fr.gz" --target "$work/h$size.en.gz" \
-    "${flags[@]}" "${extra[@]}" --threads "$n" --output "$out" 2> "$log"
+    "${flags[@]}" "${extra[@]}" --threads "$n" --output "$out" 2> "$log" ||
+    { echo "aligner failed on $size pairs, $dir, $n threads (see $log)" >&2; return 1; }
   awk -v threads="$n" '
     /Elapsed \(wall clock\)/ { split($NF, t, ":"); wall = (length(t) == 3) ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2] }
     /Maximum resident set size/ { rss = $NF / 1024 }
@@ -83,7 +88,7 @@ run() {  # size direction threads output
     END {
       s = ""
       for (k = 1; k <= nm; ++k) s = s sprintf("%s%s:%.2f", (k > 1 ? "/" : ""), order[k], secs[order[k]] / it_model[order[k]])
-      printf "%.1f %.2f %s %.2f %.0f %.1f\n", wall, r, s, d, rss, (estep > 0 ? links / estep / threads / 1e6 : 0)
+      printf "%.2f %.2f %s %.2f %.0f %.1f\n", wall, r, s, d, rss, (estep > 0 ? links / estep / threads / 1e6 : 0)
     }' "$log"
 }
 
@@ -93,8 +98,10 @@ median() {  # numbers on stdin, one per line -> their median (the lower middle o
 
 # Passes: each runs every size and direction once, so that drift in a shared
 # host's speed over the minutes of a benchmark falls on all sizes of a pass
-# alike. A row reports the run with the median wall time over the passes, and
-# a growth ratio is the median of the passes' own ratios.
+# alike. A row reports the run with the median wall time over the passes (its
+# log is kept; the output file is the last pass's, the same in every pass),
+# and a growth ratio is the median of the passes' own ratios, not a ratio of
+# two rows.
 declare -A line_of
 for size in ${sizes//,/ }; do make_corpus "$size"; done
 for ((k = 1; k <= repeat; ++k)); do
@@ -139,10 +146,10 @@ for size in ${sizes//,/ }; do
   if [ -n "$prev" ]; then
     time_ratio=$(for ((k = 1; k <= repeat; ++k)); do
       awk -v a="${line_of[$prev.forward.$k]}" -v b="${line_of[$size.forward.$k]}" \
-        'BEGIN { split(a, x, " "); split(b, y, " "); print y[1] / x[1] }'; done | median)
+        'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] > 0 ? y[1] / x[1] : "inf") }'; done | median)
     memory_ratio=$(for ((k = 1; k <= repeat; ++k)); do
       awk -v a="${line_of[$prev.forward.$k]}" -v b="${line_of[$size.forward.$k]}" \
-        'BEGIN { split(a, x, " "); split(b, y, " "); print y[5] / x[5] }'; done | median)
+        'BEGIN { split(a, x, " "); split(b, y, " "); print (x[5] > 0 ? y[5] / x[5] : "inf") }'; done | median)
     awk -v a="$prev" -v b="$size" -v t="$time_ratio" -v m="$memory_ratio" 'BEGIN {
       na = (a == "all") ? 1130104 : a; nb = (b == "all") ? 1130104 : b
       printf "growth %s -> %s pairs (x%.1f data): time x%.2f, memory x%.2f\n", a, b, nb / na, t, m }'
@@ -161,20 +168,26 @@ if [ "$threads" -gt 1 ]; then
   make_corpus "$speedup_size"
   base="$work/h$speedup_size"
   same=identical ratios=()
+  rm -f "$base".t1.* "$base".tN.*  # logs and outputs of earlier invocations
   for ((k = 1; k <= speedup_repeat; ++k)); do
     run "$speedup_size" forward 1 "$base.t1.$k" > /dev/null
     run "$speedup_size" forward "$threads" "$base.tN.$k" > /dev/null
     e1=$(estep_seconds "$base.t1.$k.log"); eN=$(estep_seconds "$base.tN.$k.log")
     for out in "$base.t1.$k" "$base.tN.$k"; do
-      cmp -s "$base.t1.1" "$out" || same=DIFFERENT
+      # Keep only the first output, and any that differs from it.
+      if cmp -s "$base.t1.1" "$out"; then
+        [ "$out" = "$base.t1.1" ] || rm -f "$out"
+      else
+        same=DIFFERENT
+        echo "output differs: $out (against $base.t1.1)" >&2
+      fi
     done
-    ratio=$(awk -v a="$e1" -v b="$eN" 'BEGIN { printf "%.2f", a / b }')
+    ratio=$(awk -v a="$e1" -v b="$eN" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')
     ratios+=("$ratio")
     printf 'E-step at %s pairs, run %d: 1 thread %.2fs, %d threads %.2fs: %sx\n' \
       "$speedup_size" "$k" "$e1" "$threads" "$eN" "$ratio"
-    [ "$k" -gt 1 ] && rm -f "$base.t1.$k" "$base.tN.$k"
   done
-  median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk -v n="$speedup_repeat" 'NR == int((n + 1) / 2)')
-  echo "E-step speed-up at $speedup_size pairs, 1 -> $threads threads: ${median}x (median of $speedup_repeat alternating pairs of runs); output $same"
+  speedup=$(printf '%s\n' "${ratios[@]}" | median)
+  echo "E-step speed-up at $speedup_size pairs, 1 -> $threads threads: ${speedup}x (median of $speedup_repeat alternating pairs of runs); output $same"
 fi
 if [ -n "$sizes" ]; then echo "CSV: $csv"; fi
