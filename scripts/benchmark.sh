@@ -140,17 +140,19 @@ for size in ${sizes//,/ }; do
 done
 
 # Growth with corpus size, forward direction: the median over passes of each
-# pass's ratio (wall is field 1 of a run's line, peak memory field 5).
+# pass's ratio of field `field` of the run lines (1 wall, 5 peak memory).
+growth_ratio() {  # field smaller_size larger_size
+  local field=$1 a=$2 b=$3 k
+  for ((k = 1; k <= repeat; ++k)); do
+    awk -v f="$field" -v a="${line_of[$a.forward.$k]}" -v b="${line_of[$b.forward.$k]}" \
+      'BEGIN { split(a, x, " "); split(b, y, " "); print (x[f] > 0 ? y[f] / x[f] : "inf") }'
+  done | median
+}
 prev=""
 for size in ${sizes//,/ }; do
   if [ -n "$prev" ]; then
-    time_ratio=$(for ((k = 1; k <= repeat; ++k)); do
-      awk -v a="${line_of[$prev.forward.$k]}" -v b="${line_of[$size.forward.$k]}" \
-        'BEGIN { split(a, x, " "); split(b, y, " "); print (x[1] > 0 ? y[1] / x[1] : "inf") }'; done | median)
-    memory_ratio=$(for ((k = 1; k <= repeat; ++k)); do
-      awk -v a="${line_of[$prev.forward.$k]}" -v b="${line_of[$size.forward.$k]}" \
-        'BEGIN { split(a, x, " "); split(b, y, " "); print (x[5] > 0 ? y[5] / x[5] : "inf") }'; done | median)
-    awk -v a="$prev" -v b="$size" -v t="$time_ratio" -v m="$memory_ratio" 'BEGIN {
+    awk -v a="$prev" -v b="$size" -v t="$(growth_ratio 1 "$prev" "$size")" \
+        -v m="$(growth_ratio 5 "$prev" "$size")" 'BEGIN {
       na = (a == "all") ? 1130104 : a; nb = (b == "all") ? 1130104 : b
       printf "growth %s -> %s pairs (x%.1f data): time x%.2f, memory x%.2f\n", a, b, nb / na, t, m }'
   fi
