@@ -589,7 +589,7 @@ TEST_F(CliTest, SymmetricEqualsAlignBothWaysThenSymmetrize) {
   const std::string corpus = "--source " + Quote(fr_) + " --target " + Quote(en_);
   const std::string prefix = Path("both");
   const RunResult both =
-      Run("symmetric --quiet -d -o -v " + corpus + " --prefix " + Quote(prefix) + " -c grow-diag");
+      Run("symmetric --quiet --no-agreement --no-lowercase -d -o -v " + corpus + " --prefix " + Quote(prefix) + " -c grow-diag");
   ASSERT_EQ(both.exit_code, 0) << both.err;
   ASSERT_EQ(Run("align --quiet -d -o -v " + corpus + " --output " + Quote(Path("f"))).exit_code, 0);
   ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(Path("r"))).exit_code,

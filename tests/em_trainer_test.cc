@@ -17,7 +17,7 @@
 #include "aligner/model/model1.h"
 #include "aligner/model/model2.h"
 #include "aligner/model/positional_model.h"
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 #include "aligner/train/training.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -78,7 +78,7 @@ TEST(EmTrainerTest, Model1WithoutNullLogLikelihoodNeverDecreases) {
 TEST(EmTrainerTest, ClassicModel2LogLikelihoodNeverDecreases) {
   const ParallelCorpus& corpus = Hansards();
   TrainingOptions options;
-  options.model = ModelKind::kModel2;
+  options.model = "model2";
   options.model1_iterations = 0;
   options.iterations = 10;
   options.prior.variational_bayes = false;
@@ -98,7 +98,7 @@ TEST(EmTrainerTest, Model1ThenModel2ScheduleNeverDecreases) {
   // trained, so the likelihood keeps rising across the switch.
   const ParallelCorpus& corpus = Hansards();
   TrainingOptions options;
-  options.model = ModelKind::kModel2;
+  options.model = "model2";
   options.model1_iterations = 3;
   options.iterations = 4;
   EmTrainer trainer(corpus, 2);
@@ -124,7 +124,7 @@ struct TrainedResult {
 
 TrainedResult TrainDiagonal(const ParallelCorpus& corpus, int threads) {
   TrainingOptions options;
-  options.model = ModelKind::kDiagonal;
+  options.model = "diagonal";
   options.model1_iterations = 2;
   options.iterations = 3;
   options.prior.variational_bayes = true;
@@ -227,7 +227,7 @@ TEST(PairsByLengthsTest, EveryUsablePairOnceSortedByLengths) {
 TEST(EmTrainerTest, HmmCountsDoNotDependOnTheOrderOfPairs) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 500);
   TrainingOptions options;
-  options.model = ModelKind::kHmm;
+  options.model = "hmm";
   options.model1_iterations = 1;
   options.iterations = 1;
   EmTrainer trainer(corpus, 2);
@@ -284,7 +284,7 @@ TEST(EmTrainerTest, CorpusOfEmptyPairsTrainsToNothing) {
     corpus.mutable_target_text().AddSentence({});
   }
   TrainingOptions options;
-  options.model = ModelKind::kDiagonal;
+  options.model = "diagonal";
   options.model1_iterations = 1;
   options.iterations = 2;
   options.diagonal.optimize_tension = true;
@@ -304,7 +304,7 @@ TEST(EmTrainerTest, CorpusOfEmptyPairsTrainsToNothing) {
 TEST(EmTrainerTest, EmptyCorpus) {
   ParallelCorpus corpus;
   TrainingOptions options;
-  options.model = ModelKind::kModel2;
+  options.model = "model2";
   options.model1_iterations = 1;
   options.iterations = 1;
   EmTrainer trainer(corpus, 1);
@@ -353,19 +353,6 @@ TEST(TrainingOptionsTest, RejectsInvalidValues) {
   EXPECT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(calls, 0);
-}
-
-TEST(TrainingOptionsTest, ParseModelKind) {
-  EXPECT_EQ(*ParseModelKind("model1"), ModelKind::kModel1);
-  EXPECT_EQ(*ParseModelKind("model2"), ModelKind::kModel2);
-  EXPECT_EQ(*ParseModelKind("diagonal"), ModelKind::kDiagonal);
-  EXPECT_EQ(*ParseModelKind("fast_align"), ModelKind::kDiagonal);
-  auto bogus = ParseModelKind("bogus");
-  ASSERT_FALSE(bogus.ok());
-  EXPECT_THAT(std::string(bogus.status().message()), HasSubstr("bogus"));
-  for (ModelKind kind : {ModelKind::kModel1, ModelKind::kModel2, ModelKind::kDiagonal}) {
-    EXPECT_EQ(*ParseModelKind(ModelKindName(kind)), kind);
-  }
 }
 
 TEST(FixedPointArrayTest, SumsAreExactAndOrderIndependent) {

@@ -1,6 +1,7 @@
 // Tests for the GIZA++ formats: A3 alignment files (format, parse, round
 // trip) and translation-table dumps.
 #include "aligner/io/giza.h"
+#include "aligner/decode/output_formats.h"
 
 #include <unistd.h>
 

@@ -16,7 +16,7 @@
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/translation_table.h"
 #include "aligner/train/em_trainer.h"
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 #include "aligner/train/training.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -556,7 +556,7 @@ TEST(HmmModelTest, LongSentencesStayFinite) {
 
 TrainingOptions HmmTraining(int model1_iterations, int iterations) {
   TrainingOptions options;
-  options.model = ModelKind::kHmm;
+  options.model = "hmm";
   options.model1_iterations = model1_iterations;
   options.iterations = iterations;
   return options;
@@ -656,9 +656,7 @@ TEST(HmmTrainingTest, LearnsMonotoneAlignmentOnSyntheticText) {
   }
 }
 
-TEST(HmmTrainingTest, ModelKindAndOptions) {
-  EXPECT_EQ(*ParseModelKind("hmm"), ModelKind::kHmm);
-  EXPECT_EQ(ModelKindName(ModelKind::kHmm), "hmm");
+TEST(HmmTrainingTest, Options) {
   TrainingOptions options = HmmTraining(-1, 5);
   EXPECT_TRUE(ValidateTrainingOptions(options).ok());
   options.hmm.null_probability = 1.0;

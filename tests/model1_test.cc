@@ -15,7 +15,7 @@
 #include "aligner/model/model2.h"
 #include "aligner/model/translation_table.h"
 #include "aligner/train/em_trainer.h"
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"

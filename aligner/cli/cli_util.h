@@ -4,10 +4,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "aligner/cli/flags.h"
+#include "aligner/pipeline/pipeline.h"
 #include "boost/program_options.hpp"
 
 namespace aligner::cli {
@@ -44,6 +47,24 @@ inline bool ParseOptions(const char* command, int argc, char** argv,
     return false;
   }
   return true;
+}
+
+// Runs a parsed command: prints its help, or its usage error (exit 2), or
+// runs it with progress on stderr ("aligner <command>: ..."; --quiet keeps
+// only warnings) and returns 0, or 1 after printing its error.
+template <typename Options, typename RunFn>
+int RunParsed(const char* command, const Parsed<Options>& parsed, RunFn run) {
+  if (parsed.help) {
+    std::cout << parsed.help_text;
+    return 0;
+  }
+  if (!parsed.status.ok()) return UsageError(command, std::string(parsed.status.message()));
+  const bool quiet = parsed.quiet;
+  const Logger log = [command, quiet](const std::string& line) {
+    if (!quiet || line.rfind("warning: ", 0) == 0) Log(command, "%s", line);
+  };
+  const absl::Status status = run(parsed.options, log);
+  return status.ok() ? 0 : Fail(command, status);
 }
 
 class Stopwatch {

@@ -6,6 +6,7 @@
 
 #include "aligner/cli/commands.h"
 #include "aligner/io/output_file.h"
+#include "aligner/version.h"
 
 namespace {
 
@@ -21,7 +22,8 @@ constexpr char kUsage[] =
     "  symmetrize  combine forward and reverse alignments (atools' flags)\n"
     "  evaluate    score an alignment against a gold alignment (AER, P, R, F1)\n"
     "\n"
-    "Run 'aligner <command> --help' for the options of a command.\n";
+    "Run 'aligner <command> --help' for the options of a command, 'aligner --version' for\n"
+    "the version.\n";
 
 // On Ctrl-C or termination, remove half-written outputs, then die as the
 // signal would have killed us.
@@ -39,6 +41,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string command = argv[1];
+  if (command == "--version" || command == "-V") {
+    std::printf("aligner %s\n", aligner::kVersion);
+    return 0;
+  }
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
     return 0;

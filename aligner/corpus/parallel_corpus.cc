@@ -12,10 +12,6 @@
 namespace aligner {
 namespace {
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
 // Lowercases one code point in U+0080..U+07FF; returns it unchanged when it
 // has no simple lowercase form in the ranges we cover.
 uint32_t LowerTwoByte(uint32_t cp) {
@@ -103,18 +99,6 @@ void CheckPairs(EncodedText* source, EncodedText* target, const CorpusReadOption
 }
 
 }  // namespace
-
-void SplitTokens(std::string_view line, std::vector<std::string_view>* tokens) {
-  tokens->clear();
-  size_t i = 0;
-  const size_t n = line.size();
-  while (i < n) {
-    while (i < n && IsSpace(line[i])) ++i;
-    const size_t start = i;
-    while (i < n && !IsSpace(line[i])) ++i;
-    if (i > start) tokens->push_back(line.substr(start, i - start));
-  }
-}
 
 std::string LowercaseUtf8(std::string_view word) {
   std::string out;

@@ -12,6 +12,7 @@
 #include "absl/types/span.h"
 #include "aligner/base/types.h"
 #include "aligner/corpus/vocabulary.h"
+#include "aligner/io/tokenize.h"
 
 namespace aligner {
 
@@ -116,9 +117,6 @@ absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
                                                  const std::string& target_path,
                                                  const CorpusReadOptions& options,
                                                  CorpusReport* report);
-
-// Splits `line` at ASCII whitespace; tokens are the bytes between.
-void SplitTokens(std::string_view line, std::vector<std::string_view>* tokens);
 
 // Lowercases ASCII letters and the common two-byte UTF-8 capitals (Latin-1,
 // Latin Extended-A, Greek, Cyrillic); other bytes pass through unchanged.

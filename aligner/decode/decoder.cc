@@ -7,8 +7,6 @@
 namespace aligner {
 namespace {
 
-constexpr size_t kBlockSize = 1 << 14;
-
 Link Oriented(uint32_t source_position, uint32_t target_position, bool reverse) {
   return reverse ? Link{target_position, source_position} : Link{source_position, target_position};
 }
@@ -57,7 +55,7 @@ void DecodeCorpus(const AlignmentModel& model, const ParallelCorpus& corpus,
                   const DecodeOptions& options,
                   const std::function<void(size_t index, const DecodedPair&)>& sink) {
   ForEachInOrder<DecodedPair>(
-      corpus.size(), kBlockSize,
+      corpus.size(), kDecodeBlockSize,
       [&](size_t k, DecodedPair* out) { DecodePair(model, corpus.pair(k), options, out); }, sink);
 }
 

@@ -2,6 +2,7 @@
 #ifndef ALIGNER_DECODE_DECODER_H_
 #define ALIGNER_DECODE_DECODER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -11,6 +12,10 @@
 #include "aligner/model/alignment_model.h"
 
 namespace aligner {
+
+// Pairs decoded per block: each block is decoded in parallel and written in
+// order while the next one is decoded.
+inline constexpr size_t kDecodeBlockSize = 1 << 14;
 
 struct DecodeOptions {
   // Below 0: Viterbi links. Otherwise every link (i > 0) whose posterior is

@@ -208,4 +208,20 @@ absl::StatusOr<std::vector<uint64_t>> ModelReader::GetUint64s(std::string_view n
   return GetArray<uint64_t>(name, kUint64);
 }
 
+absl::StatusOr<double> ModelReader::GetScalar(std::string_view name) const {
+  ASSIGN_OR_RETURN(auto values, GetDoubles(name));
+  if (values.size() != 1) return Corrupt(absl::StrCat(ToAbsl(name), " is not a scalar"));
+  return values[0];
+}
+
+absl::StatusOr<uint64_t> ModelReader::GetUint64(std::string_view name) const {
+  ASSIGN_OR_RETURN(auto values, GetUint64s(name));
+  if (values.size() != 1) return Corrupt(absl::StrCat(ToAbsl(name), " is not a scalar"));
+  return values[0];
+}
+
+absl::Status ModelReader::Corrupt(std::string_view what) const {
+  return absl::DataLossError(absl::StrCat(origin_, ": not a valid model file: ", ToAbsl(what)));
+}
+
 }  // namespace aligner

@@ -54,6 +54,13 @@ class ModelReader {
   absl::StatusOr<std::vector<float>> GetFloats(std::string_view name) const;
   absl::StatusOr<std::vector<uint32_t>> GetUint32s(std::string_view name) const;
   absl::StatusOr<std::vector<uint64_t>> GetUint64s(std::string_view name) const;
+  // A section of one double, or of one uint64.
+  absl::StatusOr<double> GetScalar(std::string_view name) const;
+  absl::StatusOr<uint64_t> GetUint64(std::string_view name) const;
+
+  // The error for a section whose content is invalid: "<origin>: not a valid
+  // model file: <what>".
+  absl::Status Corrupt(std::string_view what) const;
 
   const std::string& origin() const { return origin_; }
 

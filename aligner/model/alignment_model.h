@@ -4,13 +4,16 @@
 #define ALIGNER_MODEL_ALIGNMENT_MODEL_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "aligner/corpus/parallel_corpus.h"
+#include "aligner/io/model_file.h"
 #include "aligner/model/pair_lookup.h"
 #include "aligner/model/translation_table.h"
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 
 namespace aligner {
 
@@ -23,9 +26,30 @@ class AlignmentModel {
  public:
   virtual ~AlignmentModel() = default;
 
-  // Short name used in reports and model files: "model1", "model2",
-  // "diagonal", "hmm".
+  // Short name used in reports, model files and the registry
+  // (model_registry.h): "model1", "model2", "diagonal", "hmm".
   virtual std::string name() const = 0;
+
+  // The translation table t(f|e) the model generates target words with
+  // (shared with the Model 1 iterations that initialize it).
+  virtual const TranslationTable& translation_table() const = 0;
+  virtual std::shared_ptr<TranslationTable> shared_translation_table() const = 0;
+  virtual bool use_null() const = 0;
+
+  // Model files: writes the model's own sections (its options and learned
+  // parameters; the table, vocabularies and metadata are written by
+  // model_io). ReadParameters reads back the learned parameters into a
+  // model created with the same options, checking every value, so that a
+  // loaded model or a resumed checkpoint continues exactly where the writer
+  // stopped.
+  virtual void WriteParameters(ModelWriter* /*writer*/) const {}
+  virtual absl::Status ReadParameters(const ModelReader& /*reader*/) { return absl::OkStatus(); }
+
+  // Called before each iteration of the main model's training. `informed`:
+  // the posteriors come from a trained translation table (false only for the
+  // first iteration from a uniform table, whose posteriors are purely
+  // positional and would only echo the starting parameters back).
+  virtual void BeginIteration(bool /*informed*/) {}
 
   // Sizes `counts` for this model's E-step (all zero).
   virtual void InitCounts(ExpectedCounts* counts) const = 0;

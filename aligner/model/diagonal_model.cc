@@ -5,6 +5,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
+#include "aligner/base/status_macros.h"
+#include "aligner/model/model_registry.h"
 
 namespace aligner {
 namespace {
@@ -58,6 +60,8 @@ DiagonalModel::DiagonalModel(
     std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> length_counts)
     : PositionalModel(std::move(table), use_null, prior),
       options_(options),
+      wants_optimize_tension_(options.optimize_tension),
+      wants_optimize_p0_(options.optimize_p0),
       length_counts_(std::move(length_counts)) {}
 
 std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> DiagonalModel::CountLengths(
@@ -157,6 +161,47 @@ void DiagonalModel::MaximizeAlignment(const ExpectedCounts& counts) {
     if (converged) break;
   }
   options_.tension = tension;
+}
+
+void DiagonalModel::BeginIteration(bool informed) {
+  options_.optimize_tension = wants_optimize_tension_ && informed;
+  options_.optimize_p0 = wants_optimize_p0_ && informed;
+}
+
+void DiagonalModel::WriteParameters(ModelWriter* writer) const {
+  writer->PutDoubles("diagonal.tension", {options_.tension});
+  writer->PutDoubles("diagonal.p0", {options_.p0});
+}
+
+absl::Status DiagonalModel::ReadParameters(const ModelReader& reader) {
+  ASSIGN_OR_RETURN(const double tension, reader.GetScalar("diagonal.tension"));
+  ASSIGN_OR_RETURN(const double p0, reader.GetScalar("diagonal.p0"));
+  if (!(tension > 0 && tension < 1e6) || !(p0 >= 0 && p0 < 1)) {
+    return reader.Corrupt("diagonal parameters out of range");
+  }
+  options_.tension = tension;
+  options_.p0 = p0;
+  return absl::OkStatus();
+}
+
+ModelInfo DiagonalModel::Info() {
+  ModelInfo info;
+  info.name = "diagonal";
+  info.aliases = {"fast_align"};
+  info.description = "fast_align's Model 2: p0 plus an exponential pull toward the diagonal";
+  info.create = [](const ModelSetup& setup) -> std::unique_ptr<AlignmentModel> {
+    return std::make_unique<DiagonalModel>(
+        setup.table, setup.options.use_null, setup.options.prior, setup.options.diagonal,
+        setup.corpus != nullptr ? CountLengths(*setup.corpus)
+                                : std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>>());
+  };
+  // Tension and p0 are learned (ReadParameters); a loaded model does not train.
+  info.read_options = [](const ModelReader&, ModelOptions* options) {
+    options->diagonal.optimize_tension = false;
+    options->diagonal.optimize_p0 = false;
+    return absl::OkStatus();
+  };
+  return info;
 }
 
 }  // namespace aligner

@@ -16,12 +16,14 @@
 
 namespace aligner {
 
+struct ModelInfo;
+
 struct DiagonalOptions {
   double tension = 4.0;        // fast_align's -T
   // fast_align's -q (NULL probability). fast_align defaults to 0.08; 0.2
   // gave lower AER on French-English, Czech-English and German-English.
   double p0 = 0.2;
-  bool optimize_tension = true;  // fast_align's -o
+  bool optimize_tension = false;  // fast_align's -o (off unless asked for, as there)
   // Re-estimate p0 by EM (the posterior NULL mass per target word). fast_align
   // keeps it fixed; learning it gives markedly better precision.
   bool optimize_p0 = false;
@@ -34,6 +36,9 @@ void DiagonalWeights(uint32_t l, uint32_t m, double tension, double* w);
 
 class DiagonalModel : public PositionalModel {
  public:
+  // The registry entry (model_registry.h).
+  static ModelInfo Info();
+
   // `length_counts` holds how often each (l, m) occurs in training; it is
   // what the tension update needs. Empty when the model only aligns.
   DiagonalModel(std::shared_ptr<TranslationTable> table, bool use_null, TranslationPrior prior,
@@ -46,10 +51,13 @@ class DiagonalModel : public PositionalModel {
 
   std::string name() const override { return "diagonal"; }
   std::string DescribeParameters() const override;
+  void WriteParameters(ModelWriter* writer) const override;
+  absl::Status ReadParameters(const ModelReader& reader) override;
+  // Re-estimates tension and p0 (when the options ask for it) only from
+  // informed posteriors (fast_align skips the first iteration too).
+  void BeginIteration(bool informed) override;
   const DiagonalOptions& options() const { return options_; }
   double tension() const { return options_.tension; }
-  void set_optimize_tension(bool optimize) { options_.optimize_tension = optimize; }
-  void set_optimize_p0(bool optimize) { options_.optimize_p0 = optimize; }
 
  protected:
   void AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const override;
@@ -60,6 +68,8 @@ class DiagonalModel : public PositionalModel {
 
  private:
   DiagonalOptions options_;
+  // What the options ask for; options_ has what applies this iteration.
+  bool wants_optimize_tension_, wants_optimize_p0_;
   std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> length_counts_;
 };
 

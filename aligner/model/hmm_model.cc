@@ -6,6 +6,9 @@
 #include <cstring>
 #include <utility>
 
+#include "aligner/base/status_macros.h"
+#include "aligner/model/model_registry.h"
+
 namespace aligner {
 namespace {
 
@@ -732,6 +735,53 @@ void HmmModel::Maximize(const ExpectedCounts& counts) {
   for (size_t b = num_buckets(); b-- > num_jump_buckets();) add(b);  // start max_jump .. 1
   flush();
   set_jump_weights(next);
+}
+
+void HmmModel::WriteParameters(ModelWriter* writer) const {
+  writer->PutDoubles("hmm.p0", {options_.null_probability});
+  writer->PutDoubles("hmm.jump_smoothing", {options_.jump_smoothing});
+  writer->PutDoubles("hmm.diagonal_tension", {options_.diagonal_tension});
+  writer->PutUint64s("hmm.end_jump", {options_.end_jump ? 1u : 0u});
+  writer->PutUint64s("hmm.max_jump", {static_cast<uint64_t>(options_.max_jump)});
+  writer->PutDoubles("hmm.weights", weights_);
+}
+
+absl::Status HmmModel::ReadParameters(const ModelReader& reader) {
+  ASSIGN_OR_RETURN(auto weights, reader.GetDoubles("hmm.weights"));
+  if (weights.size() != num_buckets()) return reader.Corrupt("hmm weights have the wrong size");
+  for (double w : weights) {
+    if (!(w >= 0 && w <= 1)) return reader.Corrupt("hmm weight outside [0, 1]");
+  }
+  set_jump_weights(weights);
+  return absl::OkStatus();
+}
+
+ModelInfo HmmModel::Info() {
+  ModelInfo info;
+  info.name = "hmm";
+  info.description = "the HMM of Vogel et al. 1996: jumps between source positions";
+  info.create = [](const ModelSetup& setup) -> std::unique_ptr<AlignmentModel> {
+    return std::make_unique<HmmModel>(setup.table, setup.options.use_null, setup.options.prior,
+                                      setup.options.hmm);
+  };
+  info.read_options = [](const ModelReader& reader, ModelOptions* model) {
+    HmmOptions& options = model->hmm;
+    ASSIGN_OR_RETURN(options.null_probability, reader.GetScalar("hmm.p0"));
+    ASSIGN_OR_RETURN(options.jump_smoothing, reader.GetScalar("hmm.jump_smoothing"));
+    ASSIGN_OR_RETURN(options.diagonal_tension, reader.GetScalar("hmm.diagonal_tension"));
+    ASSIGN_OR_RETURN(const uint64_t end_jump, reader.GetUint64("hmm.end_jump"));
+    ASSIGN_OR_RETURN(const uint64_t max_jump, reader.GetUint64("hmm.max_jump"));
+    if (end_jump > 1 || !(options.diagonal_tension >= 0 && options.diagonal_tension <= 700) ||
+        max_jump == 0 || max_jump > 10000 ||
+        !(options.null_probability >= 0 && options.null_probability < 1) ||
+        !(options.jump_smoothing >= 0 && options.jump_smoothing <= 1)) {
+      return reader.Corrupt("hmm parameters out of range");
+    }
+    options.end_jump = end_jump == 1;
+    options.max_jump = static_cast<int>(max_jump);
+    return absl::OkStatus();
+  };
+  return info;
 }
 
 }  // namespace aligner

@@ -63,6 +63,8 @@
 
 namespace aligner {
 
+struct ModelInfo;
+
 // Defaults chosen by AER on Hansards French-English (100k pairs, see the
 // tests' and README's evaluation setup).
 struct HmmOptions {
@@ -86,6 +88,9 @@ inline constexpr double kHmmDefaultAlpha = 0.05;
 
 class HmmModel : public AlignmentModel {
  public:
+  // The registry entry (model_registry.h).
+  static ModelInfo Info();
+
   // `max_source_length` is not needed by the model (kept for callers).
   HmmModel(std::shared_ptr<TranslationTable> table, bool use_null, TranslationPrior prior,
            HmmOptions options, uint32_t max_source_length = 0);
@@ -94,6 +99,8 @@ class HmmModel : public AlignmentModel {
   static uint32_t MaxSourceLength(const ParallelCorpus& corpus);
 
   std::string name() const override { return "hmm"; }
+  void WriteParameters(ModelWriter* writer) const override;
+  absl::Status ReadParameters(const ModelReader& reader) override;
   void InitCounts(ExpectedCounts* counts) const override;
   void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
@@ -106,9 +113,9 @@ class HmmModel : public AlignmentModel {
   double ViterbiAndPosteriors(const SentencePair& pair, std::vector<uint32_t>* alignment,
                               std::vector<double>* posteriors) const override;
 
-  const TranslationTable& translation_table() const { return *table_; }
-  std::shared_ptr<TranslationTable> shared_translation_table() const { return table_; }
-  bool use_null() const { return use_null_; }
+  const TranslationTable& translation_table() const override { return *table_; }
+  std::shared_ptr<TranslationTable> shared_translation_table() const override { return table_; }
+  bool use_null() const override { return use_null_; }
   const TranslationPrior& prior() const { return prior_; }
   const HmmOptions& options() const { return options_; }
   // p0 in effect (0 without a NULL word).

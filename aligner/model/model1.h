@@ -10,8 +10,13 @@
 
 namespace aligner {
 
+struct ModelInfo;
+
 class Model1 : public PositionalModel {
  public:
+  // The registry entry (model_registry.h).
+  static ModelInfo Info();
+
   Model1(std::shared_ptr<TranslationTable> table, bool use_null, TranslationPrior prior)
       : PositionalModel(std::move(table), use_null, prior) {}
 

@@ -1,6 +1,10 @@
 #include "aligner/model/model2.h"
 
 #include <algorithm>
+#include <utility>
+
+#include "aligner/base/status_macros.h"
+#include "aligner/model/model_registry.h"
 
 namespace aligner {
 
@@ -59,6 +63,57 @@ void Model2::MaximizeAlignment(const ExpectedCounts& counts) {
       for (uint32_t i = 0; i <= l; ++i) probs[base + i] = counts.alignment.Get(base + i) / total;
     }
   }
+}
+
+void Model2::WriteParameters(ModelWriter* writer) const {
+  // Blocks in offset order, so that re-adding them recreates the layout.
+  std::vector<std::pair<uint64_t, uint64_t>> blocks;
+  for (const auto& [key, offset] : alignment_.blocks()) blocks.push_back({offset, key});
+  std::sort(blocks.begin(), blocks.end());
+  std::vector<uint64_t> keys;
+  for (const auto& block : blocks) keys.push_back(block.second);
+  writer->PutUint64s("model2.lengths", keys);
+  writer->PutDoubles("model2.probs", alignment_.probs());
+}
+
+absl::Status Model2::ReadParameters(const ModelReader& reader) {
+  ASSIGN_OR_RETURN(auto lengths, reader.GetUint64s("model2.lengths"));
+  ASSIGN_OR_RETURN(auto probs, reader.GetDoubles("model2.probs"));
+  AlignmentTable alignment;
+  size_t expected = 0;
+  for (uint64_t key : lengths) {
+    const uint64_t l = key >> 32, m = key & 0xffffffffu;
+    if (l == 0 || m == 0 || l > (1u << 20) || m > (1u << 20)) {
+      return reader.Corrupt("damaged model2 lengths");
+    }
+    expected += (l + 1) * m;
+    if (expected > probs.size()) return reader.Corrupt("model2 table is too short");
+    alignment.AddLengths(l, m, use_null());
+  }
+  if (expected != probs.size()) return reader.Corrupt("model2 table has the wrong size");
+  for (double p : probs) {
+    if (!(p >= 0 && p <= 1)) return reader.Corrupt("model2 probability outside [0, 1]");
+  }
+  alignment.mutable_probs() = std::move(probs);
+  alignment_ = std::move(alignment);
+  return absl::OkStatus();
+}
+
+ModelInfo Model2::Info() {
+  ModelInfo info;
+  info.name = "model2";
+  info.aliases = {"2"};
+  info.description = "IBM Model 2 with the classic alignment table a(i | j, l, m)";
+  info.default_model1_iterations = 5;
+  info.create = [](const ModelSetup& setup) -> std::unique_ptr<AlignmentModel> {
+    AlignmentTable alignment = setup.corpus != nullptr
+                                   ? AlignmentTable::FromCorpus(*setup.corpus, setup.options.use_null)
+                                   : AlignmentTable();
+    return std::make_unique<Model2>(setup.table, std::move(alignment), setup.options.use_null,
+                                    setup.options.prior);
+  };
+  info.read_options = [](const ModelReader&, ModelOptions*) { return absl::OkStatus(); };
+  return info;
 }
 
 }  // namespace aligner

@@ -14,6 +14,8 @@
 
 namespace aligner {
 
+struct ModelInfo;
+
 // a(i | j, l, m) for the (l, m) length pairs seen in training, each a block of
 // (l + 1) * m probabilities in one flat array. Length pairs never seen fall
 // back to the uniform distribution.
@@ -44,11 +46,16 @@ class AlignmentTable {
 
 class Model2 : public PositionalModel {
  public:
+  // The registry entry (model_registry.h).
+  static ModelInfo Info();
+
   Model2(std::shared_ptr<TranslationTable> table, AlignmentTable alignment, bool use_null,
          TranslationPrior prior)
       : PositionalModel(std::move(table), use_null, prior), alignment_(std::move(alignment)) {}
 
   std::string name() const override { return "model2"; }
+  void WriteParameters(ModelWriter* writer) const override;
+  absl::Status ReadParameters(const ModelReader& reader) override;
   const AlignmentTable& alignment_table() const { return alignment_; }
 
  protected:

@@ -29,6 +29,9 @@ struct ModelMetadata {
   // 1 iterations, 1: the main model); stage -1 for a finished model.
   int checkpoint_stage = -1;
   int checkpoint_iteration = 0;
+  // The version of the aligner that wrote the file (empty for files written
+  // before versions were recorded); set when loading.
+  std::string aligner_version;
 };
 
 struct LoadedModel {
@@ -44,7 +47,7 @@ struct LoadedModel {
 std::string SerializeVocabulary(const Vocabulary& vocabulary);
 absl::StatusOr<Vocabulary> DeserializeVocabulary(const std::string& words);
 
-// Writes `model` (model1, model2, diagonal or hmm) with its vocabularies.
+// Writes `model` with its vocabularies (and the version of this aligner).
 absl::Status SaveModel(const AlignmentModel& model, const Vocabulary& source_vocabulary,
                        const Vocabulary& target_vocabulary, const ModelMetadata& metadata,
                        const std::string& path);

@@ -9,7 +9,7 @@
 
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/translation_table.h"
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 
 namespace aligner {
 

@@ -29,9 +29,9 @@ class PositionalModel : public AlignmentModel {
   double ViterbiAndPosteriors(const SentencePair& pair, std::vector<uint32_t>* alignment,
                               std::vector<double>* posteriors) const override;
 
-  const TranslationTable& translation_table() const { return *table_; }
-  std::shared_ptr<TranslationTable> shared_translation_table() const { return table_; }
-  bool use_null() const { return use_null_; }
+  const TranslationTable& translation_table() const override { return *table_; }
+  std::shared_ptr<TranslationTable> shared_translation_table() const override { return table_; }
+  bool use_null() const override { return use_null_; }
   const TranslationPrior& prior() const { return prior_; }
 
  protected:

@@ -14,7 +14,7 @@
 #include "aligner/base/huge_pages.h"
 #include "aligner/base/types.h"
 #include "aligner/corpus/parallel_corpus.h"
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 
 namespace aligner {
 

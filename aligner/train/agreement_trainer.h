@@ -27,10 +27,9 @@
 #include "absl/status/statusor.h"
 #include "aligner/base/types.h"
 #include "aligner/corpus/parallel_corpus.h"
-#include "aligner/decode/decoder.h"
 #include "aligner/model/alignment_model.h"
 #include "aligner/train/em_trainer.h"
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 #include "aligner/train/training.h"
 #include "tbb/enumerable_thread_specific.h"
 #include "tbb/task_arena.h"
@@ -113,28 +112,6 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
     const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
     const TrainingOptions& options, AgreementTrainer* trainer,
     const std::function<void(const AgreementIterationReport&)>& on_iteration);
-
-// What decoding by agreement gives for one sentence pair.
-struct AgreementDecodedPair {
-  // Each model on its own, as DecodePair decodes it (the reverse one in
-  // source-target orientation).
-  DecodedPair forward, reverse;
-  // Posterior decoding of both models together: the links (i, j), in
-  // source-target orientation of the forward corpus, whose combined
-  // posterior p1(a_j = i) p2(b_i = j) is at least the threshold, ordered by
-  // target position.
-  SentenceLinks agreement;
-};
-
-// Decodes every pair with both models, each pair's lookups shared by the
-// three results, and hands them to `sink` in corpus order. `options` apply
-// to each model's own decoding (its `reverse` is set here); `threshold`
-// (> 0) to the agreement links. Call inside the trainer's arena to bound
-// threads.
-void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
-                       const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
-                       const DecodeOptions& options, double threshold,
-                       const std::function<void(size_t index, const AgreementDecodedPair&)>& sink);
 
 }  // namespace aligner
 

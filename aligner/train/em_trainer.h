@@ -11,7 +11,7 @@
 
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 #include "tbb/enumerable_thread_specific.h"
 #include "tbb/task_arena.h"
 

@@ -4,32 +4,24 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "aligner/base/status_macros.h"
 #include "aligner/model/model1.h"
-#include "aligner/model/model2.h"
 
 namespace aligner {
 
-absl::StatusOr<ModelKind> ParseModelKind(const std::string& name) {
-  if (name == "model1" || name == "1") return ModelKind::kModel1;
-  if (name == "model2" || name == "2") return ModelKind::kModel2;
-  if (name == "diagonal" || name == "fast_align") return ModelKind::kDiagonal;
-  if (name == "hmm") return ModelKind::kHmm;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown model '", name, "' (expected model1, model2, diagonal or hmm)"));
-}
-
-std::string ModelKindName(ModelKind kind) {
-  switch (kind) {
-    case ModelKind::kModel1:
-      return "model1";
-    case ModelKind::kModel2:
-      return "model2";
-    case ModelKind::kDiagonal:
-      return "diagonal";
-    case ModelKind::kHmm:
-      return "hmm";
+absl::StatusOr<TrainingOptions> ResolveDefaults(TrainingOptions options, bool agreement) {
+  auto info = FindModel(options.model);
+  if (!info.ok()) return info.status();
+  options.model = (*info)->name;
+  const bool hmm = options.model == "hmm";
+  if (options.model1_iterations < 0) {
+    options.model1_iterations = agreement && hmm ? kAgreementHmmModel1Iterations
+                                                 : (*info)->default_model1_iterations;
   }
-  return "unknown";
+  options.prior.alpha = options.alpha.value_or(hmm ? kHmmDefaultAlpha : TranslationPrior().alpha);
+  options.hmm.null_probability =
+      options.hmm_p0.value_or(agreement ? kAgreementHmmP0 : HmmOptions().null_probability);
+  return options;
 }
 
 absl::Status ValidateTrainingOptions(const TrainingOptions& o) {
@@ -57,71 +49,28 @@ absl::Status ValidateTrainingOptions(const TrainingOptions& o) {
   return absl::OkStatus();
 }
 
-namespace {
-
-const TranslationTable* TableOf(const AlignmentModel& model) {
-  if (const auto* m = dynamic_cast<const PositionalModel*>(&model)) return &m->translation_table();
-  if (const auto* m = dynamic_cast<const HmmModel*>(&model)) return &m->translation_table();
-  return nullptr;
-}
-
-}  // namespace
-
 // The main model, fresh or carrying the parameters of `resume_from`.
 absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeMainModel(
     const ParallelCorpus& corpus, const TrainingOptions& options,
     std::shared_ptr<TranslationTable> table, const AlignmentModel* resume_from) {
-  const std::string expected = ModelKindName(options.model);
-  if (resume_from != nullptr && resume_from->name() != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot resume: the checkpoint holds a ",
-                                                   resume_from->name(), " model, not ", expected));
-  }
-  switch (options.model) {
-    case ModelKind::kModel1:
-      return std::unique_ptr<AlignmentModel>(
-          std::make_unique<Model1>(table, options.use_null, options.prior));
-    case ModelKind::kModel2: {
-      AlignmentTable alignment =
-          resume_from != nullptr ? dynamic_cast<const Model2*>(resume_from)->alignment_table()
-                                 : AlignmentTable::FromCorpus(corpus, options.use_null);
-      return std::unique_ptr<AlignmentModel>(std::make_unique<Model2>(
-          table, std::move(alignment), options.use_null, options.prior));
-    }
-    case ModelKind::kDiagonal: {
-      DiagonalOptions diagonal = options.diagonal;
-      if (resume_from != nullptr) {
-        const auto* saved = dynamic_cast<const DiagonalModel*>(resume_from);
-        diagonal.tension = saved->options().tension;
-        diagonal.p0 = saved->options().p0;
-      }
-      return std::unique_ptr<AlignmentModel>(std::make_unique<DiagonalModel>(
-          table, options.use_null, options.prior, diagonal, DiagonalModel::CountLengths(corpus)));
-    }
-    case ModelKind::kHmm: {
-      auto hmm = std::make_unique<HmmModel>(table, options.use_null, options.prior, options.hmm,
-                                            HmmModel::MaxSourceLength(corpus));
-      if (resume_from != nullptr) {
-        hmm->set_jump_weights(dynamic_cast<const HmmModel*>(resume_from)->jump_weights());
-      }
-      return std::unique_ptr<AlignmentModel>(std::move(hmm));
-    }
-  }
-  return absl::InternalError("unknown model kind");
+  ModelSetup setup;
+  setup.corpus = &corpus;
+  setup.table = std::move(table);
+  setup.options = options;
+  ASSIGN_OR_RETURN(std::unique_ptr<AlignmentModel> model, CreateModel(options.model, setup));
+  if (resume_from != nullptr) RETURN_IF_ERROR(CopyLearnedParameters(*resume_from, model.get()));
+  return model;
 }
 
 int Model1IterationsBefore(const TrainingOptions& options) {
-  if (options.model == ModelKind::kModel1) return 0;
+  if (options.model == "model1") return 0;
   if (options.model1_iterations >= 0) return options.model1_iterations;
-  return options.model == ModelKind::kModel2 ? 5 : 0;
+  auto info = FindModel(options.model);
+  return info.ok() ? (*info)->default_model1_iterations : 0;
 }
 
-void PrepareMainIteration(const TrainingOptions& options, int model1_iterations, int iteration,
-                          AlignmentModel* model) {
-  if (auto* diagonal = dynamic_cast<DiagonalModel*>(model)) {
-    const bool informed = iteration > 1 || model1_iterations > 0;
-    diagonal->set_optimize_tension(options.diagonal.optimize_tension && informed);
-    diagonal->set_optimize_p0(options.diagonal.optimize_p0 && informed);
-  }
+void PrepareMainIteration(int model1_iterations, int iteration, AlignmentModel* model) {
+  model->BeginIteration(iteration > 1 || model1_iterations > 0);
 }
 
 absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
@@ -132,9 +81,7 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
   if (absl::Status status = ValidateTrainingOptions(options); !status.ok()) return status;
   std::shared_ptr<TranslationTable> table;
   if (resume_from != nullptr) {
-    const TranslationTable* saved = TableOf(*resume_from);
-    if (saved == nullptr) return absl::InvalidArgumentError("cannot resume from this model");
-    table = std::make_shared<TranslationTable>(*saved);
+    table = std::make_shared<TranslationTable>(resume_from->translation_table());
   } else {
     trainer->Run(
         [&] { table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus)); });
@@ -157,7 +104,7 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
   if (!made.ok()) return made.status();
   std::unique_ptr<AlignmentModel> model = std::move(*made);
   for (int it = resume_main ? resume_at.iteration + 1 : 1; it <= options.iterations; ++it) {
-    PrepareMainIteration(options, model1_iterations, it, model.get());
+    PrepareMainIteration(model1_iterations, it, model.get());
     on_iteration(trainer->Iterate(model.get(), it));
     if (checkpoint) {
       if (absl::Status s = checkpoint(*model, {1, it}); !s.ok()) return s;

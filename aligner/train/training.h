@@ -4,39 +4,62 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
-#include "aligner/model/diagonal_model.h"
-#include "aligner/model/hmm_model.h"
+#include "aligner/model/model_registry.h"
 #include "aligner/model/translation_table.h"
 #include "aligner/train/em_trainer.h"
 
 namespace aligner {
 
-enum class ModelKind { kModel1, kModel2, kDiagonal, kHmm };
+// The schedule's defaults that depend on the model or on agreement training.
+// Chosen by grow-diag-final-and AER on three language pairs (Hansards fr-en
+// 100k, cs-en and de-en test text alone), against the independent HMM's
+// defaults (0 iterations, p0 0.5): Model 1 iterations 0 / 1 / 2 / 3 / 5 gave
+// Hansards 0.0735 / 0.0701 / 0.0691 / 0.0723 / 0.0778 and cs-en 0.3173 /
+// 0.2804 / 0.2566 / 0.2558 / 0.2800 (more iterations overfit Model 1's
+// translation table before the HMM sees it); with 2 iterations, p0 0.5 / 0.3
+// / 0.2 gave Hansards 0.0691 / 0.0682 / 0.0703, cs-en 0.2566 / 0.2497 /
+// 0.2480, de-en 0.3819 / 0.3722 / 0.3693. Agreement already hands the
+// unagreed mass to NULL, so its HMMs need a smaller p0; the independent HMM
+// keeps 0.5 (p0 0.2 costs it 0.021 AER on Hansards).
+inline constexpr int kAgreementHmmModel1Iterations = 2;
+inline constexpr double kAgreementHmmP0 = 0.3;
 
-absl::StatusOr<ModelKind> ParseModelKind(const std::string& name);
-std::string ModelKindName(ModelKind kind);
-
-struct TrainingOptions {
-  ModelKind model = ModelKind::kDiagonal;
+// What to train. The fields are the library's defaults, which the CLI binds
+// its options to; the model-dependent ones are unset (std::nullopt or -1)
+// until ResolveDefaults fills them in.
+struct TrainingOptions : ModelOptions {
+  // A name or alias of the model registry (model_registry.h). Model 1 is
+  // fast_align's default (without -d).
+  std::string model = "model1";
   // Model 1 iterations that initialize the translation table before the
   // main model (ignored when the main model is Model 1). Negative: the
-  // default for the main model (0 for diagonal, whose first iteration from a
-  // uniform table already is Model 1 with a diagonal prior; likewise 0 for
-  // the HMM, whose diagonal factor plays that part (best AER); 5 for
-  // Model 2).
+  // model's default (ModelInfo::default_model1_iterations: 0 for diagonal,
+  // whose first iteration from a uniform table already is Model 1 with a
+  // diagonal prior, and for the HMM, whose diagonal factor plays that part;
+  // 5 for Model 2), or kAgreementHmmModel1Iterations for the HMM by
+  // agreement.
   int model1_iterations = -1;
   // Iterations of the main model.
   int iterations = 5;
-  bool use_null = true;
-  TranslationPrior prior;
-  DiagonalOptions diagonal;
-  HmmOptions hmm;
+  // The Dirichlet prior's alpha (with prior.variational_bayes); unset: the
+  // TranslationPrior default, kHmmDefaultAlpha for the HMM. Becomes
+  // prior.alpha.
+  std::optional<double> alpha;
+  // The HMM's p0; unset: HmmOptions's, kAgreementHmmP0 by agreement.
+  // Becomes hmm.null_probability.
+  std::optional<double> hmm_p0;
 };
+
+// `options` with every model-dependent default filled in (model1_iterations,
+// prior.alpha, hmm.null_probability), for training alone or by agreement,
+// and the model name made canonical. Fails on an unknown model.
+absl::StatusOr<TrainingOptions> ResolveDefaults(TrainingOptions options, bool agreement);
 
 absl::Status ValidateTrainingOptions(const TrainingOptions& options);
 
@@ -44,13 +67,9 @@ absl::Status ValidateTrainingOptions(const TrainingOptions& options);
 int Model1IterationsBefore(const TrainingOptions& options);
 
 // Sets up main-model iteration `iteration` (1-based) of the schedule, after
-// `model1_iterations` Model 1 iterations: the diagonal model re-estimates
-// its tension and p0 (when `options` ask for it) only from informed
-// posteriors. From a uniform table the first posteriors are purely
-// positional and would only echo the starting tension back (fast_align
-// skips it too).
-void PrepareMainIteration(const TrainingOptions& options, int model1_iterations, int iteration,
-                          AlignmentModel* model);
+// `model1_iterations` Model 1 iterations (AlignmentModel::BeginIteration):
+// only the first iteration from a uniform table has uninformed posteriors.
+void PrepareMainIteration(int model1_iterations, int iteration, AlignmentModel* model);
 
 // The main model of `options` over `table`, fresh or carrying the parameters
 // of `resume_from` (which must be of the same kind).

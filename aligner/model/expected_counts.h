@@ -1,6 +1,6 @@
 // Expected counts gathered by the E-step, summed exactly.
-#ifndef ALIGNER_TRAIN_EXPECTED_COUNTS_H_
-#define ALIGNER_TRAIN_EXPECTED_COUNTS_H_
+#ifndef ALIGNER_MODEL_EXPECTED_COUNTS_H_
+#define ALIGNER_MODEL_EXPECTED_COUNTS_H_
 
 #include <cmath>
 #include <cstddef>
@@ -136,4 +136,4 @@ struct ExpectedCounts {
 
 }  // namespace aligner
 
-#endif  // ALIGNER_TRAIN_EXPECTED_COUNTS_H_
+#endif  // ALIGNER_MODEL_EXPECTED_COUNTS_H_

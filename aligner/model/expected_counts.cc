@@ -1,4 +1,4 @@
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 
 #include <algorithm>
 

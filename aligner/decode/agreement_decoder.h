@@ -1,0 +1,40 @@
+// Decoding two models trained by agreement together: each direction's own
+// links and the links both agree on, from one pass over the corpus.
+#ifndef ALIGNER_DECODE_AGREEMENT_DECODER_H_
+#define ALIGNER_DECODE_AGREEMENT_DECODER_H_
+
+#include <cstddef>
+#include <functional>
+
+#include "aligner/base/types.h"
+#include "aligner/corpus/parallel_corpus.h"
+#include "aligner/decode/decoder.h"
+#include "aligner/model/alignment_model.h"
+
+namespace aligner {
+
+// What decoding by agreement gives for one sentence pair.
+struct AgreementDecodedPair {
+  // Each model on its own, as DecodePair decodes it (the reverse one in
+  // source-target orientation).
+  DecodedPair forward, reverse;
+  // Posterior decoding of both models together: the links (i, j), in
+  // source-target orientation of the forward corpus, whose combined
+  // posterior p1(a_j = i) p2(b_i = j) is at least the threshold, ordered by
+  // target position.
+  SentenceLinks agreement;
+};
+
+// Decodes every pair with both models, each pair's lookups shared by the
+// three results, and hands them to `sink` in corpus order. `options` apply
+// to each model's own decoding (its `reverse` is set here); `threshold`
+// (> 0) to the agreement links. Call inside the trainer's arena to bound
+// threads.
+void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
+                       const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
+                       const DecodeOptions& options, double threshold,
+                       const std::function<void(size_t index, const AgreementDecodedPair&)>& sink);
+
+}  // namespace aligner
+
+#endif  // ALIGNER_DECODE_AGREEMENT_DECODER_H_

@@ -1,0 +1,73 @@
+// The one place that knows every alignment model: names to models. The
+// trainer, the decoder, model files and the front ends create and load models
+// only through it, so adding a model is one new file (the model and its
+// ModelInfo) and one line in model_registry.cc.
+#ifndef ALIGNER_MODEL_MODEL_REGISTRY_H_
+#define ALIGNER_MODEL_MODEL_REGISTRY_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "aligner/corpus/parallel_corpus.h"
+#include "aligner/io/model_file.h"
+#include "aligner/model/alignment_model.h"
+#include "aligner/model/diagonal_model.h"
+#include "aligner/model/hmm_model.h"
+#include "aligner/model/translation_table.h"
+
+namespace aligner {
+
+// What a model is created with. Each model reads the part that concerns it.
+struct ModelOptions {
+  bool use_null = true;
+  TranslationPrior prior;
+  DiagonalOptions diagonal;
+  HmmOptions hmm;
+};
+
+// Everything a fresh model is built from. `corpus` is the training corpus
+// (in the model's direction), or null for a model that only aligns (loaded
+// from a file), which then needs no corpus statistics.
+struct ModelSetup {
+  const ParallelCorpus* corpus = nullptr;
+  std::shared_ptr<TranslationTable> table;
+  ModelOptions options;
+};
+
+struct ModelInfo {
+  std::string name;                  // canonical, as in model files
+  std::vector<std::string> aliases;  // also accepted by --model
+  std::string description;           // one line, for --help
+  // Model 1 iterations the schedule runs before this model unless told.
+  int default_model1_iterations = 0;
+  std::function<std::unique_ptr<AlignmentModel>(const ModelSetup&)> create;
+  // Reads the options a model file stores for this model (the counterpart of
+  // the options part of AlignmentModel::WriteParameters) into `options`.
+  std::function<absl::Status(const ModelReader&, ModelOptions*)> read_options;
+};
+
+// Every model, in the order of model_registry.cc.
+const std::vector<ModelInfo>& AllModels();
+
+// The model of a name or alias; an error listing the names otherwise.
+absl::StatusOr<const ModelInfo*> FindModel(std::string_view name);
+
+// "model1, model2, diagonal or hmm".
+std::string ModelNames();
+
+// A fresh model of `name`.
+absl::StatusOr<std::unique_ptr<AlignmentModel>> CreateModel(std::string_view name,
+                                                           const ModelSetup& setup);
+
+// Gives `model` the learned parameters of `saved`, a model of the same name
+// (e.g. a checkpoint's), through the model-file sections both write and read.
+absl::Status CopyLearnedParameters(const AlignmentModel& saved, AlignmentModel* model);
+
+}  // namespace aligner
+
+#endif  // ALIGNER_MODEL_MODEL_REGISTRY_H_

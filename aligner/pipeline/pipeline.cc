@@ -1,0 +1,464 @@
+#include "aligner/pipeline/pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "aligner/base/status_macros.h"
+#include "aligner/decode/agreement_decoder.h"
+#include "aligner/io/output_file.h"
+#include "aligner/io/pharaoh.h"
+#include "tbb/info.h"
+
+namespace aligner {
+namespace {
+
+class Stopwatch {
+ public:
+  double Seconds() const { return SecondsSince(start_); }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+template <typename... Args>
+void Log(const Logger& log, const absl::FormatSpec<Args...>& format, const Args&... args) {
+  if (log) log(absl::StrFormat(format, args...));
+}
+
+void WarnAboutInput(const CorpusReport& report, const Logger& log) {
+  if (report.malformed_lines > 0) {
+    Log(log,
+        "warning: %d lines have no ' ||| ' separator (or more than one), first at line %d; "
+        "their output lines are empty",
+        report.malformed_lines, report.first_malformed_line);
+  }
+  if (report.empty_pairs > 0) {
+    Log(log, "warning: %d pairs have an empty side; their output lines are empty",
+        report.empty_pairs);
+  }
+  if (report.too_long_pairs > 0) {
+    Log(log,
+        "warning: %d pairs have a side longer than --max-sentence-length, first at line %d; "
+        "they are not trained on and their output lines are empty",
+        report.too_long_pairs, report.first_too_long_line);
+  }
+}
+
+// Opens an optional output file; null when `path` is empty.
+absl::StatusOr<std::unique_ptr<OutputFile>> OpenOptional(const std::string& path) {
+  if (path.empty()) return std::unique_ptr<OutputFile>();
+  return OutputFile::Open(path);
+}
+
+ModelMetadata MetadataFor(const AlignOptions& options) {
+  ModelMetadata metadata;
+  metadata.reverse = options.reverse;
+  metadata.lowercase = options.corpus.lowercase;
+  metadata.max_sentence_length = options.corpus.max_sentence_length;
+  metadata.training_options = options.command_line;
+  return metadata;
+}
+
+std::string PosteriorsLine(const std::vector<double>& posteriors) {
+  std::string line;
+  for (size_t n = 0; n < posteriors.size(); ++n) {
+    absl::StrAppend(&line, n > 0 ? " " : "", absl::StrFormat("%.6g", posteriors[n]));
+  }
+  line.push_back('\n');
+  return line;
+}
+
+absl::Status ValidateThreshold(const std::optional<double>& threshold) {
+  // A negative or NaN one used to select Viterbi silently.
+  if (!threshold || (*threshold >= 0 && *threshold <= 1)) return absl::OkStatus();
+  return absl::InvalidArgumentError("--posterior-threshold must be in [0, 1]");
+}
+
+}  // namespace
+
+std::string PharaohLine(const SentenceLinks& links, bool print_scores, double log_prob) {
+  std::string line = FormatPharaoh(links);
+  if (print_scores) absl::StrAppend(&line, " ||| ", log_prob);
+  line.push_back('\n');
+  return line;
+}
+
+namespace {
+
+template <typename T>
+std::string Show(const std::optional<T>& value) {
+  return value ? absl::StrCat(*value) : "default";
+}
+
+}  // namespace
+
+std::string DescribeOptions(const TrainingOptions& o) {
+  return absl::StrCat(
+      "model=", o.model, " iterations=", o.iterations, " model1_iterations=", o.model1_iterations,
+      " use_null=", o.use_null, " variational_bayes=", o.prior.variational_bayes,
+      " prior.alpha=", o.prior.alpha, " alpha=", Show(o.alpha), " hmm_p0=", Show(o.hmm_p0),
+      " diagonal.tension=", o.diagonal.tension, " diagonal.p0=", o.diagonal.p0,
+      " diagonal.optimize_tension=", o.diagonal.optimize_tension,
+      " diagonal.optimize_p0=", o.diagonal.optimize_p0,
+      " hmm.null_probability=", o.hmm.null_probability, " hmm.max_jump=", o.hmm.max_jump,
+      " hmm.jump_smoothing=", o.hmm.jump_smoothing,
+      " hmm.diagonal_tension=", o.hmm.diagonal_tension, " hmm.end_jump=", o.hmm.end_jump);
+}
+
+std::string DescribeOptions(const CorpusOptions& o) {
+  return absl::StrCat("input=", o.input, " source=", o.source, " target=", o.target,
+                      " lowercase=", o.lowercase, " max_sentence_length=", o.max_sentence_length);
+}
+
+std::string DescribeOptions(const AlignOptions& o) {
+  return absl::StrCat(
+      DescribeOptions(o.corpus), " ", DescribeOptions(o.training), " reverse=", o.reverse,
+      " threads=", o.threads, " posterior_threshold=", Show(o.posterior_threshold),
+      " print_scores=", o.print_scores, " output=", o.output, " a3_output=", o.a3_output,
+      " posteriors_output=", o.posteriors_output, " ttable_output=", o.ttable_output,
+      " ttable_format=", static_cast<int>(o.ttable_format), " ttable_min_prob=", o.ttable_min_prob,
+      " model_output=", o.model_output, " load_model=", o.load_model,
+      " checkpoint=", o.checkpoint, " resume=", o.resume);
+}
+
+std::string DescribeOptions(const SymmetricOptions& o) {
+  return absl::StrCat(
+      DescribeOptions(o.corpus), " ", DescribeOptions(o.training), " threads=", o.threads,
+      " agreement=", o.agreement, " agreement_null=", static_cast<int>(o.agreement_options.null),
+      " agreement_threshold=", o.agreement_threshold,
+      " posterior_threshold=", Show(o.posterior_threshold), " print_scores=", o.print_scores,
+      " prefix=", o.prefix, " heuristic=", std::string(HeuristicName(o.heuristic)));
+}
+
+absl::Status ValidateCorpusOptions(const CorpusOptions& options) {
+  if (options.input.empty() == (options.source.empty() && options.target.empty())) {
+    return absl::InvalidArgumentError(
+        "give either -i FILE or both --source FILE and --target FILE");
+  }
+  if (options.input.empty() && (options.source.empty() || options.target.empty())) {
+    return absl::InvalidArgumentError("--source and --target go together");
+  }
+  // Positions are 32-bit.
+  if (options.max_sentence_length == 0 || options.max_sentence_length > 0x7fffffff) {
+    return absl::InvalidArgumentError("--max-sentence-length must be in [1, 2147483647]");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
+                                          const LoadedModel* vocabularies, bool swap_sides,
+                                          const Logger& log) {
+  Stopwatch clock;
+  CorpusReadOptions read;
+  read.lowercase = options.lowercase;
+  read.max_sentence_length = options.max_sentence_length;
+  if (vocabularies != nullptr) {
+    // Known words keep their ids. The corpus is swapped after reading for the
+    // reverse direction.
+    read.source_vocabulary =
+        swap_sides ? &vocabularies->target_vocabulary : &vocabularies->source_vocabulary;
+    read.target_vocabulary =
+        swap_sides ? &vocabularies->source_vocabulary : &vocabularies->target_vocabulary;
+  }
+  CorpusReport report;
+  absl::StatusOr<ParallelCorpus> corpus =
+      options.input.empty() ? ReadParallelFiles(options.source, options.target, read, &report)
+                            : ReadBitext(options.input, read, &report);
+  if (!corpus.ok()) return corpus.status();
+  WarnAboutInput(report, log);
+  // Ids a loaded model knows words by must stay; fresh ones are free.
+  if (vocabularies == nullptr) corpus->NumberWordsByFrequency();
+  if (swap_sides) corpus->SwapSides();
+  Log(log, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",
+      corpus->size(), corpus->source_text().num_tokens(), corpus->target_text().num_tokens(),
+      corpus->source_vocabulary().size() - 1, corpus->target_vocabulary().size() - 1,
+      clock.Seconds());
+  return corpus;
+}
+
+absl::Status ValidateAlignOptions(const AlignOptions& options) {
+  RETURN_IF_ERROR(ValidateCorpusOptions(options.corpus));
+  RETURN_IF_ERROR(ResolveDefaults(options.training, false).status());
+  RETURN_IF_ERROR(ValidateTrainingOptions(*ResolveDefaults(options.training, false)));
+  RETURN_IF_ERROR(ValidateThreshold(options.posterior_threshold));
+  if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  if (!options.load_model.empty() && (!options.resume.empty() || !options.checkpoint.empty())) {
+    return absl::InvalidArgumentError(
+        "--load-model aligns without training: no --checkpoint or --resume");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus,
+                                          const AlignOptions& options, const LoadedModel* resume,
+                                          EmTrainer* trainer, const Logger& log) {
+  ASSIGN_OR_RETURN(const TrainingOptions training, ResolveDefaults(options.training, false));
+  Stopwatch clock;
+  LoadedModel trained;
+  trained.metadata = MetadataFor(options);
+  CheckpointWriter checkpoint;
+  ModelMetadata checkpoint_metadata = trained.metadata;
+  if (!options.checkpoint.empty()) {
+    checkpoint = [&](const AlignmentModel& m, const TrainingCheckpoint& done) {
+      checkpoint_metadata.checkpoint_stage = done.stage;
+      checkpoint_metadata.checkpoint_iteration = done.iteration;
+      return SaveModel(m, corpus.source_vocabulary(), corpus.target_vocabulary(),
+                       checkpoint_metadata, options.checkpoint);
+    };
+  }
+  TrainingCheckpoint resume_at;
+  if (resume != nullptr) {
+    resume_at = {resume->metadata.checkpoint_stage, resume->metadata.checkpoint_iteration};
+    Log(log, "resuming from %s after %s iteration %d", options.resume,
+        resume_at.stage == 0 ? "model1" : resume->model->name(), resume_at.iteration);
+  }
+  ASSIGN_OR_RETURN(
+      trained.model,
+      TrainModel(
+          corpus, training, trainer,
+          [&](const IterationReport& r) { Log(log, "%s", FormatIterationReport(r)); }, checkpoint,
+          resume != nullptr ? resume->model.get() : nullptr, resume_at));
+  trained.source_vocabulary = corpus.source_vocabulary();
+  trained.target_vocabulary = corpus.target_vocabulary();
+  Log(log, "trained in %.2fs", clock.Seconds());
+  return trained;
+}
+
+std::vector<DecodedPair> AlignCorpus(const LoadedModel& model, const ParallelCorpus& corpus,
+                                     const DecodeOptions& options, EmTrainer* trainer) {
+  std::vector<DecodedPair> pairs(corpus.size());
+  trainer->Run([&] {
+    DecodeCorpus(*model.model, corpus, options,
+                 [&](size_t k, const DecodedPair& pair) { pairs[k] = pair; });
+  });
+  return pairs;
+}
+
+absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
+  RETURN_IF_ERROR(ValidateAlignOptions(options));
+  std::unique_ptr<LoadedModel> resume;
+  if (!options.resume.empty()) {
+    ASSIGN_OR_RETURN(LoadedModel model, LoadModel(options.resume));
+    if (model.metadata.checkpoint_stage < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options.resume, " is a finished model, not a checkpoint"));
+    }
+    if (model.metadata.reverse != options.reverse ||
+        model.metadata.lowercase != options.corpus.lowercase) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options.resume,
+                       " was written by a run with other -r/--lowercase options; resume with the "
+                       "same options"));
+    }
+    resume = std::make_unique<LoadedModel>(std::move(model));
+  }
+
+  // A loaded model brings its direction, casing and vocabularies.
+  std::unique_ptr<LoadedModel> loaded;
+  if (!options.load_model.empty()) {
+    ASSIGN_OR_RETURN(LoadedModel model, LoadModel(options.load_model));
+    loaded = std::make_unique<LoadedModel>(std::move(model));
+    if (options.reverse != loaded->metadata.reverse) {
+      Log(log, "note: %s was trained in the %s direction; aligning in that direction",
+          options.load_model, loaded->metadata.reverse ? "reverse" : "forward");
+    }
+  }
+  const bool reverse = loaded ? loaded->metadata.reverse : options.reverse;
+
+  // Open outputs first, so an unwritable path fails now, not after training.
+  ASSIGN_OR_RETURN(auto output, OpenOptional(options.output));
+  ASSIGN_OR_RETURN(auto a3_output, OpenOptional(options.a3_output));
+  ASSIGN_OR_RETURN(auto ttable_output, OpenOptional(options.ttable_output));
+  ASSIGN_OR_RETURN(auto model_output, OpenOptional(options.model_output));
+  ASSIGN_OR_RETURN(auto posteriors_output, OpenOptional(options.posteriors_output));
+
+  CorpusOptions corpus_options = options.corpus;
+  if (loaded) {
+    corpus_options.lowercase = loaded->metadata.lowercase;
+    corpus_options.max_sentence_length = loaded->metadata.max_sentence_length;
+  }
+  ASSIGN_OR_RETURN(
+      const ParallelCorpus corpus,
+      ReadCorpus(corpus_options, loaded ? loaded.get() : resume.get(), reverse, log));
+
+  EmTrainer trainer(corpus, options.threads);
+  if (!loaded) {
+    ASSIGN_OR_RETURN(LoadedModel trained,
+                     TrainOnCorpus(corpus, options, resume.get(), &trainer, log));
+    loaded = std::make_unique<LoadedModel>(std::move(trained));
+  }
+  const AlignmentModel& model = *loaded->model;
+
+  if (output != nullptr || a3_output != nullptr || posteriors_output != nullptr) {
+    Stopwatch clock;
+    DecodeOptions decode;
+    decode.reverse = reverse;
+    decode.posterior_threshold = options.posterior_threshold.value_or(-1);
+    decode.link_posteriors = posteriors_output != nullptr;
+    trainer.Run([&] {
+      DecodeCorpus(model, corpus, decode, [&](size_t k, const DecodedPair& pair) {
+        if (output != nullptr) {
+          output->Write(PharaohLine(pair.links, options.print_scores, pair.log_prob));
+        }
+        if (posteriors_output != nullptr) {
+          posteriors_output->Write(PosteriorsLine(pair.link_posteriors));
+        }
+        if (a3_output != nullptr) {
+          a3_output->Write(FormatA3Entry(MakeA3Entry(k + 1, corpus.pair(k),
+                                                     corpus.source_vocabulary(),
+                                                     corpus.target_vocabulary(), pair.alignment,
+                                                     pair.log_prob)));
+        }
+      });
+    });
+    Log(log, "aligned in %.2fs", clock.Seconds());
+  }
+  if (ttable_output != nullptr) {
+    WriteTranslationTable(model.translation_table(), corpus.source_vocabulary(),
+                          corpus.target_vocabulary(), options.ttable_format,
+                          options.ttable_min_prob, ttable_output.get());
+  }
+  if (model_output != nullptr) {
+    ModelWriter writer;
+    RETURN_IF_ERROR(WriteModel(model, corpus.source_vocabulary(), corpus.target_vocabulary(),
+                               MetadataFor(options), &writer));
+    model_output->Write(writer.Serialize());
+  }
+  // Everything is complete: only now do the files get their names.
+  for (OutputFile* file : {output.get(), a3_output.get(), ttable_output.get(),
+                           model_output.get(), posteriors_output.get()}) {
+    if (file != nullptr) RETURN_IF_ERROR(file->Commit());
+  }
+  return absl::OkStatus();
+}
+
+SymmetricOptions::SymmetricOptions() {
+  // The most accurate setting: both HMM directions trained by agreement on
+  // lowercased words (case splits one word's counts in two). It was the best
+  // on every development set; see the README's quality table.
+  corpus.lowercase = true;
+  training.model = "hmm";
+}
+
+absl::Status ValidateSymmetricOptions(const SymmetricOptions& options) {
+  RETURN_IF_ERROR(ValidateCorpusOptions(options.corpus));
+  ASSIGN_OR_RETURN(const TrainingOptions training,
+                   ResolveDefaults(options.training, options.agreement));
+  RETURN_IF_ERROR(ValidateTrainingOptions(training));
+  RETURN_IF_ERROR(ValidateThreshold(options.posterior_threshold));
+  if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  if (options.prefix.empty()) return absl::InvalidArgumentError("give --prefix PATH for the outputs");
+  if (options.agreement) {
+    // Measured: with the variational Bayes prior the agreed (product) counts
+    // are too small, and the digamma update sends nearly every word to NULL
+    // (Hansards 100k AER 0.19).
+    if (training.prior.variational_bayes) {
+      return absl::InvalidArgumentError(
+          "agreement training does not work with -v (variational Bayes); add --no-agreement "
+          "to train the directions independently");
+    }
+    if (!(options.agreement_threshold > 0 && options.agreement_threshold <= 1)) {
+      return absl::InvalidArgumentError("--agreement-threshold must be in (0, 1]");
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Both directions by agreement: PREFIX.forward, .reverse, .agreement, then
+// their symmetrization.
+absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) {
+  ASSIGN_OR_RETURN(const TrainingOptions training, ResolveDefaults(options.training, true));
+  const std::string forward_path = options.prefix + ".forward";
+  const std::string reverse_path = options.prefix + ".reverse";
+  const std::string agreement_path = options.prefix + ".agreement";
+  const std::string combined_path =
+      options.prefix + "." + std::string(HeuristicName(options.heuristic));
+  ASSIGN_OR_RETURN(auto forward_output, OutputFile::Open(forward_path));
+  ASSIGN_OR_RETURN(auto reverse_output, OutputFile::Open(reverse_path));
+  ASSIGN_OR_RETURN(auto agreement_output, OutputFile::Open(agreement_path));
+
+  ASSIGN_OR_RETURN(const ParallelCorpus corpus, ReadCorpus(options.corpus, nullptr, false, log));
+  ParallelCorpus reverse_corpus = corpus;
+  reverse_corpus.SwapSides();
+
+  AgreementTrainer trainer(corpus, reverse_corpus, options.threads, options.agreement_options);
+  Stopwatch train_clock;
+  ASSIGN_OR_RETURN(AgreementModels models,
+                   TrainByAgreement(corpus, reverse_corpus, training, &trainer,
+                                    [&](const AgreementIterationReport& r) {
+                                      Log(log, "%s", FormatAgreementReport(r));
+                                    }));
+  Log(log, "trained both directions in %.2fs", train_clock.Seconds());
+
+  Stopwatch decode_clock;
+  DecodeOptions decode;
+  decode.posterior_threshold = options.posterior_threshold.value_or(-1);
+  trainer.Run([&] {
+    DecodeByAgreement(*models.forward, *models.reverse, corpus, reverse_corpus, decode,
+                      options.agreement_threshold,
+                      [&](size_t, const AgreementDecodedPair& pair) {
+                        forward_output->Write(PharaohLine(pair.forward.links, options.print_scores,
+                                                          pair.forward.log_prob));
+                        reverse_output->Write(PharaohLine(pair.reverse.links, options.print_scores,
+                                                          pair.reverse.log_prob));
+                        agreement_output->Write(PharaohLine(pair.agreement, false, 0));
+                      });
+  });
+  Log(log, "aligned in %.2fs", decode_clock.Seconds());
+  for (OutputFile* file : {forward_output.get(), reverse_output.get(), agreement_output.get()}) {
+    RETURN_IF_ERROR(file->Commit());
+  }
+  RETURN_IF_ERROR(SymmetrizeFiles(forward_path, reverse_path, options.heuristic, combined_path));
+  Log(log, "wrote %s, %s, %s and %s", forward_path, reverse_path, combined_path, agreement_path);
+  return absl::OkStatus();
+}
+
+// Each direction on its own, both at once with half the threads each.
+absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log) {
+  const int threads =
+      options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  AlignOptions forward;
+  forward.corpus = options.corpus;
+  forward.training = options.training;
+  forward.posterior_threshold = options.posterior_threshold;
+  forward.print_scores = options.print_scores;
+  forward.command_line = options.command_line;
+  AlignOptions reverse = forward;
+  forward.output = options.prefix + ".forward";
+  reverse.output = options.prefix + ".reverse";
+  reverse.reverse = true;
+  forward.threads = std::max(1, threads / 2);
+  reverse.threads = std::max(1, threads - forward.threads);
+  auto prefixed = [&log](const char* direction) -> Logger {
+    if (!log) return nullptr;
+    return [&log, direction](const std::string& line) { log(absl::StrCat(direction, ": ", line)); };
+  };
+  absl::Status reverse_status;
+  std::thread reverse_thread([&] { reverse_status = RunAlign(reverse, prefixed("reverse")); });
+  const absl::Status forward_status = RunAlign(forward, prefixed("forward"));
+  reverse_thread.join();
+  RETURN_IF_ERROR(forward_status);
+  RETURN_IF_ERROR(reverse_status);
+  const std::string combined =
+      options.prefix + "." + std::string(HeuristicName(options.heuristic));
+  RETURN_IF_ERROR(SymmetrizeFiles(forward.output, reverse.output, options.heuristic, combined));
+  Log(log, "wrote %s, %s and %s", forward.output, reverse.output, combined);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunSymmetric(const SymmetricOptions& options, const Logger& log) {
+  RETURN_IF_ERROR(ValidateSymmetricOptions(options));
+  return options.agreement ? RunByAgreement(options, log) : RunIndependently(options, log);
+}
+
+}  // namespace aligner

@@ -1,0 +1,116 @@
+#include "aligner/model/model_registry.h"
+
+#include <string>
+
+#include "aligner/train/em_trainer.h"
+#include "aligner/train/training.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace aligner {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ModelRegistryTest, FindsNamesAndAliases) {
+  for (const char* name : {"model1", "model2", "diagonal", "hmm"}) {
+    auto info = FindModel(name);
+    ASSERT_TRUE(info.ok()) << name;
+    EXPECT_EQ((*info)->name, name);
+  }
+  EXPECT_EQ((*FindModel("1"))->name, "model1");
+  EXPECT_EQ((*FindModel("2"))->name, "model2");
+  EXPECT_EQ((*FindModel("fast_align"))->name, "diagonal");
+  auto bogus = FindModel("bogus");
+  ASSERT_FALSE(bogus.ok());
+  EXPECT_THAT(std::string(bogus.status().message()), HasSubstr("'bogus'"));
+  EXPECT_THAT(std::string(bogus.status().message()), HasSubstr(ModelNames()));
+  EXPECT_EQ(ModelNames(), "model1, model2, diagonal or hmm");
+}
+
+TEST(ModelRegistryTest, EveryModelIsCreatedUnderItsOwnName) {
+  const ParallelCorpus& corpus = TrialCorpus();
+  for (const ModelInfo& info : AllModels()) {
+    ModelSetup setup;
+    setup.corpus = &corpus;
+    setup.table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus));
+    auto model = CreateModel(info.name, setup);
+    ASSERT_TRUE(model.ok()) << info.name;
+    EXPECT_EQ((*model)->name(), info.name);
+    EXPECT_EQ(&(*model)->translation_table(), setup.table.get());
+    EXPECT_FALSE(info.description.empty());
+  }
+  EXPECT_EQ((*FindModel("model2"))->default_model1_iterations, 5);
+  EXPECT_EQ((*FindModel("hmm"))->default_model1_iterations, 0);
+}
+
+// A trained model's learned parameters, copied into a fresh model of the same
+// kind, give the same posteriors (what --resume relies on).
+TEST(ModelRegistryTest, CopyLearnedParametersReproducesTheModel) {
+  const ParallelCorpus& corpus = TrialCorpus();
+  for (const char* name : {"model2", "diagonal", "hmm"}) {
+    SCOPED_TRACE(name);
+    TrainingOptions options;
+    options.model = name;
+    options.model1_iterations = 1;
+    options.iterations = 2;
+    options.diagonal.optimize_tension = true;
+    auto trained_or = TrainQuietly(corpus, options, 1);
+    ASSERT_TRUE(trained_or.ok());
+    const auto& trained = *trained_or;
+    ModelSetup setup;
+    setup.corpus = &corpus;
+    setup.table = trained->shared_translation_table();
+    setup.options = options;
+    auto fresh = CreateModel(name, setup);
+    ASSERT_TRUE(fresh.ok());
+    ASSERT_TRUE(CopyLearnedParameters(*trained, fresh->get()).ok());
+    std::vector<double> a, b;
+    for (size_t k = 0; k < corpus.size(); ++k) {
+      trained->Posteriors(corpus.pair(k), &a);
+      (*fresh)->Posteriors(corpus.pair(k), &b);
+      ASSERT_EQ(a, b) << "pair " << k;
+    }
+  }
+  ModelSetup setup;
+  setup.corpus = &corpus;
+  setup.table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus));
+  auto hmm = CreateModel("hmm", setup);
+  auto diagonal = CreateModel("diagonal", setup);
+  const absl::Status mismatch = CopyLearnedParameters(**hmm, diagonal->get());
+  EXPECT_FALSE(mismatch.ok());
+  EXPECT_THAT(std::string(mismatch.message()), HasSubstr("hmm model, not diagonal"));
+}
+
+TEST(ResolveDefaultsTest, ModelDependentDefaults) {
+  TrainingOptions options;
+  options.model = "hmm";
+  auto alone = ResolveDefaults(options, false);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_EQ(alone->model1_iterations, 0);
+  EXPECT_EQ(alone->prior.alpha, kHmmDefaultAlpha);
+  EXPECT_EQ(alone->hmm.null_probability, HmmOptions().null_probability);
+  auto agreed = ResolveDefaults(options, true);
+  EXPECT_EQ(agreed->model1_iterations, kAgreementHmmModel1Iterations);
+  EXPECT_EQ(agreed->hmm.null_probability, kAgreementHmmP0);
+  options.alpha = 0.3;
+  options.hmm_p0 = 0.4;
+  options.model1_iterations = 1;
+  agreed = ResolveDefaults(options, true);
+  EXPECT_EQ(agreed->prior.alpha, 0.3);
+  EXPECT_EQ(agreed->hmm.null_probability, 0.4);
+  EXPECT_EQ(agreed->model1_iterations, 1);
+  options = TrainingOptions();
+  options.model = "fast_align";
+  auto diagonal = ResolveDefaults(options, false);
+  EXPECT_EQ(diagonal->model, "diagonal");
+  EXPECT_EQ(diagonal->prior.alpha, TranslationPrior().alpha);
+  options.model = "model2";
+  EXPECT_EQ(ResolveDefaults(options, false)->model1_iterations, 5);
+  options.model = "nonsense";
+  EXPECT_FALSE(ResolveDefaults(options, false).ok());
+}
+
+}  // namespace
+}  // namespace aligner
