@@ -9,6 +9,7 @@ packages=(
   libtbb-dev libabsl-dev zlib1g-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gzip zstd time
+  clang-format
 )
 
 missing=()
