@@ -1,5 +1,6 @@
 #include "aligner/cli/flags.h"
 
+#include <initializer_list>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -126,10 +127,30 @@ bool ParseInto(int argc, char** argv, const po::options_description& options,
   return true;
 }
 
-std::string HelpText(const std::string& usage, const po::options_description& visible) {
-  std::ostringstream out;
-  out << usage << "\n" << visible << "\n";
-  return out.str();
+// Parses a command's option groups, with --quiet, --help and fast_align's
+// long names added; false when there is nothing to run: --help (the help
+// text is in `parsed`) or a usage error (in parsed->status).
+template <typename Options>
+bool ParseGroups(int argc, char** argv, std::initializer_list<po::options_description*> groups,
+                 const char* usage, po::variables_map* vm, Parsed<Options>* parsed) {
+  groups.end()[-1]->add_options()
+      ("quiet", po::bool_switch(&parsed->quiet), "no progress reports on stderr")
+      ("help,h", "show this help");
+  po::options_description visible;
+  for (po::options_description* group : groups) visible.add(*group);
+  po::options_description compat;
+  AddFastAlignNames(&compat);
+  po::options_description all;
+  all.add(visible).add(compat);
+  if (!ParseInto(argc, argv, all, vm, &parsed->status)) return false;
+  if (vm->count("help")) {
+    parsed->help = true;
+    std::ostringstream text;
+    text << usage << "\n" << visible << "\n";
+    parsed->help_text = text.str();
+    return false;
+  }
+  return true;
 }
 
 enum class Mode { kAlign, kTrain };
@@ -186,33 +207,20 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
         "align with a model saved by 'aligner train' instead of training; unknown words align "
         "by position and NULL probability alone");
   }
-  output.add_options()("quiet", po::bool_switch(&parsed.quiet), "no progress reports on stderr")(
-      "help,h", "show this help");
-  po::options_description compat;
-  AddFastAlignNames(&compat);
-  po::options_description visible;
-  visible.add(input).add(model).add(output);
-  po::options_description all;
-  all.add(visible).add(compat);
+  const char* usage =
+      mode == Mode::kTrain
+          ? "usage: aligner train -i CORPUS --model-file MODEL [options]\n"
+            "       aligner train --source FILE --target FILE --model-file MODEL [options]\n\n"
+            "Trains an alignment model and saves it; 'aligner align --load-model MODEL' then "
+            "aligns new text with it.\nWith --output it also writes the alignment of the "
+            "training corpus.\n"
+          : "usage: aligner align -i CORPUS [options] > ALIGNMENT\n"
+            "       aligner align --source FILE --target FILE [options] > ALIGNMENT\n\n"
+            "Trains an alignment model on the corpus and writes Pharaoh links (0-based "
+            "'source-target'), one line per input line.\nfast_align users: aligner align -i "
+            "corpus -d -o -v [-r]\n";
   po::variables_map vm;
-  if (!ParseInto(argc, argv, all, &vm, &parsed.status)) return parsed;
-  if (vm.count("help")) {
-    parsed.help = true;
-    parsed.help_text = HelpText(
-        mode == Mode::kTrain
-            ? "usage: aligner train -i CORPUS --model-file MODEL [options]\n"
-              "       aligner train --source FILE --target FILE --model-file MODEL [options]\n\n"
-              "Trains an alignment model and saves it; 'aligner align --load-model MODEL' then "
-              "aligns new text with it.\nWith --output it also writes the alignment of the "
-              "training corpus.\n"
-            : "usage: aligner align -i CORPUS [options] > ALIGNMENT\n"
-              "       aligner align --source FILE --target FILE [options] > ALIGNMENT\n\n"
-              "Trains an alignment model on the corpus and writes Pharaoh links (0-based "
-              "'source-target'), one line per input line.\nfast_align users: aligner align -i "
-              "corpus -d -o -v [-r]\n",
-        visible);
-    return parsed;
-  }
+  if (!ParseGroups(argc, argv, {&input, &model, &output}, usage, &vm, &parsed)) return parsed;
   ApplyFastAlignNames(vm, &favor_diagonal, &o.training);
   if (no_null) o.training.use_null = false;
   parsed.status = ApplyFavorDiagonal(favor_diagonal, vm, &o.training);
@@ -286,29 +294,16 @@ Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
       ("posterior-threshold", Optional(&o.posterior_threshold),
        "write every link whose posterior reaches this value instead of Viterbi links")
       ("print-scores,s", po::bool_switch(&o.print_scores),
-       "append ' ||| log probability' to every output line")
-      ("quiet", po::bool_switch(&parsed.quiet), "no progress reports on stderr")
-      ("help,h", "show this help");
-  po::options_description compat;
-  AddFastAlignNames(&compat);
-  po::options_description visible;
-  visible.add(input).add(model).add(output);
-  po::options_description all;
-  all.add(visible).add(compat);
+       "append ' ||| log probability' to every output line");
+  const char* usage =
+      "usage: aligner symmetric --source FILE --target FILE --prefix OUT [options]\n"
+      "       aligner symmetric -i CORPUS --prefix OUT [options]\n\n"
+      "Trains and aligns both directions and writes OUT.forward, OUT.reverse and "
+      "OUT.<heuristic> (default grow-diag-final-and).\nWithout model options it runs the most "
+      "accurate setting: both HMM directions trained by agreement on lowercased words,\nand "
+      "also writes OUT.agreement, the links both directions agree on.\n";
   po::variables_map vm;
-  if (!ParseInto(argc, argv, all, &vm, &parsed.status)) return parsed;
-  if (vm.count("help")) {
-    parsed.help = true;
-    parsed.help_text = HelpText(
-        "usage: aligner symmetric --source FILE --target FILE --prefix OUT [options]\n"
-        "       aligner symmetric -i CORPUS --prefix OUT [options]\n\n"
-        "Trains and aligns both directions and writes OUT.forward, OUT.reverse and "
-        "OUT.<heuristic> (default grow-diag-final-and).\nWithout model options it runs the most "
-        "accurate setting: both HMM directions trained by agreement on lowercased words,\nand "
-        "also writes OUT.agreement, the links both directions agree on.\n",
-        visible);
-    return parsed;
-  }
+  if (!ParseGroups(argc, argv, {&input, &model, &output}, usage, &vm, &parsed)) return parsed;
   ApplyFastAlignNames(vm, &favor_diagonal, &o.training);
   if (no_null) o.training.use_null = false;
   if (no_lowercase) o.corpus.lowercase = false;
