@@ -5,6 +5,7 @@
 
 #include "aligner/cli/cli_util.h"
 #include "aligner/cli/commands.h"
+#include "aligner/io/output_plan.h"
 #include "aligner/tools/symmetrize.h"
 #include "boost/program_options.hpp"
 
@@ -32,8 +33,15 @@ int SymmetrizeCommand(int argc, char** argv) {
               << options << "\n";
     return 0;
   }
-  if (forward.empty() || reverse.empty()) {
+  if (!vm.count("input") || !vm.count("input2")) {
     return UsageError(kCommand, "give both -i FORWARD and -j REVERSE");
+  }
+  // `-i - -j -` would read stdin twice, `--output f` with `-i f` destroy f.
+  if (absl::Status s = CheckRunPaths({{"-i", forward, PathRole::kInput},
+                                      {"-j", reverse, PathRole::kInput},
+                                      {"--output", output, PathRole::kOutput}});
+      !s.ok()) {
+    return UsageError(kCommand, std::string(s.message()));
   }
   auto parsed = ParseHeuristic(heuristic);
   if (!parsed.ok()) return UsageError(kCommand, std::string(parsed.status().message()));
