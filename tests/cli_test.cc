@@ -401,9 +401,12 @@ TEST_F(CliTest, InterruptedRunLeavesNoOutputFiles) {
 
 TEST_F(CliTest, InputWithNoUsablePairs) {
   const std::string bitext = WriteFile("blank.txt", "\n\nno separator\n ||| x\n");
+  // Nothing to train on or align: an error, not four empty lines and exit 0.
   const RunResult r = Run("align --quiet -d -o -v -i " + Quote(bitext));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "\n\n\n\n");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(bitext + ": none of its 4 lines can be aligned"));
+  EXPECT_EQ(r.out, "");
+  // An empty file is an empty corpus: nothing in, nothing out.
   const std::string empty = WriteFile("empty.txt", "");
   const RunResult e = Run("align --quiet -i " + Quote(empty));
   ASSERT_EQ(e.exit_code, 0) << e.err;

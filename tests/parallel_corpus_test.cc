@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -230,6 +231,123 @@ TEST_F(ReadCorpusTest, OverLongPairsAreEmptiedAndCounted) {
   ExpectSameCorpus(*corpus, *files);
 }
 
+TEST_F(ReadCorpusTest, WordsOfOverLongPairsStayOutOfTheVocabularies) {
+  // "big" and "huge" appear only in over-long pairs; "late" first appears
+  // beside an over-long side, then in a usable pair.
+  const std::string bitext = WriteFile("long.txt",
+                                       "a b ||| x y\n"
+                                       "big big big big ||| late\n"
+                                       "a ||| huge huge huge huge\n"
+                                       "b ||| late\n");
+  CorpusReadOptions options;
+  options.max_sentence_length = 3;
+  CorpusReport report;
+  auto corpus = ReadBitext(bitext, options, &report);
+  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  EXPECT_EQ(report.too_long_pairs, 2);
+  EXPECT_EQ(report.too_large_pairs, 0);
+  EXPECT_EQ(corpus->source_vocabulary().size(), 3u);  // NULL a b
+  EXPECT_EQ(corpus->target_vocabulary().size(), 4u);  // NULL x y late
+  EXPECT_FALSE(corpus->source_vocabulary().Find("big").has_value());
+  EXPECT_FALSE(corpus->target_vocabulary().Find("huge").has_value());
+
+  // Two files: each side is read without the other, so the short side of an
+  // over-long pair is interned first and forgotten afterwards; the ids are
+  // those of the bitext.
+  const std::string fr = WriteFile("l.fr", "a b\nbig big big big\na\nb\n");
+  const std::string en = WriteFile("l.en", "x y\nlate\nhuge huge huge huge\nlate\n");
+  CorpusReport files_report;
+  auto files = ReadParallelFiles(fr, en, options, &files_report);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files_report.too_long_pairs, 2);
+  ExpectSameCorpus(*corpus, *files);
+
+  // Words a loaded model knows keep their ids, even if only skipped pairs use
+  // them now.
+  Vocabulary known_target;
+  known_target.Intern("huge");
+  known_target.Intern("zebra");
+  CorpusReadOptions loaded = options;
+  loaded.target_vocabulary = &known_target;
+  auto with_model = ReadParallelFiles(fr, en, loaded, &files_report);
+  ASSERT_TRUE(with_model.ok()) << with_model.status();
+  EXPECT_EQ(with_model->target_vocabulary().Find("huge"), std::optional<WordId>(1));
+  EXPECT_EQ(with_model->target_vocabulary().Find("zebra"), std::optional<WordId>(2));
+  EXPECT_EQ(with_model->target_vocabulary().size(), 6u);  // + x y late
+  EXPECT_THAT(TargetWords(*with_model, 3), ElementsAre("late"));
+}
+
+TEST_F(ReadCorpusTest, PairsOverTheMemoryBoundAreSkippedAndCountedApart) {
+  EXPECT_EQ(MaxSideLengthForCells(kDefaultMaxPairCells), 5791u);
+  EXPECT_EQ(MaxSideLengthForCells(16), 3u);
+  EXPECT_EQ(MaxSideLengthForCells(15), 2u);
+  EXPECT_EQ(MaxSideLengthForCells(1001 * 1001), 1000u);
+  EXPECT_EQ(MaxSideLengthForCells(1), 0u);
+  const std::string path = WriteFile("big.txt",
+                                     "a b ||| x y\n"
+                                     "a b c d ||| x\n"              // over the cell bound
+                                     "a b c d e f g ||| x y\n"      // over both bounds
+                                     "a ||| x y z w\n");            // over the cell bound
+  CorpusReadOptions options;
+  options.max_sentence_length = 6;
+  options.max_pair_cells = 16;  // sides of at most 3 tokens
+  CorpusReport report;
+  auto corpus = ReadBitext(path, options, &report);
+  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  EXPECT_EQ(report.too_long_pairs, 3);
+  EXPECT_EQ(report.first_too_long_line, 2);
+  EXPECT_EQ(report.too_large_pairs, 2);
+  EXPECT_EQ(report.first_too_large_line, 2);
+  for (size_t k : {1, 2, 3}) EXPECT_THAT(Ids(corpus->pair(k).source), IsEmpty()) << k;
+  EXPECT_FALSE(corpus->source_vocabulary().Find("d").has_value());
+  EXPECT_THAT(UnusablePairWarnings(report, options),
+              ElementsAre("warning: 1 pairs have a side longer than --max-sentence-length; they "
+                          "are not trained on and their output lines are empty",
+                          "warning: 2 pairs have a side longer than 3 tokens, too large to hold "
+                          "in memory whatever --max-sentence-length says, first at line 2; they "
+                          "are not trained on and their output lines are empty"));
+}
+
+TEST_F(ReadCorpusTest, UnusablePairWarningsOnePerKind) {
+  CorpusReport report;
+  EXPECT_THAT(UnusablePairWarnings(report, {}), IsEmpty());
+  report.malformed_lines = 2;
+  report.first_malformed_line = 5;
+  report.empty_pairs = 1;
+  report.too_long_pairs = 3;
+  report.first_too_long_line = 7;
+  EXPECT_THAT(UnusablePairWarnings(report, {}),
+              ElementsAre("warning: 2 lines have no ' ||| ' separator (or more than one), first "
+                          "at line 5; their output lines are empty",
+                          "warning: 1 pairs have an empty side; their output lines are empty",
+                          "warning: 3 pairs have a side longer than --max-sentence-length, first "
+                          "at line 7; they are not trained on and their output lines are empty"));
+}
+
+TEST_F(ReadCorpusTest, CorpusWithoutAUsableLineIsAnErrorNamingTheFile) {
+  const std::string bitext = WriteFile("bad.txt", "no separator\n ||| x\na b c d ||| x\n");
+  CorpusReadOptions options;
+  options.max_sentence_length = 3;
+  CorpusReport report;
+  auto corpus = ReadBitext(bitext, options, &report);
+  ASSERT_FALSE(corpus.ok());
+  EXPECT_EQ(corpus.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(corpus.status().message(),
+            bitext + ": none of its 3 lines can be aligned (1 without one ' ||| ' separator, 1 "
+                     "with an empty side, 1 with a side longer than --max-sentence-length 3); "
+                     "there is nothing to train on or align");
+  const std::string fr = WriteFile("e.fr", "a\n\n");
+  const std::string en = WriteFile("e.en", "\nx\n");
+  auto files = ReadParallelFiles(fr, en, {}, &report);
+  ASSERT_FALSE(files.ok());
+  EXPECT_THAT(files.status().message(),
+              AllOf(HasSubstr(fr + " and " + en + ": none of their 2 lines can be aligned"),
+                    HasSubstr("2 with an empty side")));
+  // One usable line is enough.
+  const std::string one = WriteFile("one.txt", "oops\na ||| x\n");
+  EXPECT_TRUE(ReadBitext(one, {}, &report).ok());
+}
+
 TEST_F(ReadCorpusTest, DifferentLineCountsNameBothFilesAndCounts) {
   const std::string fr = WriteFile("short.fr", "a\nb\nc\n");
   const std::string en = WriteFile("long.en", "x\ny\nz\nw\nv\n");
@@ -268,7 +386,7 @@ TEST_F(ReadCorpusTest, BothSidesFromStdinIsAnError) {
 }
 
 TEST_F(ReadCorpusTest, ReportIsResetBetweenReads) {
-  const std::string bad = WriteFile("bad.txt", "oops\n");
+  const std::string bad = WriteFile("bad.txt", "oops\na ||| b\n");
   const std::string good = WriteFile("good.txt", "a ||| b\n");
   CorpusReport report;
   ASSERT_TRUE(ReadBitext(bad, {}, &report).ok());

@@ -1,9 +1,11 @@
 #include "aligner/corpus/parallel_corpus.h"
 
+#include <cmath>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/io/input_file.h"
 #include "tbb/blocked_range.h"
@@ -31,13 +33,33 @@ uint32_t LowerTwoByte(uint32_t cp) {
   return cp;
 }
 
-// Reads one side of a corpus, one sentence per line.
+// Whether one side of a pair fits the bounds of CorpusReadOptions.
+enum SideFit : uint8_t {
+  kFits = 0,
+  kOverMaxLength = 1,  // over max_sentence_length
+  kOverCellBound = 2,  // within max_sentence_length, over max_pair_cells
+  kNoTokens = 3,       // fits, but cannot be aligned
+};
+
+SideFit Classify(size_t tokens, const CorpusReadOptions& options) {
+  if (tokens == 0) return kNoTokens;
+  if (tokens > options.max_sentence_length) return kOverMaxLength;
+  if (tokens > MaxSideLengthForCells(options.max_pair_cells)) return kOverCellBound;
+  return kFits;
+}
+
+// Whether a side makes its pair too big to train on.
+bool Skipped(uint8_t fit) { return fit == kOverMaxLength || fit == kOverCellBound; }
+
+// Reads one side of a corpus, one sentence per line. A sentence over the
+// bounds is stored empty and its words are not interned; fits[k] says why.
 struct SideReader {
   Vocabulary vocab;
   EncodedText text;
+  std::vector<uint8_t> fits;  // a SideFit per line
   absl::Status status;
   std::string path;
-  bool lowercase = false;
+  CorpusReadOptions options;
 
   void Read() {
     auto reader = LineReader::Open(path);
@@ -50,7 +72,10 @@ struct SideReader {
     std::vector<WordId> ids;
     while ((*reader)->Next(&line)) {
       SplitTokens(line, &tokens);
-      Encode(tokens, lowercase, &vocab, &ids);
+      const SideFit fit = Classify(tokens.size(), options);
+      fits.push_back(fit);
+      if (fit == kOverMaxLength || fit == kOverCellBound) tokens.clear();
+      Encode(tokens, options.lowercase, &vocab, &ids);
       text.AddSentence(ids);
     }
     status = (*reader)->status();
@@ -65,29 +90,75 @@ struct SideReader {
   }
 };
 
+// Renumbers the words of `text` with ids from `first_new_id` on (those not
+// in a loaded vocabulary) by first appearance outside the `skipped` lines,
+// and forgets the words seen only there: they are what the reader would
+// have interned had it never seen those lines. (Two-file reading interns
+// each side before it knows whether the other side's line is too long.)
+void ForgetWordsOfSkippedLines(const std::vector<bool>& skipped, WordId first_new_id,
+                               Vocabulary* vocab, EncodedText* text) {
+  constexpr WordId kUnseen = ~WordId{0};
+  std::vector<WordId> new_ids(vocab->size(), kUnseen);
+  std::vector<WordId> old_ids;  // old_ids[new id]
+  for (WordId id = 0; id < first_new_id; ++id) {
+    new_ids[id] = id;
+    old_ids.push_back(id);
+  }
+  for (size_t k = 0; k < text->num_sentences(); ++k) {
+    if (skipped[k]) continue;
+    for (const WordId w : text->sentence(k)) {
+      if (new_ids[w] == kUnseen) {
+        new_ids[w] = static_cast<WordId>(old_ids.size());
+        old_ids.push_back(w);
+      }
+    }
+  }
+  Vocabulary kept;
+  for (size_t id = 1; id < old_ids.size(); ++id) kept.Intern(vocab->word(old_ids[id]));
+  *vocab = std::move(kept);
+  // The skipped lines are cleared afterwards; their forgotten words become
+  // NULL meanwhile.
+  for (WordId& id : new_ids) {
+    if (id == kUnseen) id = kNullWord;
+  }
+  text->Renumber(new_ids);
+}
+
 // Clears pairs that cannot be trained on or aligned, keeping their lines.
-void CheckPairs(EncodedText* source, EncodedText* target, const CorpusReadOptions& options,
-                const std::vector<bool>& malformed, CorpusReport* report) {
+// source_fits and target_fits hold a SideFit per line. Returns the number of
+// usable pairs.
+size_t CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bool>& malformed,
+                  const std::vector<uint8_t>& source_fits, const std::vector<uint8_t>& target_fits,
+                  CorpusReport* report) {
   EncodedText kept_source, kept_target;
   kept_source.Reserve(source->num_sentences(), source->num_tokens());
   kept_target.Reserve(target->num_sentences(), target->num_tokens());
+  size_t usable_pairs = 0;
   for (size_t k = 0; k < source->num_sentences(); ++k) {
     auto s = source->sentence(k);
     auto t = target->sentence(k);
+    // (A pair over the bounds is stored empty, so its fits tell what it had.)
+    const uint8_t s_fit = source_fits[k];
+    const uint8_t t_fit = target_fits[k];
     bool usable = true;
     if (k < malformed.size() && malformed[k]) {
       usable = false;
-    } else if (s.empty() || t.empty()) {
+    } else if (s_fit == kNoTokens || t_fit == kNoTokens) {
       ++report->empty_pairs;
       usable = false;
-    } else if (s.size() > options.max_sentence_length || t.size() > options.max_sentence_length) {
+    } else if (Skipped(s_fit) || Skipped(t_fit)) {
       ++report->too_long_pairs;
       if (report->first_too_long_line == 0) report->first_too_long_line = k + 1;
+      if (s_fit != kOverMaxLength && t_fit != kOverMaxLength) {
+        ++report->too_large_pairs;
+        if (report->first_too_large_line == 0) report->first_too_large_line = k + 1;
+      }
       usable = false;
     }
     if (usable) {
       kept_source.AddSentence(s);
       kept_target.AddSentence(t);
+      ++usable_pairs;
     } else {
       kept_source.AddSentence({});
       kept_target.AddSentence({});
@@ -96,9 +167,72 @@ void CheckPairs(EncodedText* source, EncodedText* target, const CorpusReadOption
   report->pairs = source->num_sentences();
   *source = std::move(kept_source);
   *target = std::move(kept_target);
+  return usable_pairs;
+}
+
+// "none of its 3 lines can be aligned (2 without one ' ||| ' separator, ...)".
+absl::Status NoUsablePairError(const std::string& what, const CorpusReport& report,
+                               const CorpusReadOptions& options) {
+  std::vector<std::string> reasons;
+  if (report.malformed_lines > 0) {
+    reasons.push_back(absl::StrCat(report.malformed_lines, " without one ' ||| ' separator"));
+  }
+  if (report.empty_pairs > 0) reasons.push_back(absl::StrCat(report.empty_pairs, " with an empty side"));
+  const int64_t over_length = report.too_long_pairs - report.too_large_pairs;
+  if (over_length > 0) {
+    reasons.push_back(absl::StrCat(over_length, " with a side longer than --max-sentence-length ",
+                                   options.max_sentence_length));
+  }
+  if (report.too_large_pairs > 0) {
+    reasons.push_back(absl::StrCat(report.too_large_pairs, " with a side longer than ",
+                                   MaxSideLengthForCells(options.max_pair_cells),
+                                   " tokens, the most a pair may have in memory"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(what, report.pairs, " lines can be aligned (",
+                                                 absl::StrJoin(reasons, ", "),
+                                                 "); there is nothing to train on or align"));
 }
 
 }  // namespace
+
+size_t MaxSideLengthForCells(uint64_t max_pair_cells) {
+  // The largest n with (n + 1)^2 <= max_pair_cells.
+  uint64_t n = static_cast<uint64_t>(std::sqrt(static_cast<double>(max_pair_cells)));
+  while (n > 0 && n * n > max_pair_cells) --n;
+  while ((n + 1) * (n + 1) <= max_pair_cells) ++n;
+  return n == 0 ? 0 : static_cast<size_t>(n - 1);
+}
+
+std::vector<std::string> UnusablePairWarnings(const CorpusReport& report,
+                                              const CorpusReadOptions& options) {
+  std::vector<std::string> warnings;
+  if (report.malformed_lines > 0) {
+    warnings.push_back(absl::StrCat(
+        "warning: ", report.malformed_lines,
+        " lines have no ' ||| ' separator (or more than one), first at line ",
+        report.first_malformed_line, "; their output lines are empty"));
+  }
+  if (report.empty_pairs > 0) {
+    warnings.push_back(absl::StrCat("warning: ", report.empty_pairs,
+                                    " pairs have an empty side; their output lines are empty"));
+  }
+  const int64_t over_length = report.too_long_pairs - report.too_large_pairs;
+  if (over_length > 0) {
+    warnings.push_back(absl::StrCat(
+        "warning: ", over_length, " pairs have a side longer than --max-sentence-length",
+        report.too_large_pairs > 0 ? "" : absl::StrCat(", first at line ", report.first_too_long_line),
+        "; they are not trained on and their output lines are empty"));
+  }
+  if (report.too_large_pairs > 0) {
+    warnings.push_back(absl::StrCat(
+        "warning: ", report.too_large_pairs, " pairs have a side longer than ",
+        MaxSideLengthForCells(options.max_pair_cells),
+        " tokens, too large to hold in memory whatever --max-sentence-length says, first at "
+        "line ", report.first_too_large_line,
+        "; they are not trained on and their output lines are empty"));
+  }
+  return warnings;
+}
 
 std::string LowercaseUtf8(std::string_view word) {
   std::string out;
@@ -199,9 +333,10 @@ absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
   if (options.source_vocabulary) corpus.mutable_source_vocabulary() = *options.source_vocabulary;
   if (options.target_vocabulary) corpus.mutable_target_vocabulary() = *options.target_vocabulary;
   std::string line;
-  std::vector<std::string_view> tokens;
+  std::vector<std::string_view> source_tokens, target_tokens;
   std::vector<WordId> ids;
   std::vector<bool> malformed;
+  std::vector<uint8_t> source_fits, target_fits;
   while (reader->Next(&line)) {
     std::string_view source, target;
     const bool ok = SplitBitextLine(line, &source, &target);
@@ -211,16 +346,28 @@ absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
       if (report->first_malformed_line == 0) report->first_malformed_line = reader->line_number();
       source = target = std::string_view();
     }
-    SplitTokens(source, &tokens);
-    SideReader::Encode(tokens, options.lowercase, &corpus.mutable_source_vocabulary(), &ids);
+    SplitTokens(source, &source_tokens);
+    SplitTokens(target, &target_tokens);
+    // A pair over the bounds is skipped before its words are interned.
+    source_fits.push_back(Classify(source_tokens.size(), options));
+    target_fits.push_back(Classify(target_tokens.size(), options));
+    if (Skipped(source_fits.back()) || Skipped(target_fits.back())) {
+      source_tokens.clear();
+      target_tokens.clear();
+    }
+    SideReader::Encode(source_tokens, options.lowercase, &corpus.mutable_source_vocabulary(),
+                       &ids);
     corpus.mutable_source_text().AddSentence(ids);
-    SplitTokens(target, &tokens);
-    SideReader::Encode(tokens, options.lowercase, &corpus.mutable_target_vocabulary(), &ids);
+    SideReader::Encode(target_tokens, options.lowercase, &corpus.mutable_target_vocabulary(),
+                       &ids);
     corpus.mutable_target_text().AddSentence(ids);
   }
   RETURN_IF_ERROR(reader->status());
-  CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(), options, malformed,
-             report);
+  const size_t usable = CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(),
+                                   malformed, source_fits, target_fits, report);
+  if (usable == 0 && report->pairs > 0) {
+    return NoUsablePairError(absl::StrCat(path, ": none of its "), *report, options);
+  }
   return corpus;
 }
 
@@ -236,7 +383,7 @@ absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
   SideReader source, target;
   source.path = source_path;
   target.path = target_path;
-  source.lowercase = target.lowercase = options.lowercase;
+  source.options = target.options = options;
   if (options.source_vocabulary) source.vocab = *options.source_vocabulary;
   if (options.target_vocabulary) target.vocab = *options.target_vocabulary;
   std::thread target_thread([&target] { target.Read(); });
@@ -251,12 +398,35 @@ absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
         "the parallel files have different line counts: ", source_path, " has ", source_lines,
         " lines, ", target_path, " has ", target_lines));
   }
+  // Each side skipped its own over-long lines unread; the other side of
+  // such a pair was interned, and is forgotten here.
+  std::vector<bool> skipped(source_lines, false);
+  bool any_skipped = false;
+  for (size_t k = 0; k < source_lines; ++k) {
+    skipped[k] = Skipped(source.fits[k]) || Skipped(target.fits[k]);
+    any_skipped |= skipped[k];
+  }
+  if (any_skipped) {
+    ForgetWordsOfSkippedLines(
+        skipped,
+        static_cast<WordId>(options.source_vocabulary ? options.source_vocabulary->size() : 1),
+        &source.vocab, &source.text);
+    ForgetWordsOfSkippedLines(
+        skipped,
+        static_cast<WordId>(options.target_vocabulary ? options.target_vocabulary->size() : 1),
+        &target.vocab, &target.text);
+  }
   ParallelCorpus corpus;
   corpus.mutable_source_vocabulary() = std::move(source.vocab);
   corpus.mutable_target_vocabulary() = std::move(target.vocab);
   corpus.mutable_source_text() = std::move(source.text);
   corpus.mutable_target_text() = std::move(target.text);
-  CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(), options, {}, report);
+  const size_t usable = CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(),
+                                   {}, source.fits, target.fits, report);
+  if (usable == 0 && report->pairs > 0) {
+    return NoUsablePairError(absl::StrCat(source_path, " and ", target_path, ": none of their "),
+                             *report, options);
+  }
   return corpus;
 }
 

@@ -55,9 +55,28 @@ struct CorpusReport {
   int64_t malformed_lines = 0;      // no separator, or more than one
   int64_t first_malformed_line = 0;  // 1-based, 0 if none
   int64_t empty_pairs = 0;          // a side with no tokens
-  int64_t too_long_pairs = 0;       // a side over max_sentence_length
+  int64_t too_long_pairs = 0;       // a side over max_sentence_length or the memory bound
   int64_t first_too_long_line = 0;
+  // Of too_long_pairs, those within max_sentence_length but over
+  // max_pair_cells (see CorpusReadOptions).
+  int64_t too_large_pairs = 0;
+  int64_t first_too_large_line = 0;
 };
+
+// The bound on one pair's size: (max(l, m) + 1)^2 cells, where l and m are
+// its side lengths. Training and decoding allocate per-pair matrices of
+// (l + 1) x m cells, and the HMM also l x l transition tables, each cell a
+// double, for every thread at once: measured, the HMM needs about 165 bytes
+// per cell per thread (692 MB for a 2,000 x 2,000 pair), Model 1 and the
+// diagonal model a fifth to a third of that. 2^25 cells allow sides of up to
+// 5,791 tokens (about 5.5 GB per thread for the HMM at the bound); a
+// 100,000-token pair would need terabytes and is skipped instead of aborting
+// the run with std::bad_alloc. Far above the default --max-sentence-length
+// of 1000 (10^6 cells), so it only matters when that is raised.
+inline constexpr uint64_t kDefaultMaxPairCells = uint64_t{1} << 25;
+
+// The longest side a pair may have under `max_pair_cells`.
+size_t MaxSideLengthForCells(uint64_t max_pair_cells);
 
 struct CorpusReadOptions {
   // Lowercase ASCII and Latin-1 letters, and the other two-byte UTF-8 cases
@@ -66,6 +85,10 @@ struct CorpusReadOptions {
   // Longer sentences are kept as lines but not trained on or aligned: their
   // cost is quadratic in length.
   size_t max_sentence_length = 1000;
+  // Pairs whose (max(l, m) + 1)^2 exceeds this are skipped like over-long
+  // ones (and counted in too_large_pairs too), so that no pair's matrices
+  // can exhaust memory.
+  uint64_t max_pair_cells = kDefaultMaxPairCells;
   // When set, start from these vocabularies (copied) so that words keep the
   // ids a loaded model knows them by; new words get new ids after them.
   const Vocabulary* source_vocabulary = nullptr;
@@ -74,7 +97,9 @@ struct CorpusReadOptions {
 
 // A parallel corpus: line k of the input is pair k, always, whatever it holds.
 // Pairs that cannot be aligned (malformed, an empty side, too long) are kept
-// with both sides empty so that output stays line-parallel to the input.
+// with both sides empty so that output stays line-parallel to the input. The
+// words of over-long pairs are not added to the vocabularies (one 50 MB line
+// would otherwise add millions of word types).
 class ParallelCorpus {
  public:
   size_t size() const { return source_.num_sentences(); }
@@ -105,14 +130,23 @@ class ParallelCorpus {
   EncodedText target_;
 };
 
+// The warnings a tool prints for a report read with `options`, one per kind
+// of unusable pair, each with its count (and first line); empty when every
+// pair is usable.
+std::vector<std::string> UnusablePairWarnings(const CorpusReport& report,
+                                              const CorpusReadOptions& options);
+
 // Reads one file of "source ||| target" lines (fast_align, cdec); a line with
-// no "|||" token but exactly one TAB is split at the TAB.
+// no "|||" token but exactly one TAB is split at the TAB. A file with lines
+// of which none can be aligned is InvalidArgument naming the file and why
+// (an empty file is an empty corpus).
 absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
                                           const CorpusReadOptions& options,
                                           CorpusReport* report);
 
 // Reads two line-parallel files (Moses, GIZA++, eflomal). Files with different
-// line counts are an error naming both files and counts.
+// line counts are an error naming both files and counts, and so are files
+// with lines of which no pair can be aligned.
 absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
                                                  const std::string& target_path,
                                                  const CorpusReadOptions& options,
