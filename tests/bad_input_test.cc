@@ -202,14 +202,40 @@ TEST_F(BadInputTest, EmptySourceOrTargetFile) {
 }
 
 TEST_F(BadInputTest, EmptySidesGiveEmptyLinesAndOneWarning) {
-  // Every line has one side with no tokens.
-  const std::string source = WriteFile("s", "a b\n\nc\n   \n");
-  const std::string target = WriteFile("t", "\nx y\n \t \nz\n");
+  // Every line but the last has one side with no tokens.
+  const std::string source = WriteFile("s", "a b\n\nc\n   \na\n");
+  const std::string target = WriteFile("t", "\nx y\n \t \nz\nx\n");
   const RunResult r = Run("align --source " + Quote(source) + " --target " + Quote(target));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(OutputLines(r.out), std::vector<std::string>(4, ""));
+  const std::vector<std::string> lines = OutputLines(r.out);
+  ASSERT_EQ(lines.size(), 5u);
+  for (size_t k = 0; k < 4; ++k) EXPECT_EQ(lines[k], "") << k;
   EXPECT_EQ(CountOccurrences(r.err, "warning"), 1u) << r.err;
   EXPECT_THAT(r.err, HasSubstr("warning: 4 pairs have an empty side"));
+}
+
+// Exit 0 with nothing but empty lines would look like a finished alignment.
+TEST_F(BadInputTest, CorpusWithoutAUsableLineIsAnError) {
+  const std::string source = WriteFile("s", "a b\n\nc\n   \n");
+  const std::string target = WriteFile("t", "\nx y\n \t \nz\n");
+  const std::string out = Path("out.align");
+  RunResult r = Run("align --source " + Quote(source) + " --target " + Quote(target) +
+                    " --output " + Quote(out));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("error: " + source + " and " + target +
+                               ": none of their 4 lines can be aligned (4 with an empty side)"));
+  EXPECT_FALSE(fs::exists(out));
+  const std::string bitext = WriteFile("b", "no separator\nnor here\n");
+  r = Run("align -i " + Quote(bitext) + " -d -o -v");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("error: " + bitext +
+                               ": none of its 2 lines can be aligned (2 without one ' ||| ' "
+                               "separator); there is nothing to train on or align"));
+  EXPECT_EQ(r.out, "");
+  r = Run("symmetric -i " + Quote(bitext) + " --prefix " + Quote(Path("sym")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("none of its 2 lines can be aligned"));
+  EXPECT_THAT(NewFiles({source, target, bitext}), ::testing::IsEmpty());
 }
 
 TEST_F(BadInputTest, BlankAndWhitespaceOnlyLinesKeepTheirOutputLines) {
@@ -306,6 +332,29 @@ TEST_F(BadInputTest, VeryLongSentencesAreWrittenEmptyWithAWarning) {
   EXPECT_THAT(r.err, HasSubstr("warning: 1 pairs have a side longer than --max-sentence-length, "
                                "first at line 2"));
   EXPECT_LT(r.seconds, 60);
+}
+
+// One 100,000-token pair would need terabytes for its matrices (it used to
+// abort with std::bad_alloc, exit 134, after minutes); it is skipped like an
+// over-long pair, and its words do not enter the vocabularies.
+TEST_F(BadInputTest, PairTooLargeForMemoryIsSkippedNotAborted) {
+  std::mt19937 rng(10);
+  const std::string text = "a b c ||| x y z\n" + RandomSentence(&rng, 100000, 50000, "w") +
+                           " ||| " + RandomSentence(&rng, 100000, 50000, "v") + "\n" +
+                           "a b ||| x y\n";
+  const std::string path = WriteFile("huge", text);
+  for (const std::string model : {"-d -o -v", "--model hmm", "--model model2"}) {
+    const RunResult r = Run("align -i " + Quote(path) + " --max-sentence-length 100000 " + model +
+                            " --output " + Quote(Path("out")));
+    EXPECT_EQ(r.exit_code, 0) << model << ": " << r.err;
+    const std::vector<std::string> lines = OutputLines(ReadWholeFile(Path("out")));
+    ASSERT_EQ(lines.size(), 3u) << model;
+    EXPECT_EQ(lines[1], "") << model;
+    EXPECT_NE(lines[0], "") << model;
+    EXPECT_THAT(r.err, HasSubstr("warning: 1 pairs have a side longer than")) << model;
+    EXPECT_THAT(r.err, HasSubstr("(5 source, 5 target tokens; 3 and 3 word types)")) << model;
+    EXPECT_LT(r.seconds, 60) << model;
+  }
 }
 
 TEST_F(BadInputTest, VeryLongSentencesAlignWhenAllowed) {
@@ -552,6 +601,85 @@ TEST_F(BadInputTest, ValidThresholdsAndDefaultViterbiStillWork) {
 }
 
 // --- symmetrize and evaluate ------------------------------------------------
+
+TEST_F(BadInputTest, SymmetrizeAndEvaluateRefusePathMistakesBeforeReading) {
+  const std::string links = WriteFile("links", "0-0 1-1\n0-0\n");
+  const std::string before = ReadWholeFile(links);
+  // stdin read twice.
+  RunResult r = Run("symmetrize -i - -j -");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("aligner symmetrize: -i and -j both read stdin ('-'); stdin can "
+                               "be read only once"));
+  EXPECT_EQ(r.out, "");
+  r = Run("evaluate -a - -g -");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("aligner evaluate: -a and -g both read stdin ('-')"));
+  // The output is an input.
+  r = Run("symmetrize -i " + Quote(links) + " -j " + Quote(links) + " --output " + Quote(links));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("the output --output '" + links + "' is the input -i '" + links +
+                               "'; writing it would destroy the input"));
+  const std::string other = WriteFile("other", "0-0\n0-0\n");
+  fs::create_symlink(links, Path("alias"));
+  r = Run("symmetrize -i " + Quote(other) + " -j " + Quote(links) + " --output " +
+          Quote(Path("alias")));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("is the input -j '" + links + "'"));
+  EXPECT_EQ(ReadWholeFile(links), before);
+  // Empty paths.
+  r = Run("symmetrize -i " + Quote(links) + " -j " + Quote(other) + " --output ''");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--output was given an empty path"));
+  r = Run("evaluate -a '' -g " + Quote(links));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("-a was given an empty path"));
+  // A missing directory, before reading anything.
+  r = Run("symmetrize -i " + Quote(links) + " -j " + Quote(other) + " --output " +
+          Quote(Path("no/dir/out")));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("does not exist"));
+  EXPECT_THAT(NewFiles({links, other}), ::testing::ElementsAre("alias"));
+  // One input twice is fine (stdin once, too).
+  Shell(Quote(kBinary) + " symmetrize -i - -j " + Quote(links) + " < " + Quote(links) + " > " +
+        Quote(Path("from-stdin")));
+  EXPECT_EQ(ReadWholeFile(Path("from-stdin")), "0-0 1-1\n0-0\n");
+}
+
+TEST_F(BadInputTest, SymmetrizeWritesThroughASymlinkAndKeepsPermissions) {
+  const std::string links = WriteFile("links", "0-0 1-1\n0-0\n");
+  fs::create_directories(Path("data"));
+  const std::string target = WriteFile("data/sym", "stale\n");
+  ASSERT_EQ(::chmod(target.c_str(), 0600), 0);
+  fs::create_symlink(target, Path("sym"));
+  const RunResult r = Run("symmetrize -i " + Quote(links) + " -j " + Quote(links) +
+                          " --output " + Quote(Path("sym")));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(Path("sym")));
+  EXPECT_EQ(ReadWholeFile(target), "0-0 1-1\n0-0\n");
+  struct stat info;
+  ASSERT_EQ(::stat(target.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0600u);
+}
+
+TEST_F(BadInputTest, OneBasedGoldWithoutOneBasedIsRefused) {
+  const std::string alignment = WriteFile("a", "0-0 1-1 2-2\n0-0 1-1\n");
+  const std::string gold = WriteFile("g", "1-1 2-2 3-3\n1-1 2p2\n");
+  RunResult r = Run("evaluate -a " + Quote(alignment) + " -g " + Quote(gold));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("aligner evaluate: " + gold + " looks 1-based: none of its "
+                                     "5 links has position 0 on either side (positions 1 to 3), "
+                                     "while 2 links of the alignment do"),
+                           HasSubstr("Give --one-based if the gold counts from 1")));
+  EXPECT_EQ(r.out, "");
+  r = Run("evaluate -a " + Quote(alignment) + " -g " + Quote(gold) + " --one-based");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("AER 0.0000"));
+  r = Run("evaluate -a " + Quote(alignment) + " -g " + Quote(gold) + " --zero-based");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("AER 0.3333"));
+  r = Run("evaluate -a " + Quote(alignment) + " -g " + Quote(gold) + " --zero-based --one-based");
+  EXPECT_EQ(r.exit_code, 2);
+}
 
 TEST_F(BadInputTest, SymmetrizeAndEvaluateNameTheBadFileAndLine) {
   const std::string good = WriteFile("good", "0-0 1-1\n\n0-1\n");

@@ -185,5 +185,58 @@ TEST(GoldReadFileTest, MissingFileIsAnError) {
           .ok());
 }
 
+// The gold lines "1-1 2p3" etc. read 0-based.
+std::vector<GoldAlignment> Gold(const std::vector<std::string>& lines) {
+  std::vector<GoldAlignment> gold;
+  for (const std::string& line : lines) gold.push_back(*ParseGoldLine(line, GoldOptions()));
+  return gold;
+}
+
+TEST(GoldLooksZeroBasedTest, OneBasedGoldAgainstZeroBasedAlignmentIsRefused) {
+  const std::vector<SentenceLinks> predicted = {{{0, 0}, {1, 1}}, {{1, 0}}};
+  const absl::Status s =
+      CheckGoldLooksZeroBased(Gold({"1-1 2-2", "2p1 3-3"}), predicted, "g.txt");
+  ASSERT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "g.txt looks 1-based: none of its 4 links has position 0 on either side (positions 1 "
+            "to 3), while 2 links of the alignment do; scored as 0-based it would give a "
+            "meaningless AER. Give --one-based if the gold counts from 1, or --zero-based if it "
+            "really is 0-based");
+}
+
+TEST(GoldLooksZeroBasedTest, ZeroAnywhereOrNoEvidencePasses) {
+  const std::vector<SentenceLinks> predicted = {{{0, 0}, {1, 1}}, {{1, 0}}};
+  // One 0 on either side, in any sentence, is a 0-based gold.
+  EXPECT_TRUE(CheckGoldLooksZeroBased(Gold({"1-1 2-2", "0p1"}), predicted, "g").ok());
+  EXPECT_TRUE(CheckGoldLooksZeroBased(Gold({"1-0", "2-2"}), predicted, "g").ok());
+  // No gold links, or an alignment that never says 0 either: they agree.
+  EXPECT_TRUE(CheckGoldLooksZeroBased(Gold({"", ""}), predicted, "g").ok());
+  EXPECT_TRUE(CheckGoldLooksZeroBased(Gold({"1-1", "2-2"}), {{{1, 1}}, {{2, 3}}}, "g").ok());
+  // The shipped 0-based trial gold against itself.
+  auto trial = ReadGoldFile(std::string(ALIGNER_TEST_DATA_DIR) + "/trial.gold",
+                            GoldFormat::kPharaohSurePossible, GoldOptions(), 0);
+  ASSERT_TRUE(trial.ok());
+  std::vector<SentenceLinks> trial_links;
+  for (const GoldAlignment& g : *trial) trial_links.push_back(g.sure);
+  EXPECT_TRUE(CheckGoldLooksZeroBased(*trial, trial_links, "trial.gold").ok());
+}
+
+TEST(GoldLooksZeroBasedTest, ShiftedTrialGoldIsRefused) {
+  // The trial gold written 1-based, as some tools do.
+  auto trial = ReadGoldFile(std::string(ALIGNER_TEST_DATA_DIR) + "/trial.gold",
+                            GoldFormat::kPharaohSurePossible, GoldOptions(), 0);
+  ASSERT_TRUE(trial.ok());
+  std::vector<GoldAlignment> shifted = *trial;
+  std::vector<SentenceLinks> predicted;
+  for (GoldAlignment& g : shifted) {
+    predicted.push_back(g.sure);
+    for (SentenceLinks* links : {&g.sure, &g.possible}) {
+      for (Link& link : *links) link = {link.source + 1, link.target + 1};
+    }
+  }
+  EXPECT_EQ(CheckGoldLooksZeroBased(shifted, predicted, "shifted").code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace aligner

@@ -7,6 +7,7 @@
 #include "aligner/cli/cli_util.h"
 #include "aligner/cli/commands.h"
 #include "aligner/io/gold.h"
+#include "aligner/io/output_plan.h"
 #include "aligner/io/pharaoh.h"
 #include "aligner/tools/evaluate.h"
 #include "boost/program_options.hpp"
@@ -17,7 +18,7 @@ int EvaluateCommand(int argc, char** argv) {
   namespace po = boost::program_options;
   constexpr char kCommand[] = "evaluate";
   std::string alignment_path, gold_path, gold_format = "pharaoh";
-  bool reverse_gold = false, one_based = false;
+  bool reverse_gold = false, one_based = false, zero_based = false;
   int64_t offset = -1;
   po::options_description options("Options");
   options.add_options()
@@ -29,6 +30,9 @@ int EvaluateCommand(int argc, char** argv) {
       ("reverse-gold", po::bool_switch(&reverse_gold),
        "the gold's first index is the alignment's target side")
       ("one-based", po::bool_switch(&one_based), "pharaoh gold links are 1-based")
+      ("zero-based", po::bool_switch(&zero_based),
+       "pharaoh gold links are 0-based even though none has position 0 (without it such a "
+       "gold is refused as looking 1-based when the alignment has position 0)")
       ("offset", po::value(&offset),
        "score alignment lines offset+1 .. offset+n against the n gold lines (for a corpus "
        "trained with the test pairs first or last); without it the line counts must match")
@@ -41,9 +45,16 @@ int EvaluateCommand(int argc, char** argv) {
               << options << "\n";
     return 0;
   }
-  if (alignment_path.empty() || gold_path.empty()) {
+  if (!vm.count("alignment") || !vm.count("gold")) {
     return UsageError(kCommand, "give both -a ALIGNMENT and -g GOLD");
   }
+  // `-a - -g -` would read stdin twice.
+  if (absl::Status s = CheckRunPaths({{"-a", alignment_path, PathRole::kInput},
+                                      {"-g", gold_path, PathRole::kInput}});
+      !s.ok()) {
+    return UsageError(kCommand, std::string(s.message()));
+  }
+  if (one_based && zero_based) return UsageError(kCommand, "give --one-based or --zero-based, not both");
   GoldFormat format;
   if (gold_format == "pharaoh") {
     format = GoldFormat::kPharaohSurePossible;
@@ -72,6 +83,11 @@ int EvaluateCommand(int argc, char** argv) {
     return Fail(kCommand, absl::InvalidArgumentError(absl::StrFormat(
                               "%s has %d lines but %s has %d (use --offset to score a slice)",
                               alignment_path, predicted->size(), gold_path, gold->size())));
+  }
+  if (format == GoldFormat::kPharaohSurePossible && !one_based && !zero_based) {
+    if (absl::Status s = CheckGoldLooksZeroBased(*gold, *predicted, gold_path); !s.ok()) {
+      return UsageError(kCommand, std::string(s.message()));
+    }
   }
   auto scores = Evaluate(*predicted, *gold);
   if (!scores.ok()) return Fail(kCommand, scores.status());

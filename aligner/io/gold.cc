@@ -159,6 +159,34 @@ absl::StatusOr<GoldAlignment> ParseGoldLine(std::string_view line, const GoldOpt
   return gold;
 }
 
+absl::Status CheckGoldLooksZeroBased(const std::vector<GoldAlignment>& gold,
+                                     const std::vector<SentenceLinks>& predicted,
+                                     const std::string& gold_path) {
+  int64_t gold_links = 0;
+  uint32_t largest = 0;
+  for (const GoldAlignment& g : gold) {
+    for (const SentenceLinks* links : {&g.sure, &g.possible}) {
+      for (const Link& link : *links) {
+        if (link.source == 0 || link.target == 0) return absl::OkStatus();
+        largest = std::max({largest, link.source, link.target});
+        ++gold_links;
+      }
+    }
+  }
+  if (gold_links == 0) return absl::OkStatus();
+  int64_t predicted_zero = 0;
+  for (const SentenceLinks& links : predicted) {
+    for (const Link& link : links) predicted_zero += link.source == 0 || link.target == 0;
+  }
+  if (predicted_zero == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      gold_path, " looks 1-based: none of its ", gold_links,
+      " links has position 0 on either side (positions 1 to ", largest, "), while ",
+      predicted_zero,
+      " links of the alignment do; scored as 0-based it would give a meaningless AER. Give "
+      "--one-based if the gold counts from 1, or --zero-based if it really is 0-based"));
+}
+
 absl::StatusOr<std::vector<GoldAlignment>> ReadGoldFile(const std::string& path, GoldFormat format,
                                                         const GoldOptions& options,
                                                         size_t num_sentences_hint) {

@@ -58,6 +58,17 @@ absl::StatusOr<std::vector<GoldAlignment>> ReadGoldFile(const std::string& path,
                                                         const GoldOptions& options,
                                                         size_t num_sentences_hint);
 
+// Guards against scoring a 1-based gold file as 0-based (which roughly
+// doubles the AER without any error): returns FailedPrecondition, naming
+// `gold_path`, when the gold, read 0-based, has links but none at position 0
+// on either side, while the alignment it is to score has links at position
+// 0, as a 0-based aligner's output almost always does. In a 0-based gold of
+// any size the first words are aligned somewhere; a 1-based gold never says
+// 0. Both files without a 0 (or a gold without links) pass: they agree.
+absl::Status CheckGoldLooksZeroBased(const std::vector<GoldAlignment>& gold,
+                                     const std::vector<SentenceLinks>& predicted,
+                                     const std::string& gold_path);
+
 }  // namespace aligner
 
 #endif  // ALIGNER_IO_GOLD_H_
