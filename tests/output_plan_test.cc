@@ -4,7 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -178,6 +181,149 @@ TEST_F(OutputPlanTest, NothingIsCreatedOrRead) {
   const std::string corpus = WriteFile("c.fe", "a ||| b\n");
   ASSERT_EQ(Refusal({{"-i", corpus, kIn}, {"--output", Path("new"), kOut}}), "");
   EXPECT_THAT(ListDir(), ::testing::ElementsAre("c.fe"));
+}
+
+// Random combinations of flags and paths, against an oracle written with
+// std::filesystem rather than stat(): aliases by symlink, hard link, "..",
+// dangling links, stdin/stdout, missing directories, directories, "".
+TEST_F(OutputPlanTest, RandomPlansMatchAnIndependentOracle) {
+  WriteFile("a", "a\n");
+  WriteFile("b", "b\n");
+  fs::create_directories(Path("sub"));
+  fs::create_symlink(Path("a"), Path("link_a"));
+  fs::create_hard_link(Path("a"), Path("hard_a"));
+  fs::create_symlink(Path("new2"), Path("dangling"));
+  const std::vector<std::string> input_pool = {Path("a"), Path("b"), Path("link_a"),
+                                               Path("hard_a"), "-", ""};
+  const std::vector<std::string> output_pool = {
+      Path("a"),      Path("b"),        Path("link_a"),    Path("hard_a"), Path("new1"),
+      Path("new2"),   Path("sub/../new1"), Path("dangling"), "-",           Path("none/x"),
+      Path("sub"),    ""};
+  // What a path is, for the oracle: "" (refused), "stdin"/"stdout", "bad"
+  // (refused output), or the file it names.
+  auto identity = [&](const std::string& path, bool output) -> std::string {
+    if (path.empty()) return "";
+    if (path == "-") return output ? "stdout" : "stdin";
+    fs::path p = path;
+    if (fs::is_symlink(p) && !fs::exists(p)) p = fs::read_symlink(p);
+    if (output && (!fs::exists(p.parent_path()) || fs::is_directory(p))) return "bad";
+    // Existing files by fs::equivalent (so hard links too), new ones by name.
+    for (const std::string& known : {Path("a"), Path("b")}) {
+      if (fs::exists(p) && fs::equivalent(p, known)) return known;
+    }
+    return fs::weakly_canonical(p).string();
+  };
+  std::mt19937 rng(18);
+  int accepted = 0, refused = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    std::vector<NamedPath> plan;
+    std::vector<std::string> ins, outs;
+    const int num_inputs = 1 + rng() % 3, num_outputs = 1 + rng() % 4;
+    for (int k = 0; k < num_inputs; ++k) {
+      plan.push_back({"--in" + std::to_string(k), input_pool[rng() % input_pool.size()], kIn});
+      ins.push_back(identity(*plan.back().path, false));
+    }
+    for (int k = 0; k < num_outputs; ++k) {
+      plan.push_back({"--out" + std::to_string(k), output_pool[rng() % output_pool.size()],
+                      k == 0 ? kOut : kOptional});
+      outs.push_back(identity(*plan.back().path, true));
+    }
+    bool expected = true;
+    for (const std::string& i : ins) expected &= !i.empty();
+    for (const std::string& o : outs) expected &= !o.empty() && o != "bad";
+    for (size_t x = 0; x < ins.size(); ++x) {
+      for (size_t y = x + 1; y < ins.size(); ++y) expected &= !(ins[x] == "stdin" && ins[y] == "stdin");
+    }
+    for (size_t x = 0; x < outs.size(); ++x) {
+      for (size_t y = x + 1; y < outs.size(); ++y) expected &= outs[x] != outs[y];
+      for (const std::string& i : ins) expected &= outs[x] != i;
+    }
+    std::string description;
+    for (const NamedPath& n : plan) description += n.flag + "=" + *n.path + " ";
+    const absl::Status status = CheckRunPaths(plan);
+    EXPECT_EQ(status.ok(), expected) << description << "-> " << status;
+    (status.ok() ? accepted : refused)++;
+  }
+  // Both outcomes are exercised.
+  EXPECT_GT(accepted, 20);
+  EXPECT_GT(refused, 100);
+  // Nothing was created.
+  EXPECT_THAT(ListDir(), ::testing::ElementsAre("a", "b", "dangling", "hard_a", "link_a", "sub"));
+}
+
+// The same through the tool: `symmetrize` with random -i, -j and --output
+// never modifies an input, and leaves each output either untouched (when
+// refused) or complete, with no temporary file behind.
+TEST_F(OutputPlanTest, RandomSymmetrizeRunsNeverModifyAnInputOrLeaveAPartialFile) {
+  const std::string binary = ALIGNER_BINARY;
+  const std::string forward = "0-0 1-1\n0-1\n", reverse = "0-0 1-1\n1-1\n";
+  // What symmetrize writes for each pair of input contents, from clean runs.
+  WriteFile("cf", forward);
+  WriteFile("cr", reverse);
+  std::map<std::pair<std::string, std::string>, std::string> expected;
+  for (const std::string& x : {std::string("cf"), std::string("cr")}) {
+    for (const std::string& y : {std::string("cf"), std::string("cr")}) {
+      const std::string command = binary + " symmetrize -i " + Path(x) + " -j " + Path(y) +
+                                  " > " + Path("clean");
+      ASSERT_EQ(std::system(command.c_str()), 0) << command;
+      expected[{x == "cf" ? forward : reverse, y == "cf" ? forward : reverse}] =
+          ReadWholeFile(Path("clean"));
+    }
+  }
+  const std::vector<std::string> names = {"f", "r", "link_f", "hard_r", "new", "dangling",
+                                          "-", "none/x"};
+  std::mt19937 rng(1818);
+  int succeeded = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    for (const auto& entry : fs::directory_iterator(dir_)) fs::remove_all(entry.path());
+    WriteFile("f", forward);
+    WriteFile("r", reverse);
+    fs::create_symlink(Path("f"), Path("link_f"));
+    fs::create_hard_link(Path("r"), Path("hard_r"));
+    fs::create_symlink(Path("target"), Path("dangling"));
+    const std::string stdin_file = WriteFile("stdin", forward);
+    auto arg = [&](const std::string& name) { return name == "-" ? name : Path(name); };
+    const std::string i = names[rng() % 4 == 0 ? 6 : rng() % 4];
+    const std::string j = names[rng() % 4 == 0 ? 6 : rng() % 4];
+    const std::string o = names[rng() % names.size()];
+    const std::string command = binary + " symmetrize -i " + arg(i) + " -j " + arg(j) +
+                                " --output " + arg(o) + " < " + stdin_file + " > " +
+                                Path("stdout") + " 2> " + Path("stderr");
+    const int status = std::system(command.c_str());
+    ASSERT_TRUE(WIFEXITED(status)) << command;
+    const int code = WEXITSTATUS(status);
+    // Inputs keep their content (f, r and their aliases).
+    EXPECT_EQ(ReadWholeFile(Path("stdin")), forward) << command;
+    const bool output_is_f = o == "f" || o == "link_f";
+    const bool output_is_r = o == "r" || o == "hard_r";
+    const bool f_read = i == "f" || i == "link_f" || j == "f" || j == "link_f";
+    const bool r_read = i == "r" || i == "hard_r" || j == "r" || j == "hard_r";
+    if (f_read || !output_is_f || code != 0) EXPECT_EQ(ReadWholeFile(Path("f")), forward) << command;
+    if (r_read || !output_is_r || code != 0) EXPECT_EQ(ReadWholeFile(Path("r")), reverse) << command;
+    // Refused exactly when an output would be an input, stdin is read twice
+    // or the directory is missing.
+    const bool refuse = (output_is_f && f_read) || (output_is_r && r_read) ||
+                        (i == "-" && j == "-") || o == "none/x";
+    EXPECT_EQ(code, refuse ? 2 : 0) << command << "\n" << ReadWholeFile(Path("stderr"));
+    if (code == 0) {
+      ++succeeded;
+      const std::string written =
+          o == "-" ? Path("stdout") : o == "dangling" ? Path("target") : Path(o);
+      // Both inputs are f-like or r-like; symmetrizing a file with itself
+      // gives that file back.
+      const std::string first = i == "-" || i == "f" || i == "link_f" ? forward : reverse;
+      const std::string second = j == "-" || j == "f" || j == "link_f" ? forward : reverse;
+      EXPECT_EQ(ReadWholeFile(written), (expected[{first, second}])) << command;
+      if (o == "dangling" || o == "link_f") EXPECT_TRUE(fs::is_symlink(Path(o))) << command;
+    } else if (o == "new" || o == "dangling") {
+      EXPECT_FALSE(fs::exists(Path(o))) << command;
+    }
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos)
+          << command << ": " << entry.path();
+    }
+  }
+  EXPECT_GT(succeeded, 15);
 }
 
 }  // namespace
