@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the aligner needs to build and test, if any
 # are missing. Needs root (or sudo) only when something must be installed.
+# --ci adds what .ci/run's sanitizer and fuzzing stages use: clang with its
+# libFuzzer and sanitizer runtimes.
 set -euo pipefail
 
 packages=(
@@ -11,6 +13,7 @@ packages=(
   gzip zstd time
   clang-format
 )
+if [[ "${1:-}" == --ci ]]; then packages+=(clang libclang-rt-14-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do

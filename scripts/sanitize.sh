@@ -50,8 +50,9 @@ JOBS=${JOBS:-2}
 CTEST_JOBS=${CTEST_JOBS:-2}
 # Tests that exercise threads: the parallel E-step and M-step (EM trainer,
 # models, translation table), the parallel decoder, the concurrent corpus
-# reader, the thread-count properties and the CLI's --threads runs.
-TSAN_TESTS=${TSAN_TESTS:-'EmTrainer|Property|Model|Hmm|Diagonal|Decod|TranslationTable|ReadCorpus|ExpectedCounts|Training|ThreadCount'}
+# reader, the agreement trainer, the pipelined block writer, the thread-count
+# properties and the CLI's --threads runs.
+TSAN_TESTS=${TSAN_TESTS:-'EmTrainer|AgreementTrainer|OrderedBlocks|Property|Model|Hmm|Diagonal|Decod|TranslationTable|ReadCorpus|ExpectedCounts|Training|ThreadCount'}
 
 status=0
 
@@ -101,7 +102,7 @@ tsan_tbb() {
   if [[ -f "$prefix/lib/cmake/TBB/TBBConfig.cmake" ]]; then
     echo "$prefix/lib/cmake/TBB"; return 0
   fi
-  local work=$root/build-tsan/tbb-work source=${TSAN_TBB_SOURCE:-}
+  local work=$root/build-tsan/tbb-work source=${TSAN_TBB_SOURCE:-} start=$SECONDS
   mkdir -p "$work"
   if [[ -z "$source" ]]; then
     echo "== fetching the source of the installed libtbb for a TSan build of TBB" >&2
@@ -126,6 +127,7 @@ tsan_tbb() {
     -DTBB_ENABLE_IPO=OFF -DCMAKE_INSTALL_PREFIX="$prefix" >&2
   nice -n 10 cmake --build "$work/build" -j "$JOBS" >&2
   cmake --install "$work/build" >&2
+  echo "== TBB with -fsanitize=thread fetched and built in $((SECONDS - start))s" >&2
   echo "$prefix/lib/cmake/TBB"
 }
 
