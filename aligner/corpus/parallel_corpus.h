@@ -66,9 +66,9 @@ struct CorpusReport {
 // The bound on one pair's size: (max(l, m) + 1)^2 cells, where l and m are
 // its side lengths. Training and decoding allocate per-pair matrices of
 // (l + 1) x m cells, and the HMM also l x l transition tables, each cell a
-// double, for every thread at once: measured, the HMM needs about 165 bytes
-// per cell per thread (692 MB for a 2,000 x 2,000 pair), Model 1 and the
-// diagonal model a fifth to a third of that. 2^25 cells allow sides of up to
+// double, for every thread at once: measured, the HMM needs about 170 bytes
+// per cell per thread (a peak of 692 MB aligning 2,000 x 2,000 pairs on one
+// thread), Model 1 and the diagonal model a fifth to a third of that. 2^25 cells allow sides of up to
 // 5,791 tokens (about 5.5 GB per thread for the HMM at the bound); a
 // 100,000-token pair would need terabytes and is skipped instead of aborting
 // the run with std::bad_alloc. Far above the default --max-sentence-length

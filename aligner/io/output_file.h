@@ -61,6 +61,8 @@ absl::StatusOr<std::string> ResolveOutputTarget(const std::string& path);
 // Removes "<target>.tmp.<pid>" files beside `target` whose process <pid> is
 // no longer alive (left by a run killed with SIGKILL or a power cut); returns
 // how many it removed. Files of live processes, and any other name, are left.
+// (A process in another PID namespace writing to the same directory, e.g. in
+// another container, looks dead here.)
 int RemoveStaleTemporaries(const std::string& target);
 
 // Removes every temporary file still open; safe to call from a signal handler
