@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   gzip zstd time
   clang-format
+  chromium python3  # the browser test of `aligner view` (tests/view_browser_test.py)
 )
 
 missing=()
