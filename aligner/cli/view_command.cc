@@ -76,6 +76,13 @@ int ViewCommand(int argc, char** argv) {
 
   auto page = ReadViewPage(files, range);
   if (!page.ok()) return Fail(kCommand, page.status());
+  // Every matrix is in the page, so a whole corpus makes a page no browser
+  // opens in reasonable time (515 pairs: 3.8 MB, 4 s to render).
+  constexpr size_t kLargePage = 5000;
+  if (page->pairs.size() > kLargePage) {
+    Log(kCommand, "warning: %d pairs make a large, slow page; --lines picks a range",
+        page->pairs.size());
+  }
   auto base_name = [](const std::string& path) {
     const size_t slash = path.find_last_of('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);

@@ -567,9 +567,11 @@ std::string RenderViewPage(const ViewPage& page) {
     absl::StrAppend(&out, Swatch("link", "link", count(CellKind::kLink)));
   }
   if (page.has_posteriors) {
+    // The ramp in the links' own colour when they have one (no gold, no -b).
+    const char* rgb = page.has_gold || page.has_other ? "59,63,70" : "0,114,178";
     absl::StrAppend(&out, "<span class=\"key\">", HtmlEscape(page.links_label),
                     " posterior 0 <span class=\"ramp\" style=\"background:linear-gradient(90deg,"
-                    "rgba(59,63,70,.15),rgba(59,63,70,1))\"></span> 1</span>");
+                    "rgba(", rgb, ",.15),rgba(", rgb, ",1))\"></span> 1</span>");
   }
   absl::StrAppend(&out, "<span class=\"key\">hover a cell for its words; j/k step through the pairs"
                         "</span></div>\n</header>\n");
