@@ -144,17 +144,18 @@ def main():
     work = tempfile.mkdtemp(prefix="aligner-view-test-")
     try:
         # Line 1: tokens that are markup; line 2: ordinary words; line 3: an
-        # empty alignment against gold (AER 1, so first in the list).
-        source = ["<b>bold</b> A&amp;B \"q\" it's", "le chat dort", "oui"]
-        target = ["<i>x</i> & 'y'", "the cat sleeps", "yes"]
+        # empty alignment against gold (AER 1, so first in the list); line 4:
+        # neither links nor gold (no AER, so last).
+        source = ["<b>bold</b> A&amp;B \"q\" it's", "le chat dort", "oui", "non"]
+        target = ["<i>x</i> & 'y'", "the cat sleeps", "yes", "no"]
         src = write(work, "src.txt", "\n".join(source) + "\n")
         tgt = write(work, "tgt.txt", "\n".join(target) + "\n")
         # 0-based source-target; line 1: 0-0 sure hit, 1-1 possible hit,
         # 3-2 wrong, 2-2 missed; line 2 all sure hits; line 3 nothing.
-        links = write(work, "a.txt", "0-0 1-1 3-2\n0-0 1-1 2-2\n\n")
-        gold = write(work, "gold.txt", "0-0 1p1 2-2\n0-0 1-1 2-2\n0-0\n")
-        posteriors = write(work, "p.txt", "0.9 0.4 0.2\n1 1 0.95\n\n")
-        other = write(work, "b.txt", "0-0 2-2\n0-0 1-1\n0-0\n")
+        links = write(work, "a.txt", "0-0 1-1 3-2\n0-0 1-1 2-2\n\n\n")
+        gold = write(work, "gold.txt", "0-0 1p1 2-2\n0-0 1-1 2-2\n0-0\n\n")
+        posteriors = write(work, "p.txt", "0.9 0.4 0.2\n1 1 0.95\n\n\n")
+        other = write(work, "b.txt", "0-0 2-2\n0-0 1-1\n0-0\n\n")
 
         page = os.path.join(work, "gold.html")
         subprocess.run([aligner, "view", "--source", src, "--target", tgt, "-a", links,
@@ -166,8 +167,8 @@ def main():
         check(not [l for l in console if "Uncaught" in l or "Error" in l],
               "script errors: %s" % console)
         check(dom.current == [2], "the script did not mark #p2 current: %s" % dom.current)
-        check(dom.list_lines == [3, 1, 2], "list not worst first: %s" % dom.list_lines)
-        check([s["line"] for s in dom.sections] == [3, 1, 2],
+        check(dom.list_lines == [3, 1, 2, 4], "list not worst first: %s" % dom.list_lines)
+        check([s["line"] for s in dom.sections] == [3, 1, 2, 4],
               "matrices not in list order: %s" % [s["line"] for s in dom.sections])
         first = next(s for s in dom.sections if s["line"] == 1)
         check(first["rows"] == source[0].split(), "source words on the axis: %s" % first["rows"])
@@ -189,12 +190,14 @@ def main():
               "tooltip gives the kind and posterior: %r" % tip)
         check(dom.body.get("data-probe-highlighted") == "'y'|it's",
               "highlighted labels: %r" % dom.body.get("data-probe-highlighted"))
-        check(dom.body.get("data-probe-by-line") == "1,2,3",
+        check(dom.body.get("data-probe-by-line") == "1,2,3,4",
               "sorting by line gave %r" % dom.body.get("data-probe-by-line"))
-        check(dom.body.get("data-probe-restored") == "3,1,2",
+        check(dom.body.get("data-probe-restored") == "3,1,2,4",
               "sorting by AER again gave %r" % dom.body.get("data-probe-restored"))
         second = next(s for s in dom.sections if s["line"] == 2)
         check(second["aer"] == "0.000000", "line 2 AER %s" % second["aer"])
+        fourth = next(s for s in dom.sections if s["line"] == 4)
+        check(fourth["aer"] == "", "line 4 has no AER, not %r" % fourth["aer"])
 
         page = os.path.join(work, "compare.html")
         subprocess.run([aligner, "view", "--source", src, "--target", tgt, "-a", links,

@@ -190,6 +190,11 @@ TEST(ViewTest, AerPerSentence) {
   empty.target_words = {"x"};
   empty.gold.possible = {{0, 0}};
   EXPECT_FALSE(PairAer(empty).has_value());
+  ViewPage no_aer;
+  no_aer.has_gold = true;
+  no_aer.pairs.push_back(empty);
+  EXPECT_THAT(RenderViewPage(no_aer), HasSubstr("id=\"p0\" data-line=\"0\" data-aer=\"\">"));
+  EXPECT_THAT(RenderViewPage(no_aer), HasSubstr("AER <b>n/a</b>"));
 
   ViewPage page;
   page.has_gold = true;

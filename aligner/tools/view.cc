@@ -25,6 +25,11 @@ std::string FormatScore(std::optional<double> value, int digits) {
   return absl::StrFormat("%.*f", digits, *value);
 }
 
+// The data-aer attribute the script sorts by: empty when there is no AER.
+std::string AerAttribute(std::optional<double> aer) {
+  return absl::StrCat(" data-aer=\"", aer ? absl::StrFormat("%.6f", *aer) : "", "\"");
+}
+
 // ---------------------------------------------------------------------------
 // Page parts.
 
@@ -282,7 +287,7 @@ void AppendPair(const ViewPage& page, const ViewPair& pair, KindCounts* counts, 
   }
   const std::optional<double> aer = page.has_gold ? PairAer(pair) : std::nullopt;
   absl::StrAppend(out, "<section class=\"pair\" id=\"p", pair.line, "\" data-line=\"", pair.line,
-                  "\"", page.has_gold ? absl::StrCat(" data-aer=\"", FormatScore(aer, 6), "\"") : "",
+                  "\"", page.has_gold ? AerAttribute(aer) : "",
                   ">\n<h2>Line ", pair.line, "<span class=\"score\">");
   const int64_t distinct_a = CountKind(cells, CellKind::kLink) + CountKind(cells, CellKind::kSure) +
                              CountKind(cells, CellKind::kPossible) + CountKind(cells, CellKind::kWrong) +
@@ -339,7 +344,7 @@ void AppendListItem(const ViewPage& page, const ViewPair& pair, std::string* out
   std::string bar;
   if (page.has_gold) {
     const std::optional<double> aer = PairAer(pair);
-    absl::StrAppend(out, " data-aer=\"", FormatScore(aer, 6), "\"");
+    absl::StrAppend(out, AerAttribute(aer));
     value = FormatScore(aer, 3);
     const double fraction = aer.value_or(0.0);
     bar = absl::StrFormat("<span class=\"bar%s\"><i style=\"width:%.1f%%\"></i></span>",
