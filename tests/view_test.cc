@@ -99,6 +99,12 @@ TEST(ViewTest, PageIsSelfContained) {
   EXPECT_THAT(html, Not(HasSubstr(" src=")));
   EXPECT_THAT(html, Not(HasSubstr("<link")));
   EXPECT_THAT(html, Not(HasSubstr("@import")));
+  // Links and CSS references point into the page only.
+  for (const std::string prefix : {"href=\"", "url("}) {
+    for (size_t at = html.find(prefix); at != std::string::npos; at = html.find(prefix, at + 1)) {
+      EXPECT_EQ(html[at + prefix.size()], '#') << html.substr(at, 40);
+    }
+  }
 }
 
 TEST(ViewTest, CellKindsAgainstGold) {
