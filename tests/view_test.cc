@@ -336,6 +336,10 @@ TEST_F(ViewFilesTest, LineCountsMustAgree) {
   files_.target = WriteFile("t.txt", "x y\nz\nw v\n");
   EXPECT_THAT(Error(), HasSubstr("s.txt has 4 lines but "));
   EXPECT_THAT(Error(), HasSubstr("t.txt has 3"));
+  // A differing count is reported rather than the links it puts out of
+  // range (line 1's 1-1, with one target word): the count is the cause.
+  files_.target = WriteFile("t.txt", "x\n");
+  EXPECT_THAT(Error(), HasSubstr("s.txt has 4 lines but "));
   files_.target = WriteFile("t.txt", "x y\nz\nw v\nu\n");
   files_.links = WriteFile("a.txt", "0-0\n\n\n\n\n");
   EXPECT_THAT(Error(), HasSubstr("a.txt has 5"));
@@ -345,6 +349,8 @@ TEST_F(ViewFilesTest, LineCountsMustAgree) {
   files_.gold = WriteFile("g.txt", "0-0\n\n\n");
   EXPECT_THAT(Error(), HasSubstr("s.txt has 4 lines but "));
   EXPECT_THAT(Error(), HasSubstr("g.txt has 3"));
+  files_.gold = WriteFile("g.txt", "0-0\n\n\n\n\n");
+  EXPECT_THAT(Error(), HasSubstr("g.txt has 5"));
   files_.gold.clear();
   files_.link_posteriors = WriteFile("p.txt", "1\n\n\n\n\n");
   EXPECT_THAT(Error(), HasSubstr("p.txt has 5"));

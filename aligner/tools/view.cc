@@ -709,7 +709,47 @@ absl::StatusOr<ViewPage> ReadViewPage(const ViewFiles& files, const LineRange& r
     ASSIGN_OR_RETURN(gold, ReadGoldFile(files.gold, files.gold_format, files.gold_options, 0));
   }
 
+  // The pair on the current line of every input, line number `line`.
+  auto parse_pair = [&](int64_t line) -> absl::StatusOr<ViewPair> {
+    ViewPair pair;
+    pair.line = line;
+    pair.source_words = SplitWords(inputs[kSource].line);
+    pair.target_words = SplitWords(inputs[kTarget].line);
+    auto parse_links = [&](const LockstepFile& f, std::string_view what) -> absl::StatusOr<SentenceLinks> {
+      const std::string at = absl::StrCat(f.path, ":", line);
+      absl::StatusOr<SentenceLinks> links = ParsePharaoh(f.line);
+      if (!links.ok()) {
+        return absl::InvalidArgumentError(
+            FileLineMessage(f.path, line, std::string(links.status().message())));
+      }
+      RETURN_IF_ERROR(CheckLinks(*links, pair, at, what));
+      return links;
+    };
+    ASSIGN_OR_RETURN(pair.links, parse_links(inputs[kLinks], "alignment"));
+    if (other_index >= 0) {
+      ASSIGN_OR_RETURN(pair.other_links, parse_links(inputs[other_index], "alignment"));
+    }
+    if (posteriors_index >= 0) {
+      const LockstepFile& f = inputs[posteriors_index];
+      ASSIGN_OR_RETURN(pair.link_posteriors,
+                       ParsePosteriors(f.line, pair.links.size(), absl::StrCat(f.path, ":", line),
+                                       files.links));
+    }
+    if (page.has_gold && static_cast<size_t>(line - 1) < gold.size()) {
+      pair.gold = gold[line - 1];
+      const std::string at =
+          files.gold_format == GoldFormat::kPharaohSurePossible
+              ? absl::StrCat(files.gold, ":", line)
+              : absl::StrCat(files.gold, ": sentence ",
+                             line - 1 + files.gold_options.first_sentence_id);
+      RETURN_IF_ERROR(CheckLinks(pair.gold.sure, pair, at, "gold"));
+      RETURN_IF_ERROR(CheckLinks(pair.gold.possible, pair, at, "gold"));
+    }
+    return pair;
+  };
+
   int64_t lines = 0;
+  absl::Status first_error;  // of the first bad line; reading goes on to count the lines
   while (true) {
     size_t got = 0;
     for (LockstepFile& f : inputs) got += f.reader->Next(&f.line);
@@ -737,45 +777,17 @@ absl::StatusOr<ViewPage> ReadViewPage(const ViewFiles& files, const LineRange& r
           first_lines, second_name, second_lines));
     }
     ++lines;
-    if (lines < range.first || lines > range.last) continue;
-
-    ViewPair pair;
-    pair.line = lines;
-    pair.source_words = SplitWords(inputs[kSource].line);
-    pair.target_words = SplitWords(inputs[kTarget].line);
-    auto parse_links = [&](const LockstepFile& f, std::string_view what) -> absl::StatusOr<SentenceLinks> {
-      const std::string at = absl::StrCat(f.path, ":", lines);
-      absl::StatusOr<SentenceLinks> links = ParsePharaoh(f.line);
-      if (!links.ok()) {
-        return absl::InvalidArgumentError(
-            FileLineMessage(f.path, lines, std::string(links.status().message())));
-      }
-      RETURN_IF_ERROR(CheckLinks(*links, pair, at, what));
-      return links;
-    };
-    ASSIGN_OR_RETURN(pair.links, parse_links(inputs[kLinks], "alignment"));
-    if (other_index >= 0) {
-      ASSIGN_OR_RETURN(pair.other_links, parse_links(inputs[other_index], "alignment"));
+    if (lines < range.first || lines > range.last || !first_error.ok()) continue;
+    absl::StatusOr<ViewPair> pair = parse_pair(lines);
+    if (!pair.ok()) {
+      first_error = pair.status();
+      continue;
     }
-    if (posteriors_index >= 0) {
-      const LockstepFile& f = inputs[posteriors_index];
-      ASSIGN_OR_RETURN(pair.link_posteriors,
-                       ParsePosteriors(f.line, pair.links.size(), absl::StrCat(f.path, ":", lines),
-                                       files.links));
-    }
-    if (page.has_gold && static_cast<size_t>(lines - 1) < gold.size()) {
-      pair.gold = gold[lines - 1];
-      const std::string at =
-          files.gold_format == GoldFormat::kPharaohSurePossible
-              ? absl::StrCat(files.gold, ":", lines)
-              : absl::StrCat(files.gold, ": sentence ",
-                             lines - 1 + files.gold_options.first_sentence_id);
-      RETURN_IF_ERROR(CheckLinks(pair.gold.sure, pair, at, "gold"));
-      RETURN_IF_ERROR(CheckLinks(pair.gold.possible, pair, at, "gold"));
-    }
-    page.pairs.push_back(std::move(pair));
+    page.pairs.push_back(std::move(pair).value());
   }
 
+  // A line count that differs explains any error within the lines (the
+  // wrong file, or a line dropped), so it is reported first.
   if (page.has_gold) {
     const bool pharaoh = files.gold_format == GoldFormat::kPharaohSurePossible;
     if (pharaoh ? static_cast<int64_t>(gold.size()) != lines
@@ -788,6 +800,7 @@ absl::StatusOr<ViewPage> ReadViewPage(const ViewFiles& files, const LineRange& r
                   : static_cast<int64_t>(gold.size()) - 1 + files.gold_options.first_sentence_id));
     }
   }
+  RETURN_IF_ERROR(first_error);
   if (range.first > lines) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--lines starts at line %d but %s has %d lines", range.first, files.source, lines));
