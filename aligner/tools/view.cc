@@ -582,7 +582,9 @@ std::string RenderViewPage(const ViewPage& page) {
                         "</span></div>\n</header>\n");
 
   absl::StrAppend(&out, "<div class=\"layout\">\n<nav class=\"list\"><h2>",
-                  page.has_gold ? "Pairs, worst AER first" : "Pairs",
+                  page.has_gold    ? "Pairs, worst AER first"
+                  : page.has_other ? "Pairs \u00b7 links differing"
+                                   : "Pairs \u00b7 links",
                   "</h2><ol id=\"pair-list\">\n", list_html, "</ol></nav>\n<main id=\"pairs\">\n",
                   pairs_html,
                   "<footer id=\"end\">written by aligner view; a self-contained page (nothing is "
