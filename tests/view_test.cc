@@ -44,15 +44,17 @@ struct CellSummary {
 
 std::vector<CellSummary> Summaries(const std::vector<ViewCell>& cells) {
   std::vector<CellSummary> out;
-  for (const ViewCell& c : cells) out.push_back({c.source, c.target, std::string(CellKindName(c.kind))});
+  for (const ViewCell& c : cells)
+    out.push_back({c.source, c.target, std::string(CellKindName(c.kind))});
   return out;
 }
 
 TEST(ViewTest, HtmlEscapeEscapesMarkupQuotesAndControls) {
-  EXPECT_EQ(HtmlEscape("<a href=\"x\">&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+  EXPECT_EQ(HtmlEscape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
   EXPECT_EQ(HtmlEscape("caf\xC3\xA9"), "caf\xC3\xA9");  // UTF-8 passes through
-  EXPECT_EQ(HtmlEscape(std::string("a\0b\x01", 4)), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(HtmlEscape(std::string("a\0b\x01", 4)),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
   EXPECT_EQ(HtmlEscape("&amp;"), "&amp;amp;");  // entities are text, not markup
 }
 
@@ -77,7 +79,8 @@ TEST(ViewTest, TokensAreEscapedInThePage) {
   EXPECT_THAT(html, Not(HasSubstr("t<i>")));
   // Exactly one script element: the page's own.
   size_t scripts = 0;
-  for (size_t at = html.find("<script"); at != std::string::npos; at = html.find("<script", at + 1)) {
+  for (size_t at = html.find("<script"); at != std::string::npos;
+       at = html.find("<script", at + 1)) {
     ++scripts;
   }
   EXPECT_EQ(scripts, 1u);
@@ -120,9 +123,9 @@ TEST(ViewTest, CellKindsWithoutGoldAreLinksOnce) {
   ViewPage page;
   ViewPair pair = HandMadePair();
   pair.links.push_back({0, 0});  // a duplicate is drawn once
-  EXPECT_THAT(Summaries(ClassifyCells(page, pair)),
-              ElementsAre(CellSummary{0, 0, "link"}, CellSummary{1, 2, "link"},
-                          CellSummary{2, 2, "link"}));
+  EXPECT_THAT(
+      Summaries(ClassifyCells(page, pair)),
+      ElementsAre(CellSummary{0, 0, "link"}, CellSummary{1, 2, "link"}, CellSummary{2, 2, "link"}));
 }
 
 TEST(ViewTest, CellKindsComparingTwoAlignments) {
@@ -173,8 +176,9 @@ TEST(ViewTest, RenderedCellsCarryTheirClassesAndPositions) {
                               "data-gold=\"sure\" x=\"2\" y=\"2\""));
   EXPECT_THAT(html, HasSubstr("<rect class=\"c possible\" data-kind=\"possible\" data-s=\"1\" "
                               "data-t=\"2\" data-gold=\"possible\" x=\"42\" y=\"22\""));
-  EXPECT_THAT(html, HasSubstr("<rect class=\"c wrong\" data-kind=\"wrong\" data-s=\"2\" data-t=\"2\" "
-                              "x=\"42\" y=\"42\""));
+  EXPECT_THAT(html,
+              HasSubstr("<rect class=\"c wrong\" data-kind=\"wrong\" data-s=\"2\" data-t=\"2\" "
+                        "x=\"42\" y=\"42\""));
   EXPECT_THAT(html, HasSubstr("<rect class=\"c missed\" data-kind=\"missed\" data-s=\"1\" "
                               "data-t=\"1\" data-gold=\"sure\" x=\"23\" y=\"23\""));
   EXPECT_THAT(html, HasSubstr("class=\"c possible-unused\""));
@@ -206,7 +210,8 @@ TEST(ViewTest, AerPerSentence) {
   page.has_gold = true;
   page.pairs.push_back(HandMadePair());
   const std::string html = RenderViewPage(page);
-  EXPECT_THAT(html, HasSubstr("<section class=\"pair\" id=\"p1\" data-line=\"1\" data-aer=\"0.400000\">"));
+  EXPECT_THAT(
+      html, HasSubstr("<section class=\"pair\" id=\"p1\" data-line=\"1\" data-aer=\"0.400000\">"));
   EXPECT_THAT(html, HasSubstr("AER <b>0.400</b>"));
   EXPECT_THAT(html, HasSubstr("AER <b>0.4000</b>"));  // the page total
 }
@@ -266,7 +271,8 @@ TEST(ViewTest, ParseLineRange) {
   ASSERT_TRUE(range.ok());
   EXPECT_EQ(range->first, 10);
   EXPECT_EQ(range->last, std::numeric_limits<int64_t>::max());
-  for (const char* bad : {"", "0-3", "5-2", "a", "-3", "1-2-3", "1 -2", "+1-2", "99999999999999999999"}) {
+  for (const char* bad :
+       {"", "0-3", "5-2", "a", "-3", "1-2-3", "1 -2", "+1-2", "99999999999999999999"}) {
     EXPECT_FALSE(ParseLineRange(bad).ok()) << bad;
   }
   EXPECT_THAT(std::string(ParseLineRange("5-2").status().message()), HasSubstr("'5-2'"));

@@ -19,6 +19,8 @@ int ViewCommand(int argc, char** argv) {
   std::string output_path, lines, gold_format = "pharaoh", title, label_a, label_b;
   bool reverse_gold = false, one_based = false;
   po::options_description options("Options");
+  // One option per line reads better than clang-format's chained layout.
+  // clang-format off
   options.add_options()
       ("source", po::value(&files.source), "source text, one sentence per line")
       ("target", po::value(&files.target), "target text, line-parallel to the source")
@@ -43,6 +45,7 @@ int ViewCommand(int argc, char** argv) {
        "the gold's first index is the alignment's target side")
       ("one-based", po::bool_switch(&one_based), "pharaoh gold links are 1-based")
       ("help,h", "show this help");
+  // clang-format on
   po::variables_map vm;
   if (!ParseOptions(kCommand, argc, argv, options, &vm)) return 2;
   if (vm.count("help")) {

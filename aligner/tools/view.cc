@@ -193,15 +193,18 @@ document.addEventListener("keydown",function(e){
 std::string Swatch(const std::string& kind, const std::string& label, int64_t count,
                    bool show_count = true) {
   const bool ring = kind == "missed" || kind == "possible-unused";
-  std::string out = "<span class=\"key\"><svg class=\"m\" width=\"16\" height=\"16\" aria-hidden=\"true\" "
-                    "style=\"border:0;cursor:default\">";
+  std::string out =
+      "<span class=\"key\"><svg class=\"m\" width=\"16\" height=\"16\" aria-hidden=\"true\" "
+      "style=\"border:0;cursor:default\">";
   if (ring) {
-    absl::StrAppend(&out, "<rect class=\"c ", kind, "\" x=\"2\" y=\"2\" width=\"12\" height=\"12\" rx=\"2\"/>");
+    absl::StrAppend(&out, "<rect class=\"c ", kind,
+                    "\" x=\"2\" y=\"2\" width=\"12\" height=\"12\" rx=\"2\"/>");
   } else if (kind == "gold-sure" || kind == "gold-possible") {
     absl::StrAppend(&out, "<rect class=\"g ", kind.substr(5),
                     "\" x=\"0\" y=\"0\" width=\"16\" height=\"16\"/>");
   } else {
-    absl::StrAppend(&out, "<rect class=\"c ", kind, "\" x=\"1\" y=\"1\" width=\"14\" height=\"14\" rx=\"2\"/>");
+    absl::StrAppend(&out, "<rect class=\"c ", kind,
+                    "\" x=\"1\" y=\"1\" width=\"14\" height=\"14\" rx=\"2\"/>");
   }
   absl::StrAppend(&out, "</svg>", HtmlEscape(label));
   if (show_count) absl::StrAppend(&out, " <span class=\"n\">", count, "</span>");
@@ -227,9 +230,9 @@ void AppendCell(const ViewCell& cell, bool has_gold, bool has_other, std::string
     if (cell.kind == CellKind::kMissed || cell.kind == CellKind::kPossibleUnused) {
       // A data-only marker so the tooltip and the DOM name the cell.
       absl::StrAppend(out, "<rect class=\"c gold-only\" data-kind=\"", CellKindName(cell.kind),
-                      "\" data-s=\"", cell.source, "\" data-t=\"", cell.target,
-                      "\" data-gold=\"", cell.gold_sure ? "sure" : "possible", "\" x=\"", x,
-                      "\" y=\"", y, "\" width=\"0\" height=\"0\"/>");
+                      "\" data-s=\"", cell.source, "\" data-t=\"", cell.target, "\" data-gold=\"",
+                      cell.gold_sure ? "sure" : "possible", "\" x=\"", x, "\" y=\"", y,
+                      "\" width=\"0\" height=\"0\"/>");
       return;
     }
   }
@@ -268,7 +271,8 @@ int64_t DifferingLinks(const std::vector<ViewCell>& cells) {
 }
 
 int64_t CountKind(const std::vector<ViewCell>& cells, CellKind kind) {
-  return std::count_if(cells.begin(), cells.end(), [&](const ViewCell& c) { return c.kind == kind; });
+  return std::count_if(cells.begin(), cells.end(),
+                       [&](const ViewCell& c) { return c.kind == kind; });
 }
 
 // The pair's scores as "AER 0.321 · P 0.70 · R 0.65" for its heading.
@@ -287,10 +291,11 @@ void AppendPair(const ViewPage& page, const ViewPair& pair, KindCounts* counts, 
   }
   const std::optional<double> aer = page.has_gold ? PairAer(pair) : std::nullopt;
   absl::StrAppend(out, "<section class=\"pair\" id=\"p", pair.line, "\" data-line=\"", pair.line,
-                  "\"", page.has_gold ? AerAttribute(aer) : "",
-                  ">\n<h2>Line ", pair.line, "<span class=\"score\">");
+                  "\"", page.has_gold ? AerAttribute(aer) : "", ">\n<h2>Line ", pair.line,
+                  "<span class=\"score\">");
   const int64_t distinct_a = CountKind(cells, CellKind::kLink) + CountKind(cells, CellKind::kSure) +
-                             CountKind(cells, CellKind::kPossible) + CountKind(cells, CellKind::kWrong) +
+                             CountKind(cells, CellKind::kPossible) +
+                             CountKind(cells, CellKind::kWrong) +
                              CountKind(cells, CellKind::kOnlyA) + CountKind(cells, CellKind::kBoth);
   if (page.has_gold) {
     absl::StrAppend(out, page.has_other ? HtmlEscape(page.links_label) + ": " : "",
@@ -299,8 +304,7 @@ void AppendPair(const ViewPage& page, const ViewPair& pair, KindCounts* counts, 
       absl::StrAppend(out, " &nbsp; ", HtmlEscape(page.other_label), ": ",
                       ScoreText(PairScores(pair, true), PairAer(pair, true)));
     }
-    absl::StrAppend(out, " \u00b7 ", distinct_a, " links \u00b7 ",
-                    PairScores(pair).sure, " sure");
+    absl::StrAppend(out, " \u00b7 ", distinct_a, " links \u00b7 ", PairScores(pair).sure, " sure");
   } else if (page.has_other) {
     absl::StrAppend(out, "<b>", CountKind(cells, CellKind::kBoth), "</b> in both \u00b7 ",
                     CountKind(cells, CellKind::kOnlyA), " only ", HtmlEscape(page.links_label),
@@ -356,9 +360,9 @@ void AppendListItem(const ViewPage& page, const ViewPair& pair, std::string* out
     if (!page.has_gold) {
       value = absl::StrCat(differ);
       const size_t words = std::max<size_t>(1, pair.source_words.size() + pair.target_words.size());
-      bar = absl::StrFormat("<span class=\"bar\"><i style=\"width:%.1f%%\"></i></span>",
-                            std::min(100.0, 100.0 * static_cast<double>(differ) /
-                                                static_cast<double>(words)));
+      bar = absl::StrFormat(
+          "<span class=\"bar\"><i style=\"width:%.1f%%\"></i></span>",
+          std::min(100.0, 100.0 * static_cast<double>(differ) / static_cast<double>(words)));
     }
   }
   if (!page.has_gold && !page.has_other) {
@@ -373,15 +377,24 @@ void AppendListItem(const ViewPage& page, const ViewPair& pair, std::string* out
 
 const char* CellKindName(CellKind kind) {
   switch (kind) {
-    case CellKind::kLink: return "link";
-    case CellKind::kSure: return "sure";
-    case CellKind::kPossible: return "possible";
-    case CellKind::kWrong: return "wrong";
-    case CellKind::kMissed: return "missed";
-    case CellKind::kPossibleUnused: return "possible-unused";
-    case CellKind::kOnlyA: return "only-a";
-    case CellKind::kOnlyB: return "only-b";
-    case CellKind::kBoth: return "both";
+    case CellKind::kLink:
+      return "link";
+    case CellKind::kSure:
+      return "sure";
+    case CellKind::kPossible:
+      return "possible";
+    case CellKind::kWrong:
+      return "wrong";
+    case CellKind::kMissed:
+      return "missed";
+    case CellKind::kPossibleUnused:
+      return "possible-unused";
+    case CellKind::kOnlyA:
+      return "only-a";
+    case CellKind::kOnlyB:
+      return "only-b";
+    case CellKind::kBoth:
+      return "both";
   }
   return "link";
 }
@@ -423,7 +436,7 @@ std::vector<ViewCell> ClassifyCells(const ViewPage& page, const ViewPair& pair) 
       cell.kind = m.in_a && m.in_b ? CellKind::kBoth : m.in_a ? CellKind::kOnlyA : CellKind::kOnlyB;
     } else if (page.has_gold) {
       if (m.in_a) {
-        cell.kind = cell.gold_sure ? CellKind::kSure
+        cell.kind = cell.gold_sure       ? CellKind::kSure
                     : cell.gold_possible ? CellKind::kPossible
                                          : CellKind::kWrong;
       } else {
@@ -467,11 +480,21 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
           out += "\xEF\xBF\xBD";  // U+FFFD
@@ -511,12 +534,15 @@ std::string RenderViewPage(const ViewPage& page) {
                   "</head>\n<body data-label-a=\"", HtmlEscape(page.links_label),
                   "\" data-label-b=\"", HtmlEscape(page.other_label), "\">\n");
   // The grid every matrix draws behind its cells (one pattern for the page).
-  absl::StrAppend(&out,
-                  "<svg width=\"0\" height=\"0\" style=\"position:absolute\" aria-hidden=\"true\">"
-                  "<defs><pattern id=\"grid\" width=\"", kCell, "\" height=\"", kCell,
-                  "\" patternUnits=\"userSpaceOnUse\"><path d=\"M", kCell - 0.5, " 0V", kCell - 0.5,
-                  "H0\" fill=\"none\" stroke=\"#e6eaef\" stroke-width=\"1\"/></pattern></defs></svg>\n");
-  absl::StrAppend(&out, "<header class=\"top\">\n<h1>", HtmlEscape(page.title), "</h1>\n<p class=\"inputs\">");
+  absl::StrAppend(
+      &out,
+      "<svg width=\"0\" height=\"0\" style=\"position:absolute\" aria-hidden=\"true\">"
+      "<defs><pattern id=\"grid\" width=\"",
+      kCell, "\" height=\"", kCell, "\" patternUnits=\"userSpaceOnUse\"><path d=\"M", kCell - 0.5,
+      " 0V", kCell - 0.5,
+      "H0\" fill=\"none\" stroke=\"#e6eaef\" stroke-width=\"1\"/></pattern></defs></svg>\n");
+  absl::StrAppend(&out, "<header class=\"top\">\n<h1>", HtmlEscape(page.title),
+                  "</h1>\n<p class=\"inputs\">");
   for (const auto& [name, value] : page.inputs) {
     absl::StrAppend(&out, "<span><b>", HtmlEscape(name), "</b> <code>", HtmlEscape(value),
                     "</code></span>");
@@ -528,27 +554,33 @@ std::string RenderViewPage(const ViewPage& page) {
   stat("pairs", absl::StrCat(page.pairs.size()));
   if (page.has_gold) {
     const std::string prefix = page.has_other ? HtmlEscape(page.links_label) + " " : "";
-    stat(prefix + "AER", FormatScore(total.predicted + total.sure > 0
-                                         ? std::optional<double>(total.aer()) : std::nullopt, 4));
+    stat(prefix + "AER",
+         FormatScore(
+             total.predicted + total.sure > 0 ? std::optional<double>(total.aer()) : std::nullopt,
+             4));
     stat("precision", absl::StrFormat("%.4f", total.precision()));
     stat("recall", absl::StrFormat("%.4f", total.recall()));
     stat("F1", absl::StrFormat("%.4f", total.f1()));
     if (page.has_other) {
       stat(HtmlEscape(page.other_label) + " AER",
            FormatScore(total_other.predicted + total_other.sure > 0
-                           ? std::optional<double>(total_other.aer()) : std::nullopt, 4));
+                           ? std::optional<double>(total_other.aer())
+                           : std::nullopt,
+                       4));
       stat("precision", absl::StrFormat("%.4f", total_other.precision()));
       stat("recall", absl::StrFormat("%.4f", total_other.recall()));
     }
   }
   stat(page.has_other ? HtmlEscape(page.links_label) + " links" : "links", absl::StrCat(links_a));
   if (page.has_other) stat(HtmlEscape(page.other_label) + " links", absl::StrCat(links_b));
-  absl::StrAppend(&out, "<span class=\"controls\"><label for=\"order\">order</label> "
-                        "<select id=\"order\">");
+  absl::StrAppend(&out,
+                  "<span class=\"controls\"><label for=\"order\">order</label> "
+                  "<select id=\"order\">");
   // The first option is the order the page is written in.
   if (page.has_gold) absl::StrAppend(&out, "<option value=\"aer\">worst AER first</option>");
   absl::StrAppend(&out, "<option value=\"line\">line order</option>");
-  if (page.has_other) absl::StrAppend(&out, "<option value=\"differ\">most disagreement first</option>");
+  if (page.has_other)
+    absl::StrAppend(&out, "<option value=\"differ\">most disagreement first</option>");
   absl::StrAppend(&out, "</select></span></div>\n");
 
   absl::StrAppend(&out, "<div class=\"legend\">");
@@ -562,12 +594,12 @@ std::string RenderViewPage(const ViewPage& page) {
                       Swatch("gold-possible", "gold possible", counts.gold_possible));
     }
   } else if (page.has_gold) {
-    absl::StrAppend(&out, Swatch("sure", "sure", count(CellKind::kSure)),
-                    Swatch("possible", "possible", count(CellKind::kPossible)),
-                    Swatch("wrong", "wrong", count(CellKind::kWrong)),
-                    Swatch("missed", "missed (sure, not linked)", count(CellKind::kMissed)),
-                    Swatch("possible-unused", "possible, not linked",
-                           count(CellKind::kPossibleUnused)));
+    absl::StrAppend(
+        &out, Swatch("sure", "sure", count(CellKind::kSure)),
+        Swatch("possible", "possible", count(CellKind::kPossible)),
+        Swatch("wrong", "wrong", count(CellKind::kWrong)),
+        Swatch("missed", "missed (sure, not linked)", count(CellKind::kMissed)),
+        Swatch("possible-unused", "possible, not linked", count(CellKind::kPossibleUnused)));
   } else {
     absl::StrAppend(&out, Swatch("link", "link", count(CellKind::kLink)));
   }
@@ -576,10 +608,12 @@ std::string RenderViewPage(const ViewPage& page) {
     const char* rgb = page.has_gold || page.has_other ? "59,63,70" : "0,114,178";
     absl::StrAppend(&out, "<span class=\"key\">", HtmlEscape(page.links_label),
                     " posterior 0 <span class=\"ramp\" style=\"background:linear-gradient(90deg,"
-                    "rgba(", rgb, ",.15),rgba(", rgb, ",1))\"></span> 1</span>");
+                    "rgba(",
+                    rgb, ",.15),rgba(", rgb, ",1))\"></span> 1</span>");
   }
-  absl::StrAppend(&out, "<span class=\"key\">hover a cell for its words; j/k step through the pairs"
-                        "</span></div>\n</header>\n");
+  absl::StrAppend(&out,
+                  "<span class=\"key\">hover a cell for its words; j/k step through the pairs"
+                  "</span></div>\n</header>\n");
 
   absl::StrAppend(&out, "<div class=\"layout\">\n<nav class=\"list\"><h2>",
                   page.has_gold    ? "Pairs, worst AER first"
@@ -634,8 +668,8 @@ absl::Status CheckLinks(const SentenceLinks& links, const ViewPair& pair, const 
   for (const Link& l : links) {
     if (l.source >= pair.source_words.size() || l.target >= pair.target_words.size()) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: %s link %d-%d is outside the pair, which has %d source and %d target words",
-          where, what, l.source, l.target, pair.source_words.size(), pair.target_words.size()));
+          "%s: %s link %d-%d is outside the pair, which has %d source and %d target words", where,
+          what, l.source, l.target, pair.source_words.size(), pair.target_words.size()));
     }
   }
   return absl::OkStatus();
@@ -717,7 +751,8 @@ absl::StatusOr<ViewPage> ReadViewPage(const ViewFiles& files, const LineRange& r
     pair.line = line;
     pair.source_words = SplitWords(inputs[kSource].line);
     pair.target_words = SplitWords(inputs[kTarget].line);
-    auto parse_links = [&](const LockstepFile& f, std::string_view what) -> absl::StatusOr<SentenceLinks> {
+    auto parse_links = [&](const LockstepFile& f,
+                           std::string_view what) -> absl::StatusOr<SentenceLinks> {
       const std::string at = absl::StrCat(f.path, ":", line);
       absl::StatusOr<SentenceLinks> links = ParsePharaoh(f.line);
       if (!links.ok()) {
@@ -733,17 +768,16 @@ absl::StatusOr<ViewPage> ReadViewPage(const ViewFiles& files, const LineRange& r
     }
     if (posteriors_index >= 0) {
       const LockstepFile& f = inputs[posteriors_index];
-      ASSIGN_OR_RETURN(pair.link_posteriors,
-                       ParsePosteriors(f.line, pair.links.size(), absl::StrCat(f.path, ":", line),
-                                       files.links));
+      ASSIGN_OR_RETURN(
+          pair.link_posteriors,
+          ParsePosteriors(f.line, pair.links.size(), absl::StrCat(f.path, ":", line), files.links));
     }
     if (page.has_gold && static_cast<size_t>(line - 1) < gold.size()) {
       pair.gold = gold[line - 1];
-      const std::string at =
-          files.gold_format == GoldFormat::kPharaohSurePossible
-              ? absl::StrCat(files.gold, ":", line)
-              : absl::StrCat(files.gold, ": sentence ",
-                             line - 1 + files.gold_options.first_sentence_id);
+      const std::string at = files.gold_format == GoldFormat::kPharaohSurePossible
+                                 ? absl::StrCat(files.gold, ":", line)
+                                 : absl::StrCat(files.gold, ": sentence ",
+                                                line - 1 + files.gold_options.first_sentence_id);
       RETURN_IF_ERROR(CheckLinks(pair.gold.sure, pair, at, "gold"));
       RETURN_IF_ERROR(CheckLinks(pair.gold.possible, pair, at, "gold"));
     }
@@ -774,9 +808,9 @@ absl::StatusOr<ViewPage> ReadViewPage(const ViewFiles& files, const LineRange& r
           second_lines = count;
         }
       }
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s has %d lines but %s has %d; the files must be line-parallel", first_name,
-          first_lines, second_name, second_lines));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s has %d lines but %s has %d; the files must be line-parallel",
+                          first_name, first_lines, second_name, second_lines));
     }
     ++lines;
     if (lines < range.first || lines > range.last || !first_error.ok()) continue;

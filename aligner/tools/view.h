@@ -52,15 +52,15 @@ struct ViewPage {
 
 // What a matrix cell shows. Each kind is also the cell's CSS class.
 enum class CellKind {
-  kLink,             // a link, no gold and no second alignment
-  kSure,             // with gold: a predicted link that is sure
-  kPossible,         // with gold: a predicted link that is possible (not sure)
-  kWrong,            // with gold: a predicted link outside sure and possible
-  kMissed,           // with gold: a sure link that was not predicted
-  kPossibleUnused,   // with gold: a possible-only link not predicted (no AER cost)
-  kOnlyA,            // with -b: a link of the first alignment only
-  kOnlyB,            // with -b: a link of the second alignment only
-  kBoth,             // with -b: a link of both
+  kLink,            // a link, no gold and no second alignment
+  kSure,            // with gold: a predicted link that is sure
+  kPossible,        // with gold: a predicted link that is possible (not sure)
+  kWrong,           // with gold: a predicted link outside sure and possible
+  kMissed,          // with gold: a sure link that was not predicted
+  kPossibleUnused,  // with gold: a possible-only link not predicted (no AER cost)
+  kOnlyA,           // with -b: a link of the first alignment only
+  kOnlyB,           // with -b: a link of the second alignment only
+  kBoth,            // with -b: a link of both
 };
 
 // "link", "sure", "possible", "wrong", "missed", "possible-unused", "only-a",
