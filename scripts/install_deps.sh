@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   gzip zstd time
   clang-format
+  chromium python3  # the browser test of `aligner view` (tests/view_browser_test.py)
 )
 if [[ "${1:-}" == --ci ]]; then packages+=(clang libclang-rt-14-dev); fi
 

@@ -10,6 +10,7 @@ int TrainCommand(int argc, char** argv);
 int SymmetricCommand(int argc, char** argv);
 int SymmetrizeCommand(int argc, char** argv);
 int EvaluateCommand(int argc, char** argv);
+int ViewCommand(int argc, char** argv);
 
 }  // namespace aligner::cli
 

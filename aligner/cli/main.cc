@@ -21,6 +21,7 @@ constexpr char kUsage[] =
     "              symmetrized alignments\n"
     "  symmetrize  combine forward and reverse alignments (atools' flags)\n"
     "  evaluate    score an alignment against a gold alignment (AER, P, R, F1)\n"
+    "  view        write an alignment as an HTML page (matrices, gold, comparison)\n"
     "\n"
     "Run 'aligner <command> --help' for the options of a command, 'aligner --version' for\n"
     "the version.\n";
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   if (command == "symmetric") return aligner::cli::SymmetricCommand(argc - 1, argv + 1);
   if (command == "symmetrize") return aligner::cli::SymmetrizeCommand(argc - 1, argv + 1);
   if (command == "evaluate") return aligner::cli::EvaluateCommand(argc - 1, argv + 1);
+  if (command == "view") return aligner::cli::ViewCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "aligner: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }
