@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   gzip zstd time
   clang-format
+  python3-numpy
 )
 
 missing=()
