@@ -11,10 +11,15 @@
 //
 // Sizes are MiB of the array accessed (1 MiB to 2 GiB); the memory comes
 // from mmap with MADV_HUGEPAGE, as the table's does (aligner/base/huge_pages).
+//
+// BM_TableAccessReplay replays a real E-step's table accesses, written by
+// scripts/write_slot_stream.py (ALIGNER_SLOT_STREAM=FILE; skipped without).
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -157,6 +162,64 @@ void BM_RandomAtomicAdds(benchmark::State& state) {
 BENCHMARK(BM_RandomAtomicAdds)
     ->ArgsProduct({{1, 16, 256, 2048}, {0, 16}})
     ->Unit(benchmark::kMillisecond);
+
+// The memory traffic of one E-step over a real corpus and nothing else: for
+// every distinct (e, f) of every pair, in corpus order, read the slot's
+// target id (where the lookup's search ends) and t(f|e), and add to its
+// count: plainly (range(0) = 0), atomically (1), or atomically with the
+// count's line prefetched 16 slots ahead (2), as the aligner does. The time
+// per slot, over the distinct (e, f) per link, is the E-step's memory floor
+// with the corpus's own cache hits (frequent words) and misses.
+void BM_TableAccessReplay(benchmark::State& state) {
+  const char* path = std::getenv("ALIGNER_SLOT_STREAM");
+  if (path == nullptr) {
+    state.SkipWithError("set ALIGNER_SLOT_STREAM (scripts/write_slot_stream.py)");
+    return;
+  }
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) {
+    state.SkipWithError("cannot read ALIGNER_SLOT_STREAM");
+    return;
+  }
+  std::vector<uint32_t> stream(static_cast<size_t>(in.tellg()) / sizeof(uint32_t));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(stream.data()), static_cast<std::streamsize>(stream.size() * 4));
+  const size_t entries = *std::max_element(stream.begin(), stream.end()) + size_t{1};
+  LargeBlock target_block(entries * 4 + kMiB), prob_block(entries * 4 + kMiB),
+      count_block(entries * 8 + kMiB);
+  auto* targets = reinterpret_cast<uint32_t*>(target_block.data());
+  auto* probs = reinterpret_cast<float*>(prob_block.data());
+  auto* counts = reinterpret_cast<std::atomic<int64_t>*>(count_block.data());
+  for (size_t k = 0; k < entries; ++k) {
+    targets[k] = static_cast<uint32_t>(k);
+    probs[k] = 1e-3f;
+  }
+  std::memset(count_block.data(), 0, entries * 8);
+  const int variant = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    double sum = 0;
+    uint64_t found = 0;
+    const size_t n = stream.size();
+    for (size_t k = 0; k < n; ++k) {
+      const uint32_t slot = stream[k];
+      found += targets[slot];
+      sum += probs[slot];
+      if (variant == 0) {
+        counts[slot].store(counts[slot].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      } else {
+        if (variant == 2 && k + 16 < n) __builtin_prefetch(&counts[stream[k + 16]], 1);
+        counts[slot].fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    benchmark::DoNotOptimize(sum);
+    benchmark::DoNotOptimize(found);
+  }
+  state.counters["ns_per_slot"] = benchmark::Counter(
+      static_cast<double>(stream.size()), benchmark::Counter::kIsIterationInvariantRate |
+                                              benchmark::Counter::kInvert);
+  state.counters["table_MiB"] = static_cast<double>(entries * 16) / kMiB;
+}
+BENCHMARK(BM_TableAccessReplay)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 using Vec8 = double __attribute__((vector_size(64)));
 
