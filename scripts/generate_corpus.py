@@ -177,15 +177,18 @@ class Generator:
         origin = np.repeat(np.arange(S), fert)
         slot = np.arange(T) - np.repeat(np.cumsum(fert) - fert, fert)
         tgt_rank = self.lexicon(src_rank[origin], choice[origin], slot)
-        K = 4.0 * (a.max_length + 4)
-        key = src_sent[origin] * K + (a.max_length + 2) + src_pos[origin] + jitter[origin] + slot * 1e-3
+        # Sort keys: sentence * K + offset + position, with the offset and K
+        # wide enough that no jitter moves a word into another sentence.
+        offset = 4 * a.jitter + 2
+        K = 2 * offset + a.max_length + 1
+        key = src_sent[origin] * K + offset + src_pos[origin] + jitter[origin] + slot * 1e-3
 
         # NULL-generated target words: frequent words at random places.
         spurious = rng.poisson(a.spurious * src_len)
         P = int(spurious.sum())
         sp_sent = np.repeat(np.arange(n), spurious)
         sp_rank = self.sampler(rng.random(P) * 0.5)
-        sp_key = sp_sent * K + (a.max_length + 2) + rng.random(P) * src_len[sp_sent] - 0.5
+        sp_key = sp_sent * K + offset + rng.random(P) * src_len[sp_sent] - 0.5
 
         all_rank = np.concatenate((tgt_rank, sp_rank))
         all_key = np.concatenate((key, sp_key))
@@ -296,6 +299,8 @@ def parse_args(argv):
         p.error("--pairs must be >= 0, --block and --max-length >= 1")
     if a.zipf_tail <= 1.0:
         p.error("--zipf-tail must be > 1")
+    if a.jitter < 0:
+        p.error("--jitter must be >= 0")
     return a
 
 
