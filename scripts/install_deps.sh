@@ -13,6 +13,7 @@ packages=(
   gzip zstd time
   clang-format
   chromium python3  # the browser test of `aligner view` (tests/view_browser_test.py)
+  python3-numpy     # scripts/generate_corpus.py (the synthetic corpus test)
 )
 if [[ "${1:-}" == --ci ]]; then packages+=(clang libclang-rt-14-dev); fi
 
