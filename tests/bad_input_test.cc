@@ -459,8 +459,9 @@ TEST_F(BadInputTest, UnwritableOutputPathFailsBeforeReading) {
   for (const std::string option : {"--output", "--giza-a3"}) {
     const std::string out = Path("no_such_dir/out.align");
     const RunResult r = Run("align -i " + Quote(input) + " " + option + " " + Quote(out));
-    EXPECT_EQ(r.exit_code, 1) << option;
-    EXPECT_THAT(r.err, HasSubstr("error: cannot write " + out + ": No such file or directory"));
+    // Refused by the output plan, as a usage error, before any work.
+    EXPECT_EQ(r.exit_code, 2) << option;
+    EXPECT_THAT(r.err, HasSubstr(option + " '" + out + "': No such file or directory"));
     EXPECT_THAT(r.err, Not(HasSubstr("read 1 pairs"))) << "should fail before reading";
     EXPECT_THAT(NewFiles({input}), ::testing::IsEmpty());
   }
@@ -564,6 +565,10 @@ TEST_F(BadInputTest, BadOptionsAreUsageErrorsBeforeAnyWork) {
       {"--no-such-option", "unrecognised option '--no-such-option'"},
       {"-I", "the required argument for option '--iterations' is missing"},
       {"--ttable-format xml", "--ttable-format must be fast_align or prob"},
+      {"--model1-iterations -5", "--model1-iterations must be >= 0 (or -1"},
+      {"--ttable-min-prob 2 -p " + Quote(Path("t")), "--ttable-min-prob must be in [0, 1]"},
+      {"stray.align", "too many positional options"},
+      {"-d --model hmm", "-d (the diagonal model) contradicts --model hmm"},
   };
   for (const auto& [flags, message] : cases) {
     const RunResult r = Run("align -i " + Quote(input) + " --output " + Quote(out) + " " + flags);
@@ -707,6 +712,48 @@ TEST_F(BadInputTest, SymmetrizeAndEvaluateNameTheBadFileAndLine) {
   r = Run("evaluate -a " + Quote(good) + " -g " + Quote(shorter));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr(good + " has 3 lines but " + shorter + " has 1"));
+}
+
+// Path mistakes around the corpus are refused by the pipeline's output plan
+// before any work (exit 2, naming the options), and nothing is written.
+TEST_F(BadInputTest, PathMistakesAreRefusedBeforeAnyWork) {
+  const std::string input = WriteFile("in", "a b ||| x y\nc ||| z\n");
+  const std::string source = WriteFile("src", "a b\nc\n");
+  const std::string target = WriteFile("tgt", "x y\nz\n");
+  const std::string model = Path("m.model");
+  ASSERT_EQ(Run("train --quiet -i " + Quote(input) + " --model-file " + Quote(model)).exit_code, 0);
+  const std::string x = Quote(Path("x"));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"align -i " + Quote(input) + " --output " + Quote(input), "is the input -i"},
+      {"align -i " + Quote(input) + " --output ''", "--output was given an empty path"},
+      {"align -i " + Quote(input) + " --load-model ''", "--load-model was given an empty path"},
+      {"align -i " + Quote(input) + " --checkpoint ''", "--checkpoint was given an empty path"},
+      {"align -i " + Quote(input) + " --output " + x + " --giza-a3 " + x, "both name"},
+      {"align -i " + Quote(input) + " --output " + x + " --model-file " + x, "both name"},
+      {"align -i " + Quote(input) + " --giza-a3 -", "stdout"},
+      {"align -i " + Quote(input) + " --load-model " + Quote(model) + " --output " + Quote(model),
+       "is the input --load-model"},
+      {"align -i " + Quote(input) + " --load-model " + Quote(model) + " -d -o -v -I 3",
+       "is a training option; --load-model aligns with the model's own options"},
+      {"align -i " + Quote(input) + " --load-model " + Quote(model) + " --model hmm",
+       "--model is a training option"},
+      {"symmetric --source " + Quote(source) + " --target " + Quote(target) + " --prefix " +
+           Quote(Path("src")) + " -c forward",
+       "unknown"},
+      {"symmetric --source " + Quote(Path("p.forward")) + " --target " + Quote(target) +
+           " --prefix " + Quote(Path("p")),
+       "is the input --source"},
+  };
+  WriteFile("p.forward", "a b\nc\n");
+  for (const auto& [args, message] : cases) {
+    const RunResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr(message)) << args;
+    EXPECT_THAT(r.err, Not(HasSubstr("read "))) << args << ": work started";
+  }
+  EXPECT_EQ(ReadWholeFile(input), "a b ||| x y\nc ||| z\n");
+  EXPECT_EQ(ReadWholeFile(Path("p.forward")), "a b\nc\n");
+  EXPECT_FALSE(fs::exists(Path("x")));
 }
 
 }  // namespace

@@ -118,11 +118,24 @@ absl::Status ApplyFavorDiagonal(bool favor_diagonal, const po::variables_map& vm
 bool ParseInto(int argc, char** argv, const po::options_description& options,
                po::variables_map* vm, absl::Status* status) {
   try {
-    po::store(po::command_line_parser(argc, argv).options(options).run(), *vm);
+    // No positional arguments: a stray word (`align -i c -d out.align`) is an
+    // error, not silently dropped.
+    const po::positional_options_description none;
+    po::store(po::command_line_parser(argc, argv).options(options).positional(none).run(), *vm);
     po::notify(*vm);
   } catch (const po::error& e) {
     *status = absl::InvalidArgumentError(e.what());
     return false;
+  }
+  // No option takes an empty string: `--output ""` must not mean "nowhere".
+  for (const auto& [name, value] : *vm) {
+    const auto* text = boost::any_cast<std::string>(&value.value());
+    const po::option_description* option = options.find_nothrow(name, false);
+    const bool takes_value = option != nullptr && option->semantic()->max_tokens() > 0;
+    if (takes_value && text != nullptr && text->empty() && !value.defaulted()) {
+      *status = absl::InvalidArgumentError(absl::StrCat("--", name, " was given an empty path"));
+      return false;
+    }
   }
   return true;
 }
@@ -233,6 +246,26 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
   } else {
     parsed.status = absl::InvalidArgumentError("--ttable-format must be fast_align or prob");
     return parsed;
+  }
+  if (!o.load_model.empty()) {
+    // A loaded model aligns as it was trained: training flags would be
+    // silently dropped, so they are refused.
+    for (const char* flag :
+         {"favor-diagonal", "model", "iterations", "model1-iterations", "optimize-tension",
+          "diagonal-tension", "p0", "optimize-p0", "hmm-p0", "hmm-max-jump", "hmm-jump-smoothing",
+          "hmm-diagonal-tension", "variational-bayes", "alpha", "no-null-word", "lowercase",
+          "max-sentence-length", "favor_diagonal", "optimize_tension", "variational_bayes",
+          "no_null_word", "diagonal_tension"}) {
+      const auto it = vm.find(flag);
+      const bool given = it != vm.end() && !it->second.defaulted() &&
+                         !(it->second.value().type() == typeid(bool) && !it->second.as<bool>());
+      if (given) {
+        parsed.status = absl::InvalidArgumentError(absl::StrCat(
+            "--", flag, " is a training option; --load-model aligns with the model's own "
+            "options (its file records them)"));
+        return parsed;
+      }
+    }
   }
   if (mode == Mode::kTrain && o.model_output.empty()) {
     parsed.status = absl::InvalidArgumentError("give --model-file FILE to write the trained model to");

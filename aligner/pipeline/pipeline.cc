@@ -12,6 +12,7 @@
 #include "aligner/base/status_macros.h"
 #include "aligner/decode/agreement_decoder.h"
 #include "aligner/io/output_file.h"
+#include "aligner/io/output_plan.h"
 #include "aligner/io/pharaoh.h"
 #include "tbb/info.h"
 
@@ -31,23 +32,16 @@ void Log(const Logger& log, const absl::FormatSpec<Args...>& format, const Args&
   if (log) log(absl::StrFormat(format, args...));
 }
 
-void WarnAboutInput(const CorpusReport& report, const Logger& log) {
-  if (report.malformed_lines > 0) {
-    Log(log,
-        "warning: %d lines have no ' ||| ' separator (or more than one), first at line %d; "
-        "their output lines are empty",
-        report.malformed_lines, report.first_malformed_line);
-  }
-  if (report.empty_pairs > 0) {
-    Log(log, "warning: %d pairs have an empty side; their output lines are empty",
-        report.empty_pairs);
-  }
-  if (report.too_long_pairs > 0) {
-    Log(log,
-        "warning: %d pairs have a side longer than --max-sentence-length, first at line %d; "
-        "they are not trained on and their output lines are empty",
-        report.too_long_pairs, report.first_too_long_line);
-  }
+// A path option for the output plan: std::nullopt when not given (empty).
+std::optional<std::string> Given(const std::string& path) {
+  return path.empty() ? std::nullopt : std::optional<std::string>(path);
+}
+
+// The corpus options' input paths.
+void AddCorpusPaths(const CorpusOptions& corpus, std::vector<NamedPath>* paths) {
+  paths->push_back({"-i", Given(corpus.input), PathRole::kInput});
+  paths->push_back({"--source", Given(corpus.source), PathRole::kInput});
+  paths->push_back({"--target", Given(corpus.target), PathRole::kInput});
 }
 
 // Opens an optional output file; null when `path` is empty.
@@ -171,7 +165,7 @@ absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
       options.input.empty() ? ReadParallelFiles(options.source, options.target, read, &report)
                             : ReadBitext(options.input, read, &report);
   if (!corpus.ok()) return corpus.status();
-  WarnAboutInput(report, log);
+  for (const std::string& warning : UnusablePairWarnings(report, read)) Log(log, "%s", warning);
   // Ids a loaded model knows words by must stay; fresh ones are free.
   if (vocabularies == nullptr) corpus->NumberWordsByFrequency();
   if (swap_sides) corpus->SwapSides();
@@ -188,10 +182,27 @@ absl::Status ValidateAlignOptions(const AlignOptions& options) {
   RETURN_IF_ERROR(ValidateTrainingOptions(*ResolveDefaults(options.training, false)));
   RETURN_IF_ERROR(ValidateThreshold(options.posterior_threshold));
   if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  if (!(options.ttable_min_prob >= 0 && options.ttable_min_prob <= 1)) {
+    return absl::InvalidArgumentError("--ttable-min-prob must be in [0, 1]");
+  }
   if (!options.load_model.empty() && (!options.resume.empty() || !options.checkpoint.empty())) {
     return absl::InvalidArgumentError(
         "--load-model aligns without training: no --checkpoint or --resume");
   }
+  // Every path of the run, checked together before anything is read.
+  std::vector<NamedPath> paths;
+  AddCorpusPaths(options.corpus, &paths);
+  paths.push_back({"--load-model", Given(options.load_model), PathRole::kInput});
+  paths.push_back({"--resume", Given(options.resume), PathRole::kInput});
+  paths.push_back({"--output", Given(options.output), PathRole::kOptionalOutput});
+  paths.push_back({"--giza-a3", Given(options.a3_output), PathRole::kOptionalOutput});
+  paths.push_back({"--link-posteriors", Given(options.posteriors_output), PathRole::kOptionalOutput});
+  paths.push_back({"--output-parameters", Given(options.ttable_output), PathRole::kOptionalOutput});
+  paths.push_back({"--model-file", Given(options.model_output), PathRole::kOptionalOutput});
+  paths.push_back({"--checkpoint", Given(options.checkpoint), PathRole::kOptionalOutput});
+  OutputPlanOptions plan;
+  plan.output_may_replace_input = {{"--resume", "--checkpoint"}};
+  RETURN_IF_ERROR(CheckRunPaths(paths, plan));
   return absl::OkStatus();
 }
 
@@ -367,6 +378,17 @@ absl::Status ValidateSymmetricOptions(const SymmetricOptions& options) {
       return absl::InvalidArgumentError("--agreement-threshold must be in (0, 1]");
     }
   }
+  // Every path of the run, checked together before any training.
+  std::vector<NamedPath> paths;
+  AddCorpusPaths(options.corpus, &paths);
+  std::vector<std::string> suffixes = {".forward", ".reverse",
+                                       "." + std::string(HeuristicName(options.heuristic))};
+  if (options.agreement) suffixes.push_back(".agreement");
+  for (const std::string& suffix : suffixes) {
+    paths.push_back({"--prefix (" + suffix.substr(1) + ")", options.prefix + suffix,
+                     PathRole::kOutput});
+  }
+  RETURN_IF_ERROR(CheckRunPaths(paths));
   return absl::OkStatus();
 }
 

@@ -76,7 +76,8 @@ struct AlignOptions {
   std::string command_line;  // recorded in model files
 };
 
-// Checks every option before any work; the error names the option.
+// Checks every option before any work, the paths of all inputs and outputs
+// together (io/output_plan.h); the error names the options.
 absl::Status ValidateAlignOptions(const AlignOptions& options);
 
 absl::Status RunAlign(const AlignOptions& options, const Logger& log);

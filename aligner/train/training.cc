@@ -13,6 +13,7 @@ absl::StatusOr<TrainingOptions> ResolveDefaults(TrainingOptions options, bool ag
   auto info = FindModel(options.model);
   if (!info.ok()) return info.status();
   options.model = (*info)->name;
+  if (options.model1_iterations < -1) return ValidateTrainingOptions(options);
   const bool hmm = options.model == "hmm";
   if (options.model1_iterations < 0) {
     options.model1_iterations = agreement && hmm ? kAgreementHmmModel1Iterations
@@ -26,6 +27,10 @@ absl::StatusOr<TrainingOptions> ResolveDefaults(TrainingOptions options, bool ag
 
 absl::Status ValidateTrainingOptions(const TrainingOptions& o) {
   if (o.iterations < 0) return absl::InvalidArgumentError("--iterations must be >= 0");
+  if (o.model1_iterations < -1) {
+    return absl::InvalidArgumentError(
+        "--model1-iterations must be >= 0 (or -1 for the model's default)");
+  }
   // An infinite alpha or tension turns every probability into NaN.
   if (o.prior.variational_bayes && !(o.prior.alpha > 0 && std::isfinite(o.prior.alpha))) {
     return absl::InvalidArgumentError("--alpha must be > 0 (and finite)");
