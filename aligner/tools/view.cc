@@ -13,6 +13,7 @@
 #include "aligner/base/status_macros.h"
 #include "aligner/io/input_file.h"
 #include "aligner/io/pharaoh.h"
+#include "aligner/io/tokenize.h"
 
 namespace aligner {
 namespace {
@@ -699,9 +700,10 @@ absl::StatusOr<std::vector<double>> ParsePosteriors(const std::string& line, siz
   return values;
 }
 
+// The words exactly as the corpus reader splits them, so that positions agree.
 std::vector<std::string> SplitWords(const std::string& line) {
   std::vector<std::string_view> tokens;
-  internal::SplitWhitespace(line, &tokens);
+  SplitTokens(line, &tokens);
   return std::vector<std::string>(tokens.begin(), tokens.end());
 }
 
