@@ -1,8 +1,17 @@
 // End-to-end tests of the `aligner` command-line tool: input forms, output
-// shape, orientation, determinism, error handling, and the symmetrize and
-// evaluate subcommands.
+// shape, orientation, determinism, error handling, the symmetrize and
+// evaluate subcommands, progress on a terminal, and --stream as a
+// co-process.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <optional>
 
 #include <algorithm>
 #include <cmath>
@@ -16,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/io/giza.h"
 #include "aligner/io/pharaoh.h"
@@ -91,6 +101,57 @@ class CliTest : public TempDirTest {
     result.err = ReadWholeFile(err);
     fs::remove(out);
     fs::remove(err);
+    return result;
+  }
+
+  // Runs `aligner <args>` with stderr on a pseudo-terminal (output
+  // post-processing off, so every '\r' is the tool's own, 200 columns) and
+  // stdout captured.
+  RunResult RunOnTerminal(const std::string& args) const {
+    RunResult result;
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+      ADD_FAILURE() << "no pseudo-terminal: " << std::strerror(errno);
+      return result;
+    }
+    const int terminal = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+    termios modes{};
+    ::tcgetattr(terminal, &modes);
+    modes.c_oflag &= ~OPOST;  // no "\n" -> "\r\n"
+    ::tcsetattr(terminal, TCSANOW, &modes);
+    winsize size{};
+    size.ws_col = 200;
+    size.ws_row = 50;
+    ::ioctl(terminal, TIOCSWINSZ, &size);
+    const std::string out = Path(".stdout");
+    const std::string command =
+        "exec " + Quote(kBinary) + " " + args + " > " + Quote(out) + " < /dev/null";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(terminal, STDERR_FILENO);
+      ::close(terminal);
+      ::close(master);
+      ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(terminal);
+    char buffer[4096];
+    for (;;) {
+      const ssize_t got = ::read(master, buffer, sizeof buffer);
+      if (got > 0) {
+        result.err.append(buffer, got);
+      } else if (got < 0 && errno == EINTR) {
+        continue;
+      } else {
+        break;  // EIO once the tool has closed the terminal
+      }
+    }
+    ::close(master);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = ReadWholeFile(out);
+    fs::remove(out);
     return result;
   }
 
@@ -629,6 +690,241 @@ TEST_F(CliTest, LinkPosteriorsMatchTheLinks) {
       EXPECT_LE(x, 1.0);
     }
   }
+}
+
+// The status line a terminal shows for a run, in the order drawn: each
+// stretch of text after a '\r', leaving out the blank ones that clear it.
+std::vector<std::string> StatusTexts(const std::string& err) {
+  std::vector<std::string> texts;
+  size_t at = err.find('\r');
+  while (at != std::string::npos) {
+    const size_t next = err.find_first_of("\r\n", at + 1);
+    std::string text = err.substr(at + 1, next == std::string::npos ? next : next - at - 1);
+    if (text.find_first_not_of(' ') != std::string::npos) texts.push_back(text);
+    at = err.find('\r', at + 1);
+  }
+  return texts;
+}
+
+// On a terminal the E-steps and the decoding pass show progress on a line
+// redrawn in place, cleared before every normal line and at the end; off a
+// terminal (and with --quiet) there is none, and the output is the same.
+TEST_F(CliTest, ProgressLineOnlyOnATerminal) {
+  WriteTrialCorpus();
+  const std::string args = "align -i " + Quote(bitext_) + " --model hmm -I 3";
+  const RunResult logged = Run(args);
+  ASSERT_EQ(logged.exit_code, 0) << logged.err;
+  EXPECT_EQ(logged.err.find('\r'), std::string::npos) << logged.err;
+  EXPECT_THAT(logged.err, HasSubstr("aligner align: hmm iteration 3: log-likelihood"));
+
+  const RunResult terminal = RunOnTerminal(args);
+  ASSERT_EQ(terminal.exit_code, 0) << terminal.err;
+  EXPECT_EQ(terminal.out, logged.out);
+  const std::vector<std::string> texts = StatusTexts(terminal.err);
+  const auto shows = [&](const std::string& what) {
+    return std::any_of(texts.begin(), texts.end(), [&](const std::string& text) {
+      return text.find(what) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(shows("aligner align: hmm iteration 1: E-step ")) << terminal.err;
+  EXPECT_TRUE(shows("aligner align: hmm iteration 3: E-step ")) << terminal.err;
+  EXPECT_TRUE(shows("aligner align: aligning ")) << terminal.err;
+  EXPECT_TRUE(shows("/37 pairs)")) << terminal.err;
+  // The same lines as in a log, each after a cleared status line: the text
+  // after a line's last '\r' is the whole normal line.
+  std::vector<std::string> lines;
+  for (const std::string& line : Lines(terminal.err)) {
+    const std::string shown = line.substr(line.rfind('\r') == std::string::npos
+                                              ? 0
+                                              : line.rfind('\r') + 1);
+    EXPECT_THAT(shown, ::testing::StartsWith("aligner align: ")) << terminal.err;
+    EXPECT_THAT(shown, Not(HasSubstr(" pairs)"))) << terminal.err;
+    lines.push_back(shown);
+  }
+  EXPECT_EQ(lines.size(), Lines(logged.err).size()) << terminal.err;
+  // Nothing is left on the status line at the end.
+  const std::string tail = terminal.err.substr(terminal.err.rfind('\n') + 1);
+  EXPECT_EQ(tail.find_first_not_of("\r "), std::string::npos) << tail;
+
+  const RunResult quiet = RunOnTerminal(args + " --quiet");
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+  EXPECT_EQ(quiet.out, logged.out);
+}
+
+// symmetric shows the joint E-step by agreement, and without agreement the
+// two directions side by side.
+TEST_F(CliTest, SymmetricProgressOnATerminal) {
+  WriteTrialCorpus();
+  const RunResult agreement =
+      RunOnTerminal("symmetric -i " + Quote(bitext_) + " -I 2 --prefix " + Quote(Path("a")));
+  ASSERT_EQ(agreement.exit_code, 0) << agreement.err;
+  const std::string texts = absl::StrJoin(StatusTexts(agreement.err), "\n");
+  EXPECT_THAT(texts, HasSubstr("aligner symmetric: hmm iteration 2 by agreement: E-step "));
+  EXPECT_THAT(texts, HasSubstr("aligner symmetric: aligning both directions "));
+  const RunResult independent = RunOnTerminal("symmetric -i " + Quote(bitext_) +
+                                              " -I 2 --no-agreement --prefix " + Quote(Path("i")));
+  ASSERT_EQ(independent.exit_code, 0) << independent.err;
+  const std::string both = absl::StrJoin(StatusTexts(independent.err), "\n");
+  EXPECT_THAT(both, HasSubstr("forward: hmm iteration "));
+  EXPECT_THAT(both, HasSubstr("reverse: hmm iteration "));
+}
+
+// A running `aligner` with pipes to its stdin and from its stdout, talked
+// to one line at a time.
+class CoProcess {
+ public:
+  CoProcess(const std::vector<std::string>& args, const std::string& stderr_path) {
+    std::signal(SIGPIPE, SIG_IGN);  // a dead co-process fails the test, not the binary
+    int to_child[2], from_child[2];
+    if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) {
+      ADD_FAILURE() << "pipe: " << std::strerror(errno);
+      return;
+    }
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(to_child[0], STDIN_FILENO);
+      ::dup2(from_child[1], STDOUT_FILENO);
+      const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(err, STDERR_FILENO);
+      for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1], err}) ::close(fd);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(kBinary.c_str()));
+      for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+      argv.push_back(nullptr);
+      ::execv(kBinary.c_str(), argv.data());
+      ::_exit(127);
+    }
+    ::close(to_child[0]);
+    ::close(from_child[1]);
+    in_ = to_child[1];
+    out_ = from_child[0];
+  }
+  ~CoProcess() {
+    if (pid_ > 0) Finish();
+  }
+
+  bool WriteLine(const std::string& line) {
+    const std::string text = line + "\n";
+    return ::write(in_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  }
+
+  // The next line of its output, or nothing at its end or when none comes
+  // within `timeout_ms` (a line held back unflushed).
+  std::optional<std::string> ReadLine(int timeout_ms = 20000) {
+    for (;;) {
+      const size_t newline = buffer_.find('\n');
+      if (newline != std::string::npos) {
+        std::string line = buffer_.substr(0, newline);
+        buffer_.erase(0, newline + 1);
+        return line;
+      }
+      pollfd ready{out_, POLLIN, 0};
+      if (::poll(&ready, 1, timeout_ms) <= 0) return std::nullopt;
+      char chunk[4096];
+      const ssize_t got = ::read(out_, chunk, sizeof chunk);
+      if (got <= 0) return std::nullopt;
+      buffer_.append(chunk, got);
+    }
+  }
+
+  // Closes its stdin; returns what else it wrote and its exit code.
+  std::pair<std::string, int> Finish() {
+    ::close(in_);
+    std::string rest = buffer_;
+    char chunk[4096];
+    for (ssize_t got; (got = ::read(out_, chunk, sizeof chunk)) > 0;) rest.append(chunk, got);
+    ::close(out_);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return {rest, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1;
+  std::string buffer_;
+};
+
+// align --load-model M --stream answers each line as soon as it is written,
+// with what batch `align --load-model M` writes for the same lines: for
+// every kind of model and direction, unknown words, case, bad lines (an
+// empty answer and a warning), CRLF, and the decoding options.
+TEST_F(CliTest, StreamAnswersEachLineAsBatchAlignDoes) {
+  WriteTrialCorpus();
+  std::vector<std::string> queries = Lines(ReadWholeFile(bitext_));
+  queries.resize(8);
+  for (const std::string line :
+       {"le chat noir mange zzzz ||| the black cat eats qqqq qqqq", "no separator here",
+        "La Maison De Mon Voisin ||| The House Of My Neighbour", "la maison ||| ",
+        "un mot ||| a word\r", "xyzzy ||| plugh", ""}) {
+    queries.push_back(line);
+  }
+  queries.push_back(Lines(ReadWholeFile(bitext_))[20]);
+  std::string query_text;
+  for (const std::string& q : queries) query_text += q + "\n";
+  const std::string query_file = WriteFile("queries", query_text);
+
+  for (const std::string model_flags : {"", "-r", "--model hmm", "-d -o -v --lowercase",
+                                        "--model hmm -r --lowercase"}) {
+    const std::string model = Path("model");
+    const RunResult trained =
+        Run("train --quiet -i " + Quote(bitext_) + " --model-file " + Quote(model) + " " +
+            model_flags);
+    ASSERT_EQ(trained.exit_code, 0) << model_flags << ": " << trained.err;
+    for (const std::string align_flags : {"", "-s --posterior-threshold 0.2"}) {
+      const std::string what = model_flags + " / " + align_flags;
+      const RunResult batch = Run("align --quiet --load-model " + Quote(model) + " -i " +
+                                  Quote(query_file) + " " + align_flags);
+      ASSERT_EQ(batch.exit_code, 0) << what << ": " << batch.err;
+      const std::vector<std::string> expected = Lines(batch.out);
+      ASSERT_EQ(expected.size(), queries.size()) << what;
+
+      std::vector<std::string> args = {"align", "--load-model", model, "--stream"};
+      std::istringstream extra(align_flags);
+      for (std::string flag; extra >> flag;) args.push_back(flag);
+      CoProcess aligner(args, Path("stream.err"));
+      for (size_t k = 0; k < queries.size(); ++k) {
+        ASSERT_TRUE(aligner.WriteLine(queries[k])) << what << " line " << k + 1;
+        const std::optional<std::string> answer = aligner.ReadLine();
+        ASSERT_TRUE(answer.has_value()) << what << ": no answer to line " << k + 1;
+        EXPECT_EQ(*answer, expected[k]) << what << " line " << k + 1 << ": " << queries[k];
+      }
+      const auto [rest, exit_code] = aligner.Finish();
+      EXPECT_EQ(rest, "") << what;
+      EXPECT_EQ(exit_code, 0) << what;
+      const std::string err = ReadWholeFile(Path("stream.err"));
+      EXPECT_THAT(err, HasSubstr("warning: line 10 has no ' ||| ' separator")) << err;
+      EXPECT_THAT(err, HasSubstr("warning: line 12 has an empty side")) << err;
+      EXPECT_THAT(err, HasSubstr("warning: line 15 has no ' ||| ' separator")) << err;
+      EXPECT_THAT(err, HasSubstr("aligned 16 lines")) << err;
+    }
+  }
+}
+
+// --stream takes its pairs from stdin and writes only links to stdout.
+TEST_F(CliTest, StreamUsageErrors) {
+  WriteTrialCorpus();
+  const std::string model = Path("model");
+  ASSERT_EQ(Run("train --quiet -i " + Quote(bitext_) + " --model-file " + Quote(model)).exit_code,
+            0);
+  for (const std::string flags :
+       {"--stream -i " + Quote(bitext_), "--stream --load-model " + Quote(model) + " -i x",
+        "--stream --load-model " + Quote(model) + " --source a --target b",
+        "--stream --load-model " + Quote(model) + " --output out",
+        "--stream --load-model " + Quote(model) + " --link-posteriors p"}) {
+    const RunResult r = Run("align " + flags, bitext_);
+    EXPECT_EQ(r.exit_code, 2) << flags << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--stream")) << flags;
+    EXPECT_EQ(r.out, "") << flags;
+  }
+  // -i - is stdin, which --stream reads anyway; a file on stdin works as a
+  // batch would.
+  const RunResult piped = Run("align --quiet --stream -i - --load-model " + Quote(model), bitext_);
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  const RunResult batch = Run("align --quiet -i " + Quote(bitext_) + " --load-model " + Quote(model));
+  EXPECT_EQ(piped.out, batch.out);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "aligner/base/progress.h"
+#include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_group.h"
 
@@ -18,9 +20,11 @@ namespace aligner {
 // being computed: the sequential consumer (formatting and writing output)
 // overlaps the parallel work instead of idling every other thread. Two
 // blocks of results are alive at a time. Call inside a task_arena to bound
-// the threads used.
+// the threads used. `progress`, when given, counts the computed items, one
+// Add per TBB sub-range.
 template <typename Result, typename Compute, typename Consume>
-void ForEachInOrder(size_t n, size_t block_size, Compute&& compute, Consume&& consume) {
+void ForEachInOrder(size_t n, size_t block_size, Compute&& compute, Consume&& consume,
+                    ProgressCounter* progress = nullptr) {
   if (n == 0) return;
   block_size = std::max<size_t>(block_size, 1);
   std::vector<Result> buffers[2];
@@ -29,7 +33,13 @@ void ForEachInOrder(size_t n, size_t block_size, Compute&& compute, Consume&& co
   buffers[1].resize(first);
   auto compute_block = [&](size_t begin, std::vector<Result>* out) {
     const size_t end = std::min(n, begin + block_size);
-    tbb::parallel_for(begin, end, [&](size_t k) { compute(k, &(*out)[k - begin]); });
+    tbb::parallel_for(tbb::blocked_range<size_t>(begin, end),
+                      [&](const tbb::blocked_range<size_t>& range) {
+                        for (size_t k = range.begin(); k != range.end(); ++k) {
+                          compute(k, &(*out)[k - begin]);
+                        }
+                        if (progress != nullptr) progress->Add(range.size());
+                      });
   };
   compute_block(0, &buffers[0]);
   for (size_t begin = 0, b = 0; begin < n; begin += block_size, b ^= 1) {

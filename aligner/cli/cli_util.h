@@ -2,13 +2,20 @@
 #ifndef ALIGNER_CLI_CLI_UTIL_H_
 #define ALIGNER_CLI_CLI_UTIL_H_
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "aligner/base/progress.h"
 #include "aligner/cli/flags.h"
 #include "aligner/pipeline/pipeline.h"
 #include "boost/program_options.hpp"
@@ -49,9 +56,18 @@ inline bool ParseOptions(const char* command, int argc, char** argv,
   return true;
 }
 
+// The columns of the terminal on stderr; 0 when unknown.
+inline size_t TerminalColumns() {
+  winsize size{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return 0;
+}
+
 // Runs a parsed command: prints its help, or its usage error (exit 2), or
 // runs it with progress on stderr ("aligner <command>: ..."; --quiet keeps
-// only warnings) and returns 0, or 1 after printing its error.
+// only warnings) and returns 0, or 1 after printing its error. When stderr
+// is a terminal, the E-steps and decoding passes also show their progress on
+// a status line redrawn in place (a log file or a pipe gets only the lines).
 template <typename Options, typename RunFn>
 int RunParsed(const char* command, const Parsed<Options>& parsed, RunFn run) {
   if (parsed.help) {
@@ -60,10 +76,27 @@ int RunParsed(const char* command, const Parsed<Options>& parsed, RunFn run) {
   }
   if (!parsed.status.ok()) return UsageError(command, std::string(parsed.status.message()));
   const bool quiet = parsed.quiet;
-  const Logger log = [command, quiet](const std::string& line) {
-    if (!quiet || line.rfind("warning: ", 0) == 0) Log(command, "%s", line);
+  Options options = parsed.options;
+  std::unique_ptr<ProgressLine> status_line;
+  if (!quiet && ::isatty(STDERR_FILENO)) {
+    status_line = std::make_unique<ProgressLine>(
+        [](std::string_view text) {
+          std::fwrite(text.data(), 1, text.size(), stderr);
+          std::fflush(stderr);
+        },
+        absl::StrCat("aligner ", command, ": "), TerminalColumns());
+    options.progress = status_line->callback();
+  }
+  const Logger log = [command, quiet, &status_line](const std::string& line) {
+    if (quiet && line.rfind("warning: ", 0) != 0) return;
+    if (status_line) {
+      status_line->PrintLine(absl::StrCat("aligner ", command, ": ", line));
+    } else {
+      Log(command, "%s", line);
+    }
   };
-  const absl::Status status = run(parsed.options, log);
+  const absl::Status status = run(options, log);
+  if (status_line) status_line->Clear();
   return status.ok() ? 0 : Fail(command, status);
 }
 

@@ -147,7 +147,9 @@ template <typename Options>
 bool ParseGroups(int argc, char** argv, std::initializer_list<po::options_description*> groups,
                  const char* usage, po::variables_map* vm, Parsed<Options>* parsed) {
   groups.end()[-1]->add_options()
-      ("quiet", po::bool_switch(&parsed->quiet), "no progress reports on stderr")
+      ("quiet", po::bool_switch(&parsed->quiet),
+       "no progress reports on stderr (on a terminal, the status line within each iteration; "
+       "otherwise a line per iteration), only warnings")
       ("help,h", "show this help");
   po::options_description visible;
   for (po::options_description* group : groups) visible.add(*group);
@@ -218,7 +220,10 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
     output.add_options()(
         "load-model", po::value(&o.load_model),
         "align with a model saved by 'aligner train' instead of training; unknown words align "
-        "by position and NULL probability alone");
+        "by position and NULL probability alone")(
+        "stream", po::bool_switch(&o.stream),
+        "with --load-model: read 'source ||| target' lines from stdin and write each line's "
+        "links to stdout as soon as it is read (flushed), for use as a co-process");
   }
   const char* usage =
       mode == Mode::kTrain
@@ -228,7 +233,8 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
             "aligns new text with it.\nWith --output it also writes the alignment of the "
             "training corpus.\n"
           : "usage: aligner align -i CORPUS [options] > ALIGNMENT\n"
-            "       aligner align --source FILE --target FILE [options] > ALIGNMENT\n\n"
+            "       aligner align --source FILE --target FILE [options] > ALIGNMENT\n"
+            "       aligner align --load-model MODEL --stream [options] < PAIRS > ALIGNMENT\n\n"
             "Trains an alignment model on the corpus and writes Pharaoh links (0-based "
             "'source-target'), one line per input line.\nfast_align users: aligner align -i "
             "corpus -d -o -v [-r]\n";

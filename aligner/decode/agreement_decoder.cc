@@ -10,8 +10,10 @@ namespace aligner {
 void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
                        const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
                        const DecodeOptions& options, double threshold,
-                       const std::function<void(size_t index, const AgreementDecodedPair&)>& sink) {
+                       const std::function<void(size_t index, const AgreementDecodedPair&)>& sink,
+                       const ProgressCallback& progress) {
   const size_t n = std::min(forward_corpus.size(), reverse_corpus.size());
+  ProgressCounter counter(progress, "aligning both directions", n);
   DecodeOptions forward_options = options, reverse_options = options;
   forward_options.reverse = false;
   reverse_options.reverse = true;
@@ -33,7 +35,7 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
           }
         }
       },
-      sink);
+      sink, counter.enabled() ? &counter : nullptr);
 }
 
 }  // namespace aligner

@@ -29,11 +29,12 @@ struct AgreementDecodedPair {
 // three results, and hands them to `sink` in corpus order. `options` apply
 // to each model's own decoding (its `reverse` is set here); `threshold`
 // (> 0) to the agreement links. Call inside the trainer's arena to bound
-// threads.
+// threads. `progress` (when set) hears how many pairs are decoded.
 void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
                        const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
                        const DecodeOptions& options, double threshold,
-                       const std::function<void(size_t index, const AgreementDecodedPair&)>& sink);
+                       const std::function<void(size_t index, const AgreementDecodedPair&)>& sink,
+                       const ProgressCallback& progress = nullptr);
 
 }  // namespace aligner
 

@@ -53,10 +53,13 @@ void DecodePair(const AlignmentModel& model, const SentencePair& pair,
 
 void DecodeCorpus(const AlignmentModel& model, const ParallelCorpus& corpus,
                   const DecodeOptions& options,
-                  const std::function<void(size_t index, const DecodedPair&)>& sink) {
+                  const std::function<void(size_t index, const DecodedPair&)>& sink,
+                  const ProgressCallback& progress) {
+  ProgressCounter counter(progress, "aligning", corpus.size());
   ForEachInOrder<DecodedPair>(
       corpus.size(), kDecodeBlockSize,
-      [&](size_t k, DecodedPair* out) { DecodePair(model, corpus.pair(k), options, out); }, sink);
+      [&](size_t k, DecodedPair* out) { DecodePair(model, corpus.pair(k), options, out); }, sink,
+      counter.enabled() ? &counter : nullptr);
 }
 
 }  // namespace aligner

@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "aligner/base/progress.h"
 #include "aligner/base/types.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
@@ -54,9 +55,11 @@ void DecodePair(const AlignmentModel& model, const SentencePair& pair,
 // Decodes every pair of `corpus` in parallel, in blocks, and hands them to
 // `sink` strictly in corpus order, so writers stream without holding the
 // whole corpus's links. Call inside the trainer's arena to bound threads.
+// `progress` (when set) hears how many pairs are decoded.
 void DecodeCorpus(const AlignmentModel& model, const ParallelCorpus& corpus,
                   const DecodeOptions& options,
-                  const std::function<void(size_t index, const DecodedPair&)>& sink);
+                  const std::function<void(size_t index, const DecodedPair&)>& sink,
+                  const ProgressCallback& progress = nullptr);
 
 }  // namespace aligner
 

@@ -1,7 +1,12 @@
 #include "aligner/pipeline/pipeline.h"
 
+#include <stdio.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +19,7 @@
 #include "aligner/io/output_file.h"
 #include "aligner/io/output_plan.h"
 #include "aligner/io/pharaoh.h"
+#include "aligner/io/tokenize.h"
 #include "tbb/info.h"
 
 namespace aligner {
@@ -176,8 +182,38 @@ absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
   return corpus;
 }
 
+namespace {
+
+absl::Status ValidateStreamOptions(const AlignOptions& options) {
+  if (options.load_model.empty()) {
+    return absl::InvalidArgumentError(
+        "--stream aligns with a trained model: give --load-model MODEL");
+  }
+  const CorpusOptions& corpus = options.corpus;
+  if ((!corpus.input.empty() && corpus.input != "-") || !corpus.source.empty() ||
+      !corpus.target.empty()) {
+    return absl::InvalidArgumentError(
+        "--stream reads 'source ||| target' lines from stdin: no -i FILE, --source or --target");
+  }
+  if (options.output != "-") {
+    return absl::InvalidArgumentError("--stream writes its links to stdout: no --output FILE");
+  }
+  if (!options.a3_output.empty() || !options.posteriors_output.empty() ||
+      !options.ttable_output.empty() || !options.model_output.empty()) {
+    return absl::InvalidArgumentError(
+        "--stream writes links only: no --giza-a3, --link-posteriors, -p or --model-file");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateAlignOptions(const AlignOptions& options) {
-  RETURN_IF_ERROR(ValidateCorpusOptions(options.corpus));
+  if (options.stream) {
+    RETURN_IF_ERROR(ValidateStreamOptions(options));
+  } else {
+    RETURN_IF_ERROR(ValidateCorpusOptions(options.corpus));
+  }
   RETURN_IF_ERROR(ResolveDefaults(options.training, false).status());
   RETURN_IF_ERROR(ValidateTrainingOptions(*ResolveDefaults(options.training, false)));
   RETURN_IF_ERROR(ValidateThreshold(options.posterior_threshold));
@@ -253,6 +289,7 @@ std::vector<DecodedPair> AlignCorpus(const LoadedModel& model, const ParallelCor
 
 absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
   RETURN_IF_ERROR(ValidateAlignOptions(options));
+  if (options.stream) return RunAlignStream(options, stdin, stdout, log);
   std::unique_ptr<LoadedModel> resume;
   if (!options.resume.empty()) {
     ASSIGN_OR_RETURN(LoadedModel model, LoadModel(options.resume));
@@ -299,6 +336,7 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
       ReadCorpus(corpus_options, loaded ? loaded.get() : resume.get(), reverse, log));
 
   EmTrainer trainer(corpus, options.threads);
+  trainer.set_progress(options.progress);
   if (!loaded) {
     ASSIGN_OR_RETURN(LoadedModel trained,
                      TrainOnCorpus(corpus, options, resume.get(), &trainer, log));
@@ -326,7 +364,7 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
                                                      corpus.target_vocabulary(), pair.alignment,
                                                      pair.log_prob)));
         }
-      });
+      }, options.progress);
     });
     Log(log, "aligned in %.2fs", clock.Seconds());
   }
@@ -347,6 +385,110 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
     if (file != nullptr) RETURN_IF_ERROR(file->Commit());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<LineAligner>> LineAligner::Create(const AlignOptions& options,
+                                                                 const Logger& log) {
+  std::unique_ptr<LineAligner> aligner(new LineAligner());
+  ASSIGN_OR_RETURN(aligner->model_, LoadModel(options.load_model));
+  const ModelMetadata& metadata = aligner->model_.metadata;
+  if (options.reverse != metadata.reverse) {
+    Log(log, "note: %s was trained in the %s direction; aligning in that direction",
+        options.load_model, metadata.reverse ? "reverse" : "forward");
+  }
+  aligner->decode_.reverse = metadata.reverse;
+  aligner->decode_.posterior_threshold = options.posterior_threshold.value_or(-1);
+  aligner->print_scores_ = options.print_scores;
+  return aligner;
+}
+
+void LineAligner::Encode(std::string_view side, const Vocabulary& vocabulary,
+                         std::vector<WordId>* ids) {
+  // As ReadCorpus encodes a line with a loaded model's vocabularies, except
+  // that unknown words are numbered per line, from the vocabulary's size up:
+  // the model treats every id it has no entry for alike, so only which
+  // tokens of the line are the same word matters.
+  SplitTokens(side, &tokens_);
+  unknown_.clear();
+  ids->clear();
+  for (std::string_view token : tokens_) {
+    std::string lowered;
+    if (model_.metadata.lowercase) {
+      lowered = LowercaseUtf8(token);
+      token = lowered;
+    }
+    if (const std::optional<WordId> id = vocabulary.Find(token)) {
+      ids->push_back(*id);
+      continue;
+    }
+    auto seen = std::find(unknown_.begin(), unknown_.end(), token);
+    if (seen == unknown_.end()) seen = unknown_.insert(unknown_.end(), std::string(token));
+    ids->push_back(static_cast<WordId>(vocabulary.size() + (seen - unknown_.begin())));
+  }
+}
+
+std::string LineAligner::AlignLine(std::string_view line, std::string* warning) {
+  warning->clear();
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::string_view source, target;
+  if (!SplitBitextLine(line, &source, &target)) {
+    *warning = "has no ' ||| ' separator (or more than one); its output line is empty";
+    return PharaohLine({}, print_scores_, 0);
+  }
+  // The model's source side is the file's target side in the reverse
+  // direction.
+  const bool reverse = model_.metadata.reverse;
+  Encode(reverse ? target : source, model_.source_vocabulary, &source_ids_);
+  Encode(reverse ? source : target, model_.target_vocabulary, &target_ids_);
+  if (source_ids_.empty() || target_ids_.empty()) {
+    *warning = "has an empty side; its output line is empty";
+    return PharaohLine({}, print_scores_, 0);
+  }
+  const size_t limit = model_.metadata.max_sentence_length;
+  if (source_ids_.size() > limit || target_ids_.size() > limit) {
+    *warning = absl::StrCat("has a side longer than the model's --max-sentence-length (", limit,
+                            "); its output line is empty");
+    return PharaohLine({}, print_scores_, 0);
+  }
+  DecodePair(*model_.model, SentencePair{source_ids_, target_ids_}, decode_, &decoded_);
+  return PharaohLine(decoded_.links, print_scores_, decoded_.log_prob);
+}
+
+absl::Status RunAlignStream(const AlignOptions& options, std::FILE* input, std::FILE* output,
+                            const Logger& log) {
+  RETURN_IF_ERROR(ValidateAlignOptions(options));
+  Stopwatch clock;
+  ASSIGN_OR_RETURN(std::unique_ptr<LineAligner> aligner, LineAligner::Create(options, log));
+  Log(log, "loaded %s in %.2fs; aligning 'source ||| target' lines from stdin as they come",
+      options.load_model, clock.Seconds());
+  // getline(3) returns as soon as a newline arrives: it never waits for more
+  // input than one line, which a co-process would deadlock on.
+  char* buffer = nullptr;
+  size_t capacity = 0;
+  int64_t line_number = 0;
+  std::string warning;
+  absl::Status status;
+  for (ssize_t length; (length = ::getline(&buffer, &capacity, input)) >= 0;) {
+    ++line_number;
+    std::string_view line(buffer, length);
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    const std::string links = aligner->AlignLine(line, &warning);
+    if (!warning.empty()) Log(log, "warning: line %d %s", line_number, warning);
+    if (std::fwrite(links.data(), 1, links.size(), output) != links.size() ||
+        std::fflush(output) != 0) {
+      status = absl::DataLossError(absl::StrCat("cannot write the links of line ", line_number,
+                                                ": ", std::strerror(errno)));
+      break;
+    }
+  }
+  const bool read_failed = status.ok() && std::ferror(input);
+  std::free(buffer);
+  if (read_failed) {
+    return absl::DataLossError(absl::StrCat("cannot read stdin after line ", line_number, ": ",
+                                            std::strerror(errno)));
+  }
+  if (status.ok()) Log(log, "aligned %d lines", line_number);
+  return status;
 }
 
 SymmetricOptions::SymmetricOptions() {
@@ -412,6 +554,7 @@ absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) 
   reverse_corpus.SwapSides();
 
   AgreementTrainer trainer(corpus, reverse_corpus, options.threads, options.agreement_options);
+  trainer.set_progress(options.progress);
   Stopwatch train_clock;
   ASSIGN_OR_RETURN(AgreementModels models,
                    TrainByAgreement(corpus, reverse_corpus, training, &trainer,
@@ -432,7 +575,8 @@ absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) 
                         reverse_output->Write(PharaohLine(pair.reverse.links, options.print_scores,
                                                           pair.reverse.log_prob));
                         agreement_output->Write(PharaohLine(pair.agreement, false, 0));
-                      });
+                      },
+                      options.progress);
   });
   Log(log, "aligned in %.2fs", decode_clock.Seconds());
   for (OutputFile* file : {forward_output.get(), reverse_output.get(), agreement_output.get()}) {
@@ -459,6 +603,8 @@ absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log
   reverse.reverse = true;
   forward.threads = std::max(1, threads / 2);
   reverse.threads = std::max(1, threads - forward.threads);
+  forward.progress = ScopedProgress(options.progress, "forward");
+  reverse.progress = ScopedProgress(options.progress, "reverse");
   auto prefixed = [&log](const char* direction) -> Logger {
     if (!log) return nullptr;
     return [&log, direction](const std::string& line) { log(absl::StrCat(direction, ": ", line)); };

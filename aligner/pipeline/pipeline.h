@@ -7,14 +7,17 @@
 #define ALIGNER_PIPELINE_PIPELINE_H_
 
 #include <cstddef>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "aligner/base/progress.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/decode/decoder.h"
 #include "aligner/decode/output_formats.h"
@@ -74,13 +77,62 @@ struct AlignOptions {
   std::string checkpoint;    // saved after every EM iteration
   std::string resume;        // a checkpoint to continue from
   std::string command_line;  // recorded in model files
+  // With load_model: align "source ||| target" lines from stdin one at a
+  // time, writing and flushing each line's links to stdout as soon as the
+  // line is read (RunAlignStream), so that another process can keep the
+  // aligner open as a co-process. No corpus file (-i - at most) and no
+  // output but the links.
+  bool stream = false;
+  // Hears each E-step's and the decoding pass's progress (pairs done); null:
+  // none. The CLI sets it when stderr is a terminal.
+  ProgressCallback progress;
 };
 
 // Checks every option before any work, the paths of all inputs and outputs
 // together (io/output_plan.h); the error names the options.
 absl::Status ValidateAlignOptions(const AlignOptions& options);
 
+// Runs RunAlignStream(options, stdin, stdout, log) when options.stream.
 absl::Status RunAlign(const AlignOptions& options, const Logger& log);
+
+// Aligns one "source ||| target" line at a time with a loaded model, exactly
+// as `align --load-model` aligns the same line in a batch: the model's
+// casing, length limit, direction and vocabularies; words the model never
+// saw align by position and NULL probability alone (each line numbers its
+// own unknown words, so a long-running stream does not grow).
+class LineAligner {
+ public:
+  // Loads options.load_model; the decoding options (posterior_threshold,
+  // print_scores) come from `options` too.
+  static absl::StatusOr<std::unique_ptr<LineAligner>> Create(const AlignOptions& options,
+                                                             const Logger& log);
+
+  // The output line for one input line (without its newline), with its
+  // newline. A line that cannot be aligned (no separator or more than one,
+  // an empty side, a side over the model's length limit) gets an empty line
+  // and `*warning` says why; otherwise `*warning` is cleared.
+  std::string AlignLine(std::string_view line, std::string* warning);
+
+ private:
+  LineAligner() = default;
+  void Encode(std::string_view side, const Vocabulary& vocabulary, std::vector<WordId>* ids);
+
+  LoadedModel model_;
+  DecodeOptions decode_;
+  bool print_scores_ = false;
+  // Scratch: each line's tokens, unknown words and ids.
+  std::vector<std::string_view> tokens_;
+  std::vector<std::string> unknown_;
+  std::vector<WordId> source_ids_, target_ids_;
+  DecodedPair decoded_;
+};
+
+// `aligner align --load-model M --stream`: reads lines from `input` until
+// its end and writes each line's links to `output`, flushed, before reading
+// the next; warns through `log` for lines that get an empty output line.
+// Fails only when the model cannot be loaded or `output` cannot be written.
+absl::Status RunAlignStream(const AlignOptions& options, std::FILE* input, std::FILE* output,
+                            const Logger& log);
 
 // `aligner symmetric`: both directions, their symmetrization, and by
 // agreement the jointly decoded links. Without model options this is the
@@ -106,6 +158,9 @@ struct SymmetricOptions {
   std::string prefix;
   SymmetrizationHeuristic heuristic = SymmetrizationHeuristic::kGrowDiagFinalAnd;
   std::string command_line;
+  // As AlignOptions::progress; without agreement the two directions report
+  // with scopes "forward" and "reverse".
+  ProgressCallback progress;
 };
 
 absl::Status ValidateSymmetricOptions(const SymmetricOptions& options);

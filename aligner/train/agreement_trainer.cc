@@ -65,7 +65,7 @@ AgreementTrainer::AgreementTrainer(const ParallelCorpus& forward, const Parallel
       arena_(num_threads > 0 ? num_threads : tbb::info::default_concurrency()) {}
 
 void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
-                                       const AlignmentModel& reverse) {
+                                       const AlignmentModel& reverse, const std::string& task) {
   arena_.execute([&] {
     forward.InitCounts(&forward_total_);
     reverse.InitCounts(&reverse_total_);
@@ -75,8 +75,10 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
         forward.PrefersPairsByLengths() && reverse.PrefersPairsByLengths()
             ? &pairs_by_lengths_.get(forward_corpus_)
             : nullptr;
+    const size_t num_visited = order != nullptr ? order->size() : n;
+    ProgressCounter progress(progress_, task, num_visited);
     tbb::parallel_for(
-        tbb::blocked_range<size_t>(0, order != nullptr ? order->size() : n, 64),
+        tbb::blocked_range<size_t>(0, num_visited, 64),
         [&](const tbb::blocked_range<size_t>& range) {
           LocalCounts& local = local_counts_.local();
           if (!local.ready) {
@@ -98,7 +100,9 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
             s1.AddCounts(p1.data(), &local.forward);
             s2.AddCounts(p2.data(), &local.reverse);
           }
+          progress.Add(range.size());
         });
+    progress.Finish();
     for (const LocalCounts& local : local_counts_) {
       if (!local.ready) continue;
       forward_total_.MergeLocal(local.forward);
@@ -111,7 +115,8 @@ AgreementIterationReport AgreementTrainer::Iterate(AlignmentModel* forward,
                                                    AlignmentModel* reverse, int iteration) {
   AgreementIterationReport report;
   auto start = std::chrono::steady_clock::now();
-  ExpectationStep(*forward, *reverse);
+  ExpectationStep(*forward, *reverse,
+                  absl::StrCat(forward->name(), " iteration ", iteration, " by agreement: E-step"));
   const double e_step = SecondsSince(start);
   report.forward = ReportFromCounts(*forward, forward_total_, iteration);
   report.reverse = ReportFromCounts(*reverse, reverse_total_, iteration);

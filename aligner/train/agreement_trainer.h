@@ -22,9 +22,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "aligner/base/progress.h"
 #include "aligner/base/types.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
@@ -78,8 +80,13 @@ class AgreementTrainer {
   AgreementIterationReport Iterate(AlignmentModel* forward, AlignmentModel* reverse,
                                    int iteration);
 
-  // The joint E-step alone; the counts are valid until the next call.
-  void ExpectationStep(const AlignmentModel& forward, const AlignmentModel& reverse);
+  // The joint E-step alone; the counts are valid until the next call. Its
+  // progress, when reported, is called `task`.
+  void ExpectationStep(const AlignmentModel& forward, const AlignmentModel& reverse,
+                       const std::string& task = "E-step");
+
+  // Reports the pairs each E-step has done to `progress` (null: not at all).
+  void set_progress(ProgressCallback progress) { progress_ = std::move(progress); }
   const ExpectedCounts& forward_counts() const { return forward_total_; }
   const ExpectedCounts& reverse_counts() const { return reverse_total_; }
 
@@ -99,6 +106,7 @@ class AgreementTrainer {
   tbb::task_arena arena_;
   ExpectedCounts forward_total_, reverse_total_;
   tbb::enumerable_thread_specific<LocalCounts> local_counts_;
+  ProgressCallback progress_;
 };
 
 // Both directions, trained together.

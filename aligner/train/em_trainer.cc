@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tbb/blocked_range.h"
 #include "tbb/info.h"
@@ -52,7 +53,8 @@ const std::vector<uint32_t>& LazyPairsByLengths::get(const ParallelCorpus& corpu
   return order_;
 }
 
-const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model) {
+const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
+                                                 const std::string& task) {
   arena_.execute([&] {
     model.InitCounts(&total_);
     // Counts left from another model may have other sizes: reset them all.
@@ -60,6 +62,7 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model) {
     const std::vector<uint32_t>* order =
         model.PrefersPairsByLengths() ? &pairs_by_lengths_.get(corpus_) : nullptr;
     const size_t n = order != nullptr ? order->size() : corpus_.size();
+    ProgressCounter progress(progress_, task, n);
     tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 64),
                       [&](const tbb::blocked_range<size_t>& range) {
                         bool exists = false;
@@ -69,7 +72,9 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model) {
                           const size_t pair = order != nullptr ? (*order)[k] : k;
                           model.AddExpectedCounts(corpus_.pair(pair), &counts);
                         }
+                        progress.Add(range.size());
                       });
+    progress.Finish();
     for (const ExpectedCounts& counts : local_counts_) total_.MergeLocal(counts);
   });
   return total_;
@@ -95,7 +100,8 @@ IterationReport ReportFromCounts(const AlignmentModel& model, const ExpectedCoun
 
 IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration) {
   auto start = std::chrono::steady_clock::now();
-  const ExpectedCounts& counts = ExpectationStep(*model);
+  const ExpectedCounts& counts =
+      ExpectationStep(*model, absl::StrCat(model->name(), " iteration ", iteration, ": E-step"));
   const double e_step_seconds = SecondsSince(start);
   IterationReport report = ReportFromCounts(*model, counts, iteration);
   report.e_step_seconds = e_step_seconds;

@@ -7,8 +7,10 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "aligner/base/progress.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
 #include "aligner/model/expected_counts.h"
@@ -69,7 +71,12 @@ class EmTrainer {
   IterationReport Iterate(AlignmentModel* model, int iteration);
 
   // The E-step alone, returning the summed counts (valid until the next call).
-  const ExpectedCounts& ExpectationStep(const AlignmentModel& model);
+  // Its progress, when reported, is called `task`.
+  const ExpectedCounts& ExpectationStep(const AlignmentModel& model,
+                                        const std::string& task = "E-step");
+
+  // Reports the pairs each E-step has done to `progress` (null: not at all).
+  void set_progress(ProgressCallback progress) { progress_ = std::move(progress); }
 
   // Runs `work` inside this trainer's thread arena, so that nested TBB
   // algorithms use the same number of threads.
@@ -85,6 +92,7 @@ class EmTrainer {
   // fixed point, so any order of adding and merging gives the same result.
   ExpectedCounts total_;
   tbb::enumerable_thread_specific<ExpectedCounts> local_counts_;
+  ProgressCallback progress_;
 };
 
 }  // namespace aligner
