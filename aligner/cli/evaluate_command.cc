@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "aligner/cli/cli_util.h"
 #include "aligner/cli/commands.h"
+#include "aligner/cli/gold_flags.h"
 #include "aligner/io/gold.h"
 #include "aligner/io/output_plan.h"
 #include "aligner/io/pharaoh.h"
@@ -17,19 +18,16 @@ namespace aligner::cli {
 int EvaluateCommand(int argc, char** argv) {
   namespace po = boost::program_options;
   constexpr char kCommand[] = "evaluate";
-  std::string alignment_path, gold_path, gold_format = "pharaoh";
-  bool reverse_gold = false, one_based = false, zero_based = false;
+  std::string alignment_path, gold_path;
+  GoldFlags gold_flags;
+  bool zero_based = false;
   int64_t offset = -1;
   po::options_description options("Options");
   options.add_options()
       ("alignment,a", po::value(&alignment_path), "alignment to score (Pharaoh 'i-j')")
-      ("gold,g", po::value(&gold_path), "gold alignment")
-      ("gold-format", po::value(&gold_format)->default_value(gold_format),
-       "pharaoh: one line per pair, 'i-j' sure and 'ipj' possible links; naacl: the NAACL "
-       "2003 shared-task lines 'sentence i j [S|P]', 1-based")
-      ("reverse-gold", po::bool_switch(&reverse_gold),
-       "the gold's first index is the alignment's target side")
-      ("one-based", po::bool_switch(&one_based), "pharaoh gold links are 1-based")
+      ("gold,g", po::value(&gold_path), "gold alignment");
+  AddGoldFlags(&gold_flags, &options);
+  options.add_options()
       ("zero-based", po::bool_switch(&zero_based),
        "pharaoh gold links are 0-based even though none has position 0 (without it such a "
        "gold is refused as looking 1-based when the alignment has position 0)")
@@ -54,18 +52,12 @@ int EvaluateCommand(int argc, char** argv) {
       !s.ok()) {
     return UsageError(kCommand, std::string(s.message()));
   }
-  if (one_based && zero_based) return UsageError(kCommand, "give --one-based or --zero-based, not both");
+  if (gold_flags.one_based && zero_based) return UsageError(kCommand, "give --one-based or --zero-based, not both");
   GoldFormat format;
-  if (gold_format == "pharaoh") {
-    format = GoldFormat::kPharaohSurePossible;
-  } else if (gold_format == "naacl") {
-    format = GoldFormat::kNaacl;
-  } else {
-    return UsageError(kCommand, "--gold-format must be pharaoh or naacl");
-  }
   GoldOptions gold_options;
-  gold_options.reverse = reverse_gold;
-  gold_options.one_based = one_based;
+  if (absl::Status s = ApplyGoldFlags(gold_flags, &format, &gold_options); !s.ok()) {
+    return UsageError(kCommand, std::string(s.message()));
+  }
   auto predicted = ReadPharaohFile(alignment_path);
   if (!predicted.ok()) return Fail(kCommand, predicted.status());
   auto gold = ReadGoldFile(gold_path, format, gold_options,
@@ -84,7 +76,7 @@ int EvaluateCommand(int argc, char** argv) {
                               "%s has %d lines but %s has %d (use --offset to score a slice)",
                               alignment_path, predicted->size(), gold_path, gold->size())));
   }
-  if (format == GoldFormat::kPharaohSurePossible && !one_based && !zero_based) {
+  if (format == GoldFormat::kPharaohSurePossible && !gold_flags.one_based && !zero_based) {
     if (absl::Status s = CheckGoldLooksZeroBased(*gold, *predicted, gold_path); !s.ok()) {
       return UsageError(kCommand, std::string(s.message()));
     }

@@ -6,6 +6,7 @@
 
 #include "aligner/cli/cli_util.h"
 #include "aligner/cli/commands.h"
+#include "aligner/cli/gold_flags.h"
 #include "aligner/io/output_file.h"
 #include "aligner/tools/view.h"
 #include "boost/program_options.hpp"
@@ -16,8 +17,8 @@ int ViewCommand(int argc, char** argv) {
   namespace po = boost::program_options;
   constexpr char kCommand[] = "view";
   ViewFiles files;
-  std::string output_path, lines, gold_format = "pharaoh", title, label_a, label_b;
-  bool reverse_gold = false, one_based = false;
+  std::string output_path, lines, title, label_a, label_b;
+  GoldFlags gold_flags;
   po::options_description options("Options");
   // One option per line reads better than clang-format's chained layout.
   // clang-format off
@@ -37,15 +38,10 @@ int ViewCommand(int argc, char** argv) {
       ("output", po::value(&output_path), "the HTML page to write ('-' for stdout)")
       ("title", po::value(&title), "page title (default: 'aligner view: ' and the alignment's name)")
       ("label-a", po::value(&label_a), "name of -a in the legend (default: its file name)")
-      ("label-b", po::value(&label_b), "name of -b in the legend (default: its file name)")
-      ("gold-format", po::value(&gold_format)->default_value(gold_format),
-       "pharaoh: one line per pair, 'i-j' sure and 'ipj' possible links; naacl: the NAACL "
-       "2003 shared-task lines 'sentence i j [S|P]', 1-based")
-      ("reverse-gold", po::bool_switch(&reverse_gold),
-       "the gold's first index is the alignment's target side")
-      ("one-based", po::bool_switch(&one_based), "pharaoh gold links are 1-based")
-      ("help,h", "show this help");
+      ("label-b", po::value(&label_b), "name of -b in the legend (default: its file name)");
   // clang-format on
+  AddGoldFlags(&gold_flags, &options);
+  options.add_options()("help,h", "show this help");
   po::variables_map vm;
   if (!ParseOptions(kCommand, argc, argv, options, &vm)) return 2;
   if (vm.count("help")) {
@@ -67,15 +63,10 @@ int ViewCommand(int argc, char** argv) {
     if (!parsed.ok()) return UsageError(kCommand, std::string(parsed.status().message()));
     range = *parsed;
   }
-  if (gold_format == "pharaoh") {
-    files.gold_format = GoldFormat::kPharaohSurePossible;
-  } else if (gold_format == "naacl") {
-    files.gold_format = GoldFormat::kNaacl;
-  } else {
-    return UsageError(kCommand, "--gold-format must be pharaoh or naacl");
+  if (absl::Status s = ApplyGoldFlags(gold_flags, &files.gold_format, &files.gold_options);
+      !s.ok()) {
+    return UsageError(kCommand, std::string(s.message()));
   }
-  files.gold_options.reverse = reverse_gold;
-  files.gold_options.one_based = one_based;
 
   auto page = ReadViewPage(files, range);
   if (!page.ok()) return Fail(kCommand, page.status());
