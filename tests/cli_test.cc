@@ -427,6 +427,54 @@ TEST_F(CliTest, FailedRunLeavesNoOutputFiles) {
   EXPECT_THAT(r.err, HasSubstr(unwritable));
 }
 
+// --resume continues only the run that wrote the checkpoint: another corpus
+// (one word changed, or a line fewer) or other training options are refused
+// before any output is written, and the error names what differs.
+TEST_F(CliTest, ResumeRefusesAnotherRunsCheckpoint) {
+  WriteTrialCorpus();
+  const std::string checkpoint = Path("run.checkpoint");
+  const std::string run = "align --quiet --model hmm -I 2 --model1-iterations 1 ";
+  const std::string corpus = "--source " + Quote(fr_) + " --target " + Quote(en_);
+  const RunResult first =
+      Run(run + corpus + " --checkpoint " + Quote(checkpoint) + " --output " + Quote(Path("a")));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const RunResult same =
+      Run(run + corpus + " --resume " + Quote(checkpoint) + " --output " + Quote(Path("b")));
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(ReadWholeFile(Path("a")), ReadWholeFile(Path("b")));
+
+  std::vector<std::string> en_lines = Lines(ReadWholeFile(en_));
+  std::string changed, fewer;
+  for (size_t k = 0; k < en_lines.size(); ++k) {
+    changed += (k == 3 ? "the " + en_lines[k] : en_lines[k]) + "\n";
+    if (k + 1 < en_lines.size()) fewer += en_lines[k] + "\n";
+  }
+  std::string fr_fewer;
+  const std::vector<std::string> fr_lines = Lines(ReadWholeFile(fr_));
+  for (size_t k = 0; k + 1 < fr_lines.size(); ++k) fr_fewer += fr_lines[k] + "\n";
+  const std::string changed_en = WriteFile("changed.en", changed);
+  const std::string fewer_fr = WriteFile("fewer.fr", fr_fewer), fewer_en = WriteFile("fewer.en", fewer);
+  struct Case {
+    std::string args, names;
+  };
+  const std::vector<Case> cases = {
+      {run + "--source " + Quote(fr_) + " --target " + Quote(changed_en), "corpus (the checkpoint"},
+      {run + "--source " + Quote(fewer_fr) + " --target " + Quote(fewer_en), "pairs (the checkpoint"},
+      {"align --quiet --model hmm -I 3 --model1-iterations 1 " + corpus,
+       "iterations (2 in the checkpoint, 3 now)"},
+      {run + corpus + " --hmm-p0 0.3", "hmm_p0 (default in the checkpoint, 0.3 now)"},
+      {run + corpus + " --max-sentence-length 500",
+       "max_sentence_length (1000 in the checkpoint, 500 now)"},
+  };
+  for (const Case& c : cases) {
+    const RunResult r = Run(c.args + " --resume " + Quote(checkpoint) + " --output " + Quote(Path("c")));
+    EXPECT_NE(r.exit_code, 0) << c.args;
+    EXPECT_THAT(r.err, HasSubstr(checkpoint + " was written by another run")) << c.args;
+    EXPECT_THAT(r.err, HasSubstr(c.names)) << c.args << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(Path("c"))) << c.args;
+  }
+}
+
 TEST_F(CliTest, UnwritableOutputsFailBeforeTrainingAndWriteNothing) {
   // "Open outputs first, so an unwritable path fails now, not after
   // training": true of every output file, and then nothing is written.

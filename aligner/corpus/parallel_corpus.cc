@@ -234,6 +234,32 @@ std::vector<std::string> UnusablePairWarnings(const CorpusReport& report,
   return warnings;
 }
 
+namespace {
+
+// splitmix64's finalizer: every input bit reaches every output bit.
+uint64_t Mix(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t HashSide(uint64_t h, absl::Span<const WordId> words) {
+  h = Mix(h ^ words.size());
+  for (const WordId w : words) h = Mix(h ^ w);
+  return h;
+}
+
+}  // namespace
+
+uint64_t CorpusFingerprint(const ParallelCorpus& corpus, uint64_t first_pair) {
+  uint64_t sum = 0;
+  for (size_t k = 0; k < corpus.size(); ++k) {
+    const SentencePair pair = corpus.pair(k);
+    sum += HashSide(HashSide(Mix(first_pair + k), pair.source), pair.target);
+  }
+  return sum;
+}
+
 std::string LowercaseUtf8(std::string_view word) {
   std::string out;
   out.reserve(word.size());

@@ -130,6 +130,13 @@ class ParallelCorpus {
   EncodedText target_;
 };
 
+// A 64-bit fingerprint of the corpus as word ids: the sum (mod 2^64) over
+// pairs of a hash of the pair's index and both sides. A sum, so that the
+// fingerprints of a corpus's blocks, each taken with `first_pair` its first
+// index in the whole, add up to the whole corpus's. Checkpoints carry it, so
+// that --resume refuses another corpus.
+uint64_t CorpusFingerprint(const ParallelCorpus& corpus, uint64_t first_pair = 0);
+
 // The warnings a tool prints for a report read with `options`, one per kind
 // of unusable pair, each with its count (and first line); empty when every
 // pair is usable.

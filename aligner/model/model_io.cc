@@ -79,6 +79,9 @@ absl::Status WriteModel(const AlignmentModel& model, const Vocabulary& source_vo
     writer->PutUint64s("checkpoint", {static_cast<uint64_t>(metadata.checkpoint_stage),
                                       static_cast<uint64_t>(metadata.checkpoint_iteration)});
   }
+  if (!metadata.run_fingerprint.empty()) {
+    writer->PutString("run_fingerprint", metadata.run_fingerprint);
+  }
   WriteTable(model.translation_table(), writer);
   writer->PutUint64s("use_null", {model.use_null() ? 1u : 0u});
   model.WriteParameters(writer);
@@ -119,6 +122,9 @@ absl::StatusOr<LoadedModel> ReadModel(const ModelReader& reader) {
     }
     loaded.metadata.checkpoint_stage = static_cast<int>(position[0]);
     loaded.metadata.checkpoint_iteration = static_cast<int>(position[1]);
+  }
+  if (reader.Has("run_fingerprint")) {
+    ASSIGN_OR_RETURN(loaded.metadata.run_fingerprint, reader.GetString("run_fingerprint"));
   }
   ASSIGN_OR_RETURN(auto table, ReadTable(reader, loaded.source_vocabulary.size(),
                                          loaded.target_vocabulary.size()));

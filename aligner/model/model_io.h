@@ -29,6 +29,11 @@ struct ModelMetadata {
   // 1 iterations, 1: the main model); stage -1 for a finished model.
   int checkpoint_stage = -1;
   int checkpoint_iteration = 0;
+  // For a checkpoint: what its run trained on, "name=value" words separated
+  // by spaces (the corpus's fingerprint and every option that changes
+  // training), so that --resume can refuse another run's checkpoint and say
+  // what differs. Empty in finished models and in older checkpoints.
+  std::string run_fingerprint;
   // The version of the aligner that wrote the file (empty for files written
   // before versions were recorded); set when loading.
   std::string aligner_version;

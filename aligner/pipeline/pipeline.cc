@@ -14,6 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/decode/agreement_decoder.h"
 #include "aligner/io/output_file.h"
@@ -63,6 +65,46 @@ ModelMetadata MetadataFor(const AlignOptions& options) {
   metadata.max_sentence_length = options.corpus.max_sentence_length;
   metadata.training_options = options.command_line;
   return metadata;
+}
+
+// What a checkpoint of this run trained on (ModelMetadata::run_fingerprint).
+std::string RunFingerprint(const ParallelCorpus& corpus, const AlignOptions& options) {
+  return absl::StrCat(absl::StrFormat("corpus=%016x", CorpusFingerprint(corpus)),
+                      " pairs=", corpus.size(), " reverse=", options.reverse,
+                      " lowercase=", options.corpus.lowercase,
+                      " max_sentence_length=", options.corpus.max_sentence_length, " ",
+                      DescribeOptions(options.training));
+}
+
+// Refuses to resume from a checkpoint whose run differs from this one, naming
+// every difference. Checkpoints written before fingerprints are taken as
+// they are.
+absl::Status CheckResumeFingerprint(const std::string& path, const std::string& saved,
+                                    const std::string& now) {
+  if (saved.empty() || saved == now) return absl::OkStatus();
+  auto fields = [](const std::string& words) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (absl::string_view word : absl::StrSplit(words, ' ', absl::SkipEmpty())) {
+      out.push_back(absl::StrSplit(word, absl::MaxSplits('=', 1)));
+    }
+    return out;
+  };
+  const auto before = fields(saved);
+  std::vector<std::string> differences;
+  for (const auto& [name, value] : fields(now)) {
+    const auto it = std::find_if(before.begin(), before.end(),
+                                 [&](const auto& field) { return field.first == name; });
+    const std::string old_value = it == before.end() ? "(none)" : it->second;
+    if (old_value == value) continue;
+    differences.push_back(name == "corpus" || name == "pairs"
+                              ? absl::StrCat(name, " (the checkpoint's run read another corpus)")
+                              : absl::StrCat(name, " (", old_value, " in the checkpoint, ",
+                                             value, " now)"));
+  }
+  if (differences.empty()) differences.push_back("the options' description");
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, " was written by another run; resume with the same corpus and options. "
+                   "Differs: ", absl::StrJoin(differences, ", ")));
 }
 
 std::string PosteriorsLine(const std::vector<double>& posteriors) {
@@ -259,8 +301,11 @@ absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus,
                        checkpoint_metadata, options.checkpoint);
     };
   }
+  checkpoint_metadata.run_fingerprint = RunFingerprint(corpus, options);
   TrainingCheckpoint resume_at;
   if (resume != nullptr) {
+    RETURN_IF_ERROR(CheckResumeFingerprint(options.resume, resume->metadata.run_fingerprint,
+                                           checkpoint_metadata.run_fingerprint));
     resume_at = {resume->metadata.checkpoint_stage, resume->metadata.checkpoint_iteration};
     Log(log, "resuming from %s after %s iteration %d", options.resume,
         resume_at.stage == 0 ? "model1" : resume->model->name(), resume_at.iteration);
