@@ -91,9 +91,12 @@ absl::Status CheckResumeFingerprint(const std::string& path, const std::string& 
   };
   const auto before = fields(saved);
   std::vector<std::string> differences;
-  for (const auto& [name, value] : fields(now)) {
+  for (const auto& field : fields(now)) {
+    // (No structured binding: clang 14 cannot capture one in the lambda.)
+    const std::string& name = field.first;
+    const std::string& value = field.second;
     const auto it = std::find_if(before.begin(), before.end(),
-                                 [&](const auto& field) { return field.first == name; });
+                                 [&](const auto& saved) { return saved.first == name; });
     const std::string old_value = it == before.end() ? "(none)" : it->second;
     if (old_value == value) continue;
     differences.push_back(name == "corpus" || name == "pairs"
