@@ -159,15 +159,16 @@ TEST(AgreementTrainerTest, SplitEStepMatchesEStep) {
 
 struct Trained {
   AgreementModels models;
-  std::vector<SentenceLinks> agreed;
+  std::vector<SentenceLinks> agreed, forward_links, reverse_links;
 };
 
 Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reverse,
-                       const std::string& kind, int iterations, int threads) {
+                       const std::string& kind, int iterations, int threads,
+                       AgreementOptions agreement = AgreementOptions()) {
   TrainingOptions options;
   options.model = kind;
   options.iterations = iterations;
-  AgreementTrainer trainer(forward, reverse, threads);
+  AgreementTrainer trainer(forward, reverse, threads, agreement);
   auto models = TrainByAgreement(forward, reverse, options, &trainer,
                                  [](const AgreementIterationReport&) {});
   EXPECT_TRUE(models.ok()) << models.status();
@@ -175,11 +176,53 @@ Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reve
   out.models = std::move(*models);
   trainer.Run([&] {
     DecodeByAgreement(*out.models.forward, *out.models.reverse, forward, reverse, DecodeOptions(),
-                      0.25, [&](size_t, const AgreementDecodedPair& pair) {
+                      0.25,
+                      [&](size_t, const AgreementDecodedPair& pair) {
                         out.agreed.push_back(pair.agreement);
-                      });
+                        out.forward_links.push_back(pair.forward.links);
+                        out.reverse_links.push_back(pair.reverse.links);
+                      },
+                      trainer.forward_fertility(), trainer.reverse_fertility(),
+                      agreement.fertility_sweeps);
   });
   return out;
+}
+
+// The fertility models are trained in the main model's iterations (so
+// from the second on they change the counts) and applied when decoding; the
+// result is the same for any number of threads.
+TEST(AgreementTrainerTest, FertilityChangesLinksAndIsThreadInvariant) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 1500), reverse = Swapped(forward);
+  AgreementOptions with_fertility;
+  with_fertility.fertility = true;
+  const Trained plain = TrainAgreement(forward, reverse, "hmm", 3, 1);
+  const Trained one = TrainAgreement(forward, reverse, "hmm", 3, 1, with_fertility);
+  const Trained two = TrainAgreement(forward, reverse, "hmm", 3, 2, with_fertility);
+  EXPECT_NE(TableOf(*plain.models.forward).probs(), TableOf(*one.models.forward).probs());
+  EXPECT_NE(plain.forward_links, one.forward_links);
+  EXPECT_NE(plain.reverse_links, one.reverse_links);
+  EXPECT_EQ(TableOf(*one.models.forward).probs(), TableOf(*two.models.forward).probs());
+  EXPECT_EQ(TableOf(*one.models.reverse).probs(), TableOf(*two.models.reverse).probs());
+  EXPECT_EQ(one.forward_links, two.forward_links);
+  EXPECT_EQ(one.reverse_links, two.reverse_links);
+  EXPECT_EQ(one.agreed, two.agreed);
+  // Every target word gets at most one link from each direction's decoding,
+  // in target order, and links stay inside the sentence.
+  for (size_t k = 0; k < one.forward_links.size(); ++k) {
+    const SentencePair pair = forward.pair(k);
+    for (size_t n = 0; n < one.forward_links[k].size(); ++n) {
+      const Link& link = one.forward_links[k][n];
+      EXPECT_LT(link.source, pair.source.size());
+      EXPECT_LT(link.target, pair.target.size());
+      if (n > 0) EXPECT_LT(one.forward_links[k][n - 1].target, link.target);
+    }
+    for (size_t n = 0; n < one.reverse_links[k].size(); ++n) {
+      const Link& link = one.reverse_links[k][n];
+      EXPECT_LT(link.source, pair.source.size());
+      EXPECT_LT(link.target, pair.target.size());
+      if (n > 0) EXPECT_LT(one.reverse_links[k][n - 1].source, link.source);
+    }
+  }
 }
 
 TEST(AgreementTrainerTest, SameResultForAnyNumberOfThreads) {
@@ -330,6 +373,7 @@ TEST_F(AgreementCliTest, Errors) {
       {"symmetric --no-agreement --agreement-threshold 0.3 " + Trial() + prefix,
        "are for agreement training"},
       {"symmetric --no-agreement --agreement " + Trial() + prefix, "contradict"},
+      {"symmetric --no-agreement --fertility " + Trial() + prefix, "are for agreement training"},
       {"symmetric -d --model hmm " + Trial() + prefix, "-d (the diagonal model) contradicts"},
       {"symmetric --agreement --agreement-threshold 0 " + Trial() + prefix,
        "--agreement-threshold must be in (0, 1]"},

@@ -319,6 +319,9 @@ Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
       ("agreement-null", po::value(&agreement_null)->default_value(agreement_null),
        "expected NULL counts under agreement: rest (1 - the word's agreed links) or own "
        "(each model's own NULL posterior)")
+      ("fertility", po::bool_switch(&o.agreement_options.fertility),
+       "with agreement: a fertility model per direction over the posteriors (mean field), "
+       "in training and decoding")
       ("no-null-word,N", po::bool_switch(&no_null), "no NULL source word")
       ("threads", Bound(&o.threads), "worker threads; 0 = all cores");
   po::options_description output("Output");
@@ -369,10 +372,11 @@ Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
     parsed.status = absl::InvalidArgumentError("--agreement-null must be rest or own");
     return parsed;
   }
-  if (!o.agreement && (!vm["agreement-threshold"].defaulted() || !vm["agreement-null"].defaulted())) {
+  if (!o.agreement && (!vm["agreement-threshold"].defaulted() || !vm["agreement-null"].defaulted() ||
+                       o.agreement_options.fertility)) {
     parsed.status = absl::InvalidArgumentError(
-        "--agreement-threshold and --agreement-null are for agreement training (drop "
-        "--no-agreement)");
+        "--agreement-threshold, --agreement-null and --fertility are for agreement training "
+        "(drop --no-agreement)");
     return parsed;
   }
   parsed.status = ValidateSymmetricOptions(o);

@@ -11,7 +11,10 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
                        const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
                        const DecodeOptions& options, double threshold,
                        const std::function<void(size_t index, const AgreementDecodedPair&)>& sink,
-                       const ProgressCallback& progress) {
+                       const ProgressCallback& progress,
+                       const FertilityModel* forward_fertility,
+                       const FertilityModel* reverse_fertility, int fertility_sweeps) {
+  const bool fertility = forward_fertility != nullptr && reverse_fertility != nullptr;
   const size_t n = std::min(forward_corpus.size(), reverse_corpus.size());
   ProgressCounter counter(progress, "aligning both directions", n);
   DecodeOptions forward_options = options, reverse_options = options;
@@ -28,6 +31,36 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
         if (p1.empty() || p2.empty()) return;
         const uint32_t l = fp.source.size(), m = fp.target.size();
         const size_t fs = static_cast<size_t>(l) + 1, rs = static_cast<size_t>(m) + 1;
+        if (fertility) {
+          const SentencePair rp = reverse_corpus.pair(k);
+          forward_fertility->Apply(fp.source, m, fertility_sweeps, p1.data());
+          reverse_fertility->Apply(rp.source, l, fertility_sweeps, p2.data());
+          // Each model's links from its reweighted posteriors, columns in
+          // order (as DecodePair orders them).
+          auto links_of = [&](const std::vector<double>& p, uint32_t sources, uint32_t targets,
+                              bool reversed, SentenceLinks* links) {
+            links->clear();
+            const size_t stride = static_cast<size_t>(sources) + 1;
+            for (uint32_t j = 0; j < targets; ++j) {
+              const double* column = p.data() + j * stride;
+              if (options.posterior_threshold >= 0) {
+                for (uint32_t i = 1; i <= sources; ++i) {
+                  if (column[i] >= options.posterior_threshold && column[i] > 0) {
+                    links->push_back(reversed ? Link{j, i - 1} : Link{i - 1, j});
+                  }
+                }
+                continue;
+              }
+              uint32_t best = 0;
+              for (uint32_t i = 1; i <= sources; ++i) {
+                if (column[i] > column[best]) best = i;
+              }
+              if (best > 0) links->push_back(reversed ? Link{j, best - 1} : Link{best - 1, j});
+            }
+          };
+          links_of(p1, l, m, false, &out->forward.links);
+          links_of(p2, m, l, true, &out->reverse.links);
+        }
         for (uint32_t j = 0; j < m; ++j) {
           for (uint32_t i = 1; i <= l; ++i) {
             const double q = p1[j * fs + i] * p2[(i - 1) * rs + (j + 1)];

@@ -10,6 +10,7 @@
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/decode/decoder.h"
 #include "aligner/model/alignment_model.h"
+#include "aligner/model/fertility_model.h"
 
 namespace aligner {
 
@@ -30,11 +31,22 @@ struct AgreementDecodedPair {
 // to each model's own decoding (its `reverse` is set here); `threshold`
 // (> 0) to the agreement links. Call inside the trainer's arena to bound
 // threads. `progress` (when set) hears how many pairs are decoded.
+//
+// With `forward_fertility` and `reverse_fertility` (both or neither), each
+// model's posteriors are first reweighted by its fertility model
+// (FertilityModel::Apply, `fertility_sweeps`) and all three results come
+// from them: each model's links are, per target word, its most probable
+// source position (none if NULL), or with options.posterior_threshold >= 0
+// every link reaching it. (DecodedPair::alignment and log_prob stay the
+// model's own Viterbi ones.)
 void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
                        const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
                        const DecodeOptions& options, double threshold,
                        const std::function<void(size_t index, const AgreementDecodedPair&)>& sink,
-                       const ProgressCallback& progress = nullptr);
+                       const ProgressCallback& progress = nullptr,
+                       const FertilityModel* forward_fertility = nullptr,
+                       const FertilityModel* reverse_fertility = nullptr,
+                       int fertility_sweeps = 2);
 
 }  // namespace aligner
 

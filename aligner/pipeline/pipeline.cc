@@ -624,7 +624,9 @@ absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) 
                                                           pair.reverse.log_prob));
                         agreement_output->Write(PharaohLine(pair.agreement, false, 0));
                       },
-                      options.progress);
+                      options.progress, trainer.forward_fertility(),
+                      trainer.reverse_fertility(),
+                      options.agreement_options.fertility_sweeps);
   });
   Log(log, "aligned in %.2fs", decode_clock.Seconds());
   for (OutputFile* file : {forward_output.get(), reverse_output.get(), agreement_output.get()}) {

@@ -64,8 +64,21 @@ AgreementTrainer::AgreementTrainer(const ParallelCorpus& forward, const Parallel
       options_(options),
       arena_(num_threads > 0 ? num_threads : tbb::info::default_concurrency()) {}
 
+void AgreementTrainer::EnableFertility() {
+  if (!options_.fertility || forward_fertility_ != nullptr) return;
+  forward_fertility_ = std::make_unique<FertilityModel>(
+      forward_corpus_.source_vocabulary().size(), options_.fertility_alpha);
+  reverse_fertility_ = std::make_unique<FertilityModel>(
+      reverse_corpus_.source_vocabulary().size(), options_.fertility_alpha);
+}
+
 void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
                                        const AlignmentModel& reverse, const std::string& task) {
+  const bool fertility = forward_fertility_ != nullptr;
+  if (fertility) {
+    forward_fertility_->InitCounts(&forward_fertility_counts_);
+    reverse_fertility_->InitCounts(&reverse_fertility_counts_);
+  }
   arena_.execute([&] {
     forward.InitCounts(&forward_total_);
     reverse.InitCounts(&reverse_total_);
@@ -96,6 +109,14 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
             if (l == 0 || m == 0) continue;
             forward.AddExpectedCountsExceptTranslation(fp, &p1, &s1, &local.forward);
             reverse.AddExpectedCountsExceptTranslation(rp, &p2, &s2, &local.reverse);
+            if (fertility) {
+              // The fertility models reweight the posteriors (mean field),
+              // and count the fertilities of the reweighted ones.
+              forward_fertility_->Apply(fp.source, m, options_.fertility_sweeps, p1.data());
+              reverse_fertility_->Apply(rp.source, l, options_.fertility_sweeps, p2.data());
+              forward_fertility_->AddCounts(fp.source, m, p1.data(), &forward_fertility_counts_);
+              reverse_fertility_->AddCounts(rp.source, l, p2.data(), &reverse_fertility_counts_);
+            }
             CombinePosteriors(l, m, p1.data(), p2.data(), options_, p1.data(), p2.data());
             s1.AddCounts(p1.data(), &local.forward);
             s2.AddCounts(p2.data(), &local.reverse);
@@ -124,6 +145,10 @@ AgreementIterationReport AgreementTrainer::Iterate(AlignmentModel* forward,
   arena_.execute([&] {
     forward->Maximize(forward_total_);
     reverse->Maximize(reverse_total_);
+    if (forward_fertility_ != nullptr) {
+      forward_fertility_->Maximize(forward_fertility_counts_);
+      reverse_fertility_->Maximize(reverse_fertility_counts_);
+    }
   });
   const double m_step = SecondsSince(start);
   for (IterationReport* r : {&report.forward, &report.reverse}) {
@@ -163,6 +188,7 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
   if (!reverse.ok()) return reverse.status();
   models.forward = std::move(*forward);
   models.reverse = std::move(*reverse);
+  trainer->EnableFertility();
   for (int it = 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, models.forward.get());
     PrepareMainIteration(model1_iterations, it, models.reverse.get());

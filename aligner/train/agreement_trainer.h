@@ -30,6 +30,7 @@
 #include "aligner/base/types.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
+#include "aligner/model/fertility_model.h"
 #include "aligner/train/em_trainer.h"
 #include "aligner/model/expected_counts.h"
 #include "aligner/train/training.h"
@@ -49,6 +50,12 @@ enum class AgreementNull {
 
 struct AgreementOptions {
   AgreementNull null = AgreementNull::kRest;
+  // From the main model's iterations on (EnableFertility), each model's
+  // posteriors are reweighted by its own fertility model (FertilityModel,
+  // trained alongside) before they are combined.
+  bool fertility = false;
+  int fertility_sweeps = 2;
+  double fertility_alpha = 1.0;
 };
 
 // Combines the posteriors of one pair of lengths l (forward source) and m
@@ -90,6 +97,13 @@ class AgreementTrainer {
   const ExpectedCounts& forward_counts() const { return forward_total_; }
   const ExpectedCounts& reverse_counts() const { return reverse_total_; }
 
+  // With AgreementOptions::fertility: from now on, trains a fertility model
+  // per direction and applies it in the E-step (a no-op otherwise).
+  void EnableFertility();
+  // The trained fertility models; null without EnableFertility.
+  const FertilityModel* forward_fertility() const { return forward_fertility_.get(); }
+  const FertilityModel* reverse_fertility() const { return reverse_fertility_.get(); }
+
   void Run(const std::function<void()>& work) { arena_.execute(work); }
   int num_threads() const { return arena_.max_concurrency(); }
   const AgreementOptions& options() const { return options_; }
@@ -107,6 +121,8 @@ class AgreementTrainer {
   ExpectedCounts forward_total_, reverse_total_;
   tbb::enumerable_thread_specific<LocalCounts> local_counts_;
   ProgressCallback progress_;
+  std::unique_ptr<FertilityModel> forward_fertility_, reverse_fertility_;
+  FixedPointArray forward_fertility_counts_, reverse_fertility_counts_;
 };
 
 // Both directions, trained together.
