@@ -5,15 +5,24 @@
 # heuristic, scores against the gold, and prints one table.
 #
 #   scripts/evaluate_gold_sets.sh [--hansards-pairs N|all] [--sets a,b]
-#                                 [--models m1,m2,...] [--threads N] [-- ALIGN FLAGS]
+#                                 [--models m1,m2,...] [--threads N]
+#                                 [--eflomal PATH [--eflomal-runs N]] [-- ALIGN FLAGS]
 #
 # --models runs several models, one after the other, on every set: model1
 # ("--model model1 -v"), model2 ("--model model2 -v"), diagonal ("-d -o -v",
 # fast_align's recommended setting), hmm ("--model hmm -v"), hmm-agreement
 # (both HMM directions trained together by agreement: "symmetric --model hmm
 # --agreement", which also scores the jointly decoded "agreement" links),
-# hmm-agreement-lc (the same on lowercased words: "--lowercase", the
-# recommended setting); "all" = all six.
+# hmm-agreement-lc (the same on lowercased words: "--lowercase"),
+# hmm-agreement-fertility (that with "--fertility": a fertility model over
+# both directions' posteriors), default ("aligner symmetric" with no model
+# flags); "all" = all eight.
+# --eflomal PATH runs eflomal's Python front end (eflomal-align, built outside
+# the project) on every set too, --eflomal-runs times (default 3; it samples,
+# so figures are means over the runs), symmetrizes its two directions with
+# our symmetrize (atools' heuristics) and adds its mean AER as model
+# "eflomal"; the last table then puts eflomal's grow-diag-final-and beside
+# every model's. Skipped, with a note, when PATH is not executable.
 # Without --models, one run with ALIGN FLAGS (default "-d -o -v").
 # --hansards-pairs (default 100000) is how many Hansards training pairs to use;
 # "all" = 1,130,104. Both directions run at once, each with --threads N
@@ -31,8 +40,12 @@ sets=""
 models=""
 threads=$(( $(nproc) > 1 ? $(nproc) / 2 : 1 ))
 flags=()
+eflomal=""
+eflomal_runs=3
 while [ $# -gt 0 ]; do
   case "$1" in
+    --eflomal) eflomal=$2; shift 2 ;;
+    --eflomal-runs) eflomal_runs=$2; shift 2 ;;
     --hansards-pairs) hansards_pairs=$2; shift 2 ;;
     --sets) sets=$2; shift 2 ;;
     --models) models=$2; shift 2 ;;
@@ -42,7 +55,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#flags[@]} -eq 0 ] && flags=(-d -o -v)
-[ "$models" = all ] && models=model1,model2,diagonal,hmm,hmm-agreement,hmm-agreement-lc
+[ "$models" = all ] &&
+  models=model1,model2,diagonal,hmm,hmm-agreement,hmm-agreement-lc,hmm-agreement-fertility,default
+if [ -n "$eflomal" ] && [ ! -x "$eflomal" ]; then
+  echo "note: --eflomal $eflomal is not executable; eflomal skipped" >&2
+  eflomal=""
+fi
+case "$eflomal_runs" in ''|*[!0-9]*|0) echo "--eflomal-runs must be a positive integer" >&2; exit 2 ;; esac
 model_flags() {  # model name -> its align flags
   case "$1" in
     model1) echo "--model model1 -v" ;;
@@ -51,7 +70,10 @@ model_flags() {  # model name -> its align flags
     hmm) echo "--model hmm -v" ;;
     hmm-agreement) echo "--model hmm --agreement" ;;
     hmm-agreement-lc) echo "--model hmm --agreement --lowercase" ;;
-    *) echo "unknown model: $1 (model1, model2, diagonal, hmm, hmm-agreement, hmm-agreement-lc)" >&2
+    hmm-agreement-fertility) echo "--model hmm --agreement --lowercase --fertility" ;;
+    default) echo "" ;;
+    *) echo "unknown model: $1 (model1, model2, diagonal, hmm, hmm-agreement, hmm-agreement-lc," \
+         "hmm-agreement-fertility, default)" >&2
        return 2 ;;
   esac
 }
@@ -78,6 +100,8 @@ run_model() {
   shift 6
   local out="$work/$name.${model// /}" agreement=0
   [[ " $* " == *" --agreement "* ]] && agreement=1
+  [ "$model" = default ] && agreement=1  # one symmetric process, as for agreement
+  rm -f "$out.agreement"
   start=$(now)
   if [ $agreement = 1 ]; then
     # One process trains both directions together, on all of their threads.
@@ -92,7 +116,7 @@ run_model() {
   seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
   score "$label" "$model" forward "$out.forward" "$gold" "$seconds"
   score "$label" "$model" reverse "$out.reverse" "$gold" "$seconds"
-  [ $agreement = 1 ] && score "$label" "$model" agreement "$out.agreement" "$gold" "$seconds"
+  if [ -f "$out.agreement" ]; then score "$label" "$model" agreement "$out.agreement" "$gold" "$seconds"; fi
   for h in intersect union grow-diag grow-diag-final grow-diag-final-and; do
     "$aligner" symmetrize -i "$out.forward" -j "$out.reverse" -c "$h" --output "$out.$h"
     score "$label" "$model" "$h" "$out.$h" "$gold" "$seconds"
@@ -100,6 +124,34 @@ run_model() {
 }
 
 now() { date +%s%N; }
+
+# run_eflomal label name src tgt gold: eflomal_runs runs of eflomal, each
+# symmetrized with every heuristic; the table gets the mean of each figure.
+run_eflomal() {
+  local label=$1 name=$2 src=$3 tgt=$4 gold=$5 run start seconds h
+  local runs="$work/$name.eflomal.runs.tsv" out
+  : > "$runs"
+  for run in $(seq 1 "$eflomal_runs"); do
+    out="$work/$name.eflomal.$run"
+    start=$(now)
+    "$eflomal" -s "$src" -t "$tgt" -f "$out.forward" -r "$out.reverse" --overwrite
+    seconds=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+    for h in forward reverse intersect union grow-diag grow-diag-final grow-diag-final-and; do
+      case $h in
+        forward|reverse) ;;
+        *) "$aligner" symmetrize -i "$out.forward" -j "$out.reverse" -c "$h" --output "$out.$h" ;;
+      esac
+      read -r _ aer _ p _ r _ f _ <<< "$("$aligner" evaluate -a "$out.$h" -g "$gold" --offset 0)"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$h" "$aer" "$p" "$r" "$f" "$seconds" >> "$runs"
+    done
+  done
+  awk -F '\t' -v set="$label" -v model="eflomal" -v n="$eflomal_runs" '
+    { if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 }
+      for (c = 2; c <= 6; ++c) sum[$1, c] += $c }
+    END { for (x = 1; x <= k; ++x) { h = order[x]
+            printf "%s\t%s\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.1f\n", set, model, h, sum[h, 2] / n,
+              sum[h, 3] / n, sum[h, 4] / n, sum[h, 5] / n, sum[h, 6] / n } }' "$runs" >> "$table"
+}
 
 for dir in "$data"/*/; do
   name=$(basename "$dir")
@@ -140,6 +192,7 @@ for dir in "$data"/*/; do
   else
     run_model "$label" "$name" "${flags[*]}" "$src" "$tgt" "$gold" "${flags[@]}"
   fi
+  [ -n "$eflomal" ] && run_eflomal "$label" "$name" "$src" "$tgt" "$gold"
 done
 [ -z "$models" ] && echo "align flags: ${flags[*]}"
 awk -F '\t' '{ printf "%-40s %-14s %-20s %-8s %-10s %-8s %-8s %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$table"
@@ -160,3 +213,22 @@ END {
 }' "$table" > "$work/summary.tsv"
 echo
 awk -F '\t' '{ printf "%-40s %-14s %-8s %-8s %-20s %-28s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$work/summary.tsv"
+if [ -n "$eflomal" ]; then
+  # grow-diag-final-and of every model beside eflomal's mean, per set.
+  echo
+  echo "grow-diag-final-and AER beside eflomal (mean of $eflomal_runs runs); negative: ahead of eflomal"
+  awk -F '\t' 'NR > 1 && $3 == "grow-diag-final-and" {
+    if ($2 == "eflomal") { efl[$1] = $4; next }
+    if (!(($1, $2) in seen)) { seen[$1, $2] = 1; order[++n] = $1 "\t" $2 }
+    aer[$1, $2] = $4
+  }
+  END {
+    printf "%-40s %-24s %-8s %-8s %s\n", "set", "model", "ours", "eflomal", "difference"
+    for (k = 1; k <= n; ++k) {
+      split(order[k], key, "\t")
+      e = (key[1] in efl) ? efl[key[1]] : ""
+      d = e == "" ? "" : sprintf("%+.4f", aer[key[1], key[2]] - e)
+      printf "%-40s %-24s %-8s %-8s %s\n", key[1], key[2], aer[key[1], key[2]], e, d
+    }
+  }' "$table"
+fi
