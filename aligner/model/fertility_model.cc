@@ -10,6 +10,9 @@ constexpr int K = FertilityModel::kMaxFertility;
 constexpr int S = FertilityModel::kSlots;
 // No fertility becomes impossible (log 0).
 constexpr double kMinFertilityProb = 1e-6;
+// Link probabilities at most this count as 0 in the distribution of a
+// position's other links (LinkFactors).
+constexpr double kMinActiveLink = 1e-4;
 
 // out = in convolved with a Bernoulli(q) link, the last slot absorbing
 // ("K or more"). out may alias in.
@@ -39,7 +42,7 @@ void FertilityModel::AddCounts(absl::Span<const WordId> source, uint32_t m,
     double dist[S] = {1.0};
     for (uint32_t j = 0; j < m; ++j) {
       const double q = posteriors[j * stride + i];
-      if (q > 0) AddLink(q, dist, dist);
+      if (q > kMinActiveLink) AddLink(q, dist, dist);
     }
     const size_t base = static_cast<size_t>(source[i - 1]) * S;
     for (int phi = 0; phi < S; ++phi) counts->AtomicAdd(base + phi, dist[phi]);
@@ -78,6 +81,11 @@ void FertilityModel::LinkFactors(absl::Span<const WordId> source, uint32_t m,
   const uint32_t l = source.size();
   const size_t stride = static_cast<size_t>(l) + 1;
   for (uint32_t j = 0; j < m; ++j) factors[j * stride] = 1;
+  // Posteriors are peaked: a source position has a few target words with a
+  // link probability worth counting ("active", above kMinActiveLink) and
+  // many near 0, which are counted as 0. The others of an inactive j are
+  // then all the active links, the same for every inactive j.
+  thread_local std::vector<uint32_t> active;
   thread_local std::vector<double> prefix, suffix;
   prefix.resize((static_cast<size_t>(m) + 1) * S);
   suffix.resize((static_cast<size_t>(m) + 1) * S);
@@ -91,29 +99,39 @@ void FertilityModel::LinkFactors(absl::Span<const WordId> source, uint32_t m,
     // (0 at K: "K or more" stays).
     double delta[K];
     for (int phi = 0; phi < K; ++phi) delta[phi] = lp[phi + 1] - lp[phi];
-    // The distributions of i's links among the first j and the last m - j
-    // target words; position j's "others" combine prefix j and suffix j + 1.
+    active.clear();
+    for (uint32_t j = 0; j < m; ++j) {
+      if (posteriors[j * stride + i] > kMinActiveLink) active.push_back(j);
+    }
+    const size_t n = active.size();
+    // The distributions of i's links among the first a and the last n - a
+    // active target words; active word a's "others" combine prefix a and
+    // suffix a + 1, an inactive word's are all n (prefix n).
     std::fill(prefix.begin(), prefix.begin() + S, 0.0);
     prefix[0] = 1;
-    for (uint32_t j = 0; j < m; ++j) {
-      AddLink(posteriors[j * stride + i], &prefix[j * S], &prefix[(j + 1) * S]);
+    for (size_t a = 0; a < n; ++a) {
+      AddLink(posteriors[active[a] * stride + i], &prefix[a * S], &prefix[(a + 1) * S]);
     }
-    double* last = &suffix[static_cast<size_t>(m) * S];
+    double* last = &suffix[n * S];
     std::fill(last, last + S, 0.0);
     last[0] = 1;
-    for (uint32_t j = m; j-- > 0;) {
-      AddLink(posteriors[j * stride + i], &suffix[(j + 1) * S], &suffix[j * S]);
+    for (size_t a = n; a-- > 0;) {
+      AddLink(posteriors[active[a] * stride + i], &suffix[(a + 1) * S], &suffix[a * S]);
     }
-    for (uint32_t j = 0; j < m; ++j) {
-      const double* a = &prefix[j * S];
-      const double* b = &suffix[(j + 1) * S];
+    double inactive_score = 0;
+    for (int phi = 0; phi < K; ++phi) inactive_score += prefix[n * S + phi] * delta[phi];
+    const double inactive_factor = std::exp(inactive_score);
+    for (uint32_t j = 0; j < m; ++j) factors[j * stride + i] = inactive_factor;
+    for (size_t a = 0; a < n; ++a) {
+      const double* x = &prefix[a * S];
+      const double* y = &suffix[(a + 1) * S];
       double score = 0;
       for (int phi = 0; phi < K; ++phi) {
         double d = 0;
-        for (int x = 0; x <= phi; ++x) d += a[x] * b[phi - x];
+        for (int k = 0; k <= phi; ++k) d += x[k] * y[phi - k];
         score += d * delta[phi];
       }
-      factors[j * stride + i] = std::exp(score);
+      factors[active[a] * stride + i] = std::exp(score);
     }
   }
 }
