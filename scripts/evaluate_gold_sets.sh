@@ -12,7 +12,8 @@
 # ("--model model1 -v"), model2 ("--model model2 -v"), diagonal ("-d -o -v",
 # fast_align's recommended setting), hmm ("--model hmm -v"), hmm-agreement
 # (both HMM directions trained together by agreement: "symmetric --model hmm
-# --agreement", which also scores the jointly decoded "agreement" links),
+# --agreement --no-lowercase", which also scores the jointly decoded
+# "agreement" links; symmetric lowercases by default),
 # hmm-agreement-lc (the same on lowercased words: "--lowercase"),
 # hmm-agreement-fertility (that with "--fertility": a fertility model over
 # both directions' posteriors), default ("aligner symmetric" with no model
@@ -68,7 +69,7 @@ model_flags() {  # model name -> its align flags
     model2) echo "--model model2 -v" ;;
     diagonal) echo "-d -o -v" ;;
     hmm) echo "--model hmm -v" ;;
-    hmm-agreement) echo "--model hmm --agreement" ;;
+    hmm-agreement) echo "--model hmm --agreement --no-lowercase" ;;
     hmm-agreement-lc) echo "--model hmm --agreement --lowercase" ;;
     hmm-agreement-fertility) echo "--model hmm --agreement --lowercase --fertility" ;;
     default) echo "" ;;
