@@ -182,7 +182,7 @@ Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reve
                         out.forward_links.push_back(pair.forward.links);
                         out.reverse_links.push_back(pair.reverse.links);
                       },
-                      trainer.forward_fertility(), trainer.reverse_fertility(),
+                      nullptr, trainer.forward_fertility(), trainer.reverse_fertility(),
                       agreement.fertility_sweeps);
   });
   return out;
