@@ -144,5 +144,63 @@ TEST(FertilityModelTest, ColumnsStayDistributions) {
   }
 }
 
+// The M-step is the MAP estimate under each word's Dirichlet(alpha g) prior:
+// it maximizes sum_{e, phi} (c(e, phi) + alpha g(phi)) log n(phi | e) over
+// distributions, so no other distribution scores higher (the property that
+// makes the fertility M-step an EM step for fixed posteriors). Random counts,
+// random perturbations of every word's distribution.
+TEST(FertilityModelTest, MaximizeIsTheMapEstimate) {
+  constexpr int s = FertilityModel::kSlots;
+  const double alpha = 1.5;
+  FertilityModel model(4, alpha);
+  FixedPointArray counts;
+  model.InitCounts(&counts);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> uniform(0.0, 3.0);
+  for (size_t k = s; k < 4 * s; ++k) counts.Add(k, uniform(rng));
+  model.Maximize(counts);
+  double g[s] = {}, total = 0;
+  for (size_t k = 0; k < 4 * s; ++k) g[k % s] += counts.Get(k), total += counts.Get(k);
+  for (double& x : g) x /= total;
+  auto objective = [&](WordId e, const double* n) {
+    double sum = 0;
+    for (int phi = 0; phi < s; ++phi) {
+      sum += (counts.Get(e * s + phi) + alpha * g[phi]) * std::log(n[phi]);
+    }
+    return sum;
+  };
+  for (WordId e = 1; e < 4; ++e) {
+    double best[s];
+    for (int phi = 0; phi < s; ++phi) best[phi] = std::exp(model.log_probs(e)[phi]);
+    const double at_best = objective(e, best);
+    for (int trial = 0; trial < 200; ++trial) {
+      double other[s], sum = 0;
+      for (int phi = 0; phi < s; ++phi) {
+        sum += other[phi] = best[phi] * std::exp(0.3 * (uniform(rng) - 1.5));
+      }
+      for (double& x : other) x /= sum;
+      EXPECT_LE(objective(e, other), at_best + 1e-12) << "word " << e << " trial " << trial;
+    }
+  }
+}
+
+// Mean field with two source words competing for one target word: n(. | 1)
+// wants one link (n(1) = 0.9, n(0) = 0.1), n(. | 2) none (n(0) = 0.9,
+// n(1) = 0.1). With a single target word the other links are none for sure,
+// so the factors are 9 and 1/9: from (NULL, 1, 2) = (0.2, 0.4, 0.4), one
+// sweep gives (0.2, 3.6, 0.4/9) / (0.2 + 3.6 + 0.4/9).
+TEST(FertilityModelTest, TwoSourceWordsWorkedByHand) {
+  FertilityModel model(3);
+  model.set_probs(1, Probs(0.1, 0.9, 1e-6, 1e-6, 1e-6));
+  model.set_probs(2, Probs(0.9, 0.1, 1e-6, 1e-6, 1e-6));
+  const std::vector<WordId> source = {1, 2};
+  std::vector<double> p = {0.2, 0.4, 0.4};
+  model.Apply(source, 1, 1, p.data());
+  const double z = 0.2 + 3.6 + 0.4 / 9;
+  EXPECT_NEAR(p[0], 0.2 / z, 1e-12);
+  EXPECT_NEAR(p[1], 3.6 / z, 1e-12);
+  EXPECT_NEAR(p[2], 0.4 / 9 / z, 1e-12);
+}
+
 }  // namespace
 }  // namespace aligner

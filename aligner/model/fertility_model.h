@@ -17,6 +17,19 @@
 // under q are the counts (AddCounts), and the M-step shrinks each word's
 // counts toward the fertility distribution of all words together
 // (Maximize), so that a word seen once borrows the corpus-wide shape.
+//
+// What is and is not monotone. For fixed posteriors, Maximize is the MAP
+// estimate under each word's Dirichlet(alpha g) prior (tested), so the
+// fertility M-step never lowers its own objective. Nothing stronger holds:
+// Apply updates all columns at once from the previous sweep's q (a parallel
+// mean-field update, which unlike coordinate ascent need not raise the
+// mean-field bound), and the alignment model's M-step then fits the
+// reweighted posteriors, which are not its own, so its reported
+// log-likelihood is not guaranteed to rise between iterations (nor is it
+// under agreement alone, whose counts are products of two models'
+// posteriors). Tests therefore check hand-worked values,
+// distributions staying distributions, and identical results for any number
+// of threads, not a monotone likelihood.
 #ifndef ALIGNER_MODEL_FERTILITY_MODEL_H_
 #define ALIGNER_MODEL_FERTILITY_MODEL_H_
 
