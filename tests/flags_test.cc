@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "aligner/model/hmm_model.h"
 
 namespace aligner::cli {
 namespace {
@@ -60,6 +61,9 @@ TEST(FlagsTest, DescriptionsSeeEveryChangedField) {
   SymmetricOptions s, t;
   t.agreement = false;
   EXPECT_NE(DescribeOptions(s), DescribeOptions(t));
+  t = s;
+  t.agreement_options.fertility = false;
+  EXPECT_NE(DescribeOptions(s), DescribeOptions(t));
 }
 
 TEST(FlagsTest, SymmetricDefaultsToTheRecommendedSetting) {
@@ -67,10 +71,24 @@ TEST(FlagsTest, SymmetricDefaultsToTheRecommendedSetting) {
   EXPECT_TRUE(o.agreement);
   EXPECT_TRUE(o.corpus.lowercase);
   EXPECT_EQ(o.training.model, "hmm");
+  EXPECT_TRUE(o.agreement_options.fertility);
+  EXPECT_EQ(o.training.hmm.diagonal_tension, 2.0);
+  // align keeps the HMM's own default.
+  EXPECT_EQ(AlignOptions().training.hmm.diagonal_tension, HmmOptions().diagonal_tension);
+  const auto no_fertility = ParseLine(ParseSymmetric, "symmetric -i c --prefix p --no-fertility");
+  ASSERT_TRUE(no_fertility.status.ok()) << no_fertility.status;
+  EXPECT_FALSE(no_fertility.options.agreement_options.fertility);
+  EXPECT_TRUE(no_fertility.options.agreement);
+  const auto fertility = ParseLine(ParseSymmetric, "symmetric -i c --prefix p --fertility");
+  ASSERT_TRUE(fertility.status.ok()) << fertility.status;
+  EXPECT_TRUE(fertility.options.agreement_options.fertility);
+  EXPECT_FALSE(ParseLine(ParseSymmetric, "symmetric -i c --prefix p --fertility --no-fertility")
+                   .status.ok());
   const auto independent = ParseLine(
       ParseSymmetric, "symmetric -i c --prefix p --no-agreement --no-lowercase -d -o -v");
   ASSERT_TRUE(independent.status.ok()) << independent.status;
   EXPECT_FALSE(independent.options.agreement);
+  EXPECT_FALSE(independent.options.agreement_options.fertility);
   EXPECT_FALSE(independent.options.corpus.lowercase);
   EXPECT_EQ(independent.options.training.model, "diagonal");
   EXPECT_TRUE(independent.options.training.diagonal.optimize_tension);

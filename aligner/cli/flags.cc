@@ -302,6 +302,7 @@ Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
   SymmetricOptions& o = parsed.options;
   o.command_line = JoinArgs(argc, argv);
   bool favor_diagonal = false, no_null = false, no_agreement = false, no_lowercase = false;
+  bool no_fertility = false;
   std::string heuristic(HeuristicName(o.heuristic));
   std::string agreement_null = o.agreement_options.null == AgreementNull::kRest ? "rest" : "own";
   po::options_description input("Input");
@@ -319,9 +320,10 @@ Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
       ("agreement-null", po::value(&agreement_null)->default_value(agreement_null),
        "expected NULL counts under agreement: rest (1 - the word's agreed links) or own "
        "(each model's own NULL posterior)")
-      ("fertility", po::bool_switch(&o.agreement_options.fertility),
+      ("fertility", po::bool_switch(),
        "with agreement: a fertility model per direction over the posteriors (mean field), "
-       "in training and decoding")
+       "in training and decoding (the default)")
+      ("no-fertility", po::bool_switch(&no_fertility), "agreement without the fertility models")
       ("no-null-word,N", po::bool_switch(&no_null), "no NULL source word")
       ("threads", Bound(&o.threads), "worker threads; 0 = all cores");
   po::options_description output("Output");
@@ -342,8 +344,9 @@ Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
       "       aligner symmetric -i CORPUS --prefix OUT [options]\n\n"
       "Trains and aligns both directions and writes OUT.forward, OUT.reverse and "
       "OUT.<heuristic> (default grow-diag-final-and).\nWithout model options it runs the most "
-      "accurate setting: both HMM directions trained by agreement on lowercased words,\nand "
-      "also writes OUT.agreement, the links both directions agree on.\n";
+      "accurate setting: both HMM directions trained by agreement on lowercased words,\nwith "
+      "a fertility model each, and also writes OUT.agreement, the links both directions agree "
+      "on.\n";
   po::variables_map vm;
   if (!ParseGroups(argc, argv, {&input, &model, &output}, usage, &vm, &parsed)) return parsed;
   ApplyFastAlignNames(vm, &favor_diagonal, &o.training);
@@ -372,8 +375,16 @@ Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
     parsed.status = absl::InvalidArgumentError("--agreement-null must be rest or own");
     return parsed;
   }
+  const bool fertility = vm["fertility"].as<bool>();
+  if (fertility && no_fertility) {
+    parsed.status = absl::InvalidArgumentError("--fertility and --no-fertility contradict");
+    return parsed;
+  }
+  // Fertility models are part of agreement training: --no-agreement or
+  // --no-fertility turns them off.
+  if (no_fertility || !o.agreement) o.agreement_options.fertility = false;
   if (!o.agreement && (!vm["agreement-threshold"].defaulted() || !vm["agreement-null"].defaulted() ||
-                       o.agreement_options.fertility)) {
+                       fertility)) {
     parsed.status = absl::InvalidArgumentError(
         "--agreement-threshold, --agreement-null and --fertility are for agreement training "
         "(drop --no-agreement)");
