@@ -238,7 +238,7 @@ TEST(AgreementTrainerTest, SameResultForAnyNumberOfThreads) {
         ASSERT_EQ(a.size(), b.size());
         for (size_t s = 0; s < a.size(); ++s) ASSERT_EQ(a[s], b[s]) << threads << " " << s;
       }
-      if (kind == "hmm") {
+      if (std::string(kind) == "hmm") {
         EXPECT_EQ(dynamic_cast<const HmmModel&>(*one.models.forward).jump_weights(),
                   dynamic_cast<const HmmModel&>(*many.models.forward).jump_weights());
         EXPECT_EQ(dynamic_cast<const HmmModel&>(*one.models.reverse).jump_weights(),
