@@ -1,6 +1,6 @@
 // Tests for reading parallel corpora: ReadBitext, ReadParallelFiles,
-// CorpusReport, SplitBitextLine, SplitTokens, LowercaseUtf8, SwapSides,
-// NumberWordsByFrequency.
+// ParallelCorpusBuilder (sentences in memory), CorpusReport, SplitBitextLine,
+// SplitTokens, LowercaseUtf8, SwapSides, NumberWordsByFrequency.
 #include "aligner/corpus/parallel_corpus.h"
 
 #include <unistd.h>
@@ -510,6 +510,142 @@ TEST_F(ReadCorpusTest, NumberWordsByFrequencyKeepsTheWords) {
   }
   EXPECT_EQ(corpus->source_vocabulary().size(), 5u);
   EXPECT_EQ(corpus->target_vocabulary().size(), 3u);
+}
+
+// The in-memory builder gives what the file readers give for the same
+// sentences: ids, vocabularies, and the empty, over-long, over the memory
+// bound and cased pairs handled alike (the words of skipped pairs, "big",
+// "huge", "wide", are not interned).
+TEST_F(ReadCorpusTest, BuilderGivesTheFileReadersCorpus) {
+  const std::vector<std::string> fr = {"La maison", "  la   maison bleue\t", "", "Fleur",
+                                       "big big big big big", "a", "wide wide wide wide",
+                                       "la fleur"};
+  const std::vector<std::string> en = {"the house", "the blue house", "nothing", "",
+                                       "late", "huge huge huge huge huge", "x",
+                                       "The flower late"};
+  std::string fr_text, en_text, bitext;
+  for (size_t k = 0; k < fr.size(); ++k) {
+    fr_text += fr[k] + "\n";
+    en_text += en[k] + "\n";
+    bitext += fr[k] + " ||| " + en[k] + "\n";
+  }
+  CorpusReadOptions options;
+  options.lowercase = true;
+  options.max_sentence_length = 4;
+  options.max_pair_cells = 16;  // sides of at most 3 tokens
+  CorpusReport file_report, bitext_report, text_report, token_report;
+  auto from_files = ReadParallelFiles(WriteFile("c.fr", fr_text), WriteFile("c.en", en_text),
+                                      options, &file_report);
+  ASSERT_TRUE(from_files.ok()) << from_files.status();
+  auto from_bitext = ReadBitext(WriteFile("c.txt", bitext), options, &bitext_report);
+  ASSERT_TRUE(from_bitext.ok()) << from_bitext.status();
+
+  ParallelCorpusBuilder from_text(options), from_tokens(options);
+  for (size_t k = 0; k < fr.size(); ++k) {
+    from_text.AddPair(fr[k], en[k]);
+    std::vector<std::string_view> f, e;
+    SplitTokens(fr[k], &f);
+    SplitTokens(en[k], &e);
+    ASSERT_TRUE(from_tokens
+                    .AddTokenizedPair(std::vector<std::string>(f.begin(), f.end()),
+                                      std::vector<std::string>(e.begin(), e.end()))
+                    .ok());
+  }
+  EXPECT_EQ(from_text.size(), fr.size());
+  auto text = from_text.Finish("in memory: none of its ", &text_report);
+  auto tokens = from_tokens.Finish("in memory: none of its ", &token_report);
+  ASSERT_TRUE(text.ok()) << text.status();
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  ExpectSameCorpus(*from_files, *from_bitext);
+  ExpectSameCorpus(*from_files, *text);
+  ExpectSameCorpus(*from_files, *tokens);
+  EXPECT_THAT(SourceWords(*text, 0), ElementsAre("la", "maison"));
+  EXPECT_THAT(TargetWords(*text, 7), ElementsAre("the", "flower", "late"));
+  EXPECT_THAT(SourceWords(*text, 4), IsEmpty());  // over --max-sentence-length
+  EXPECT_THAT(SourceWords(*text, 6), IsEmpty());  // over the memory bound
+  for (const char* word : {"big", "wide"}) {
+    EXPECT_FALSE(text->source_vocabulary().Find(word).has_value()) << word;
+  }
+  EXPECT_FALSE(text->target_vocabulary().Find("huge").has_value());
+  for (const CorpusReport* r : {&file_report, &bitext_report, &text_report, &token_report}) {
+    EXPECT_EQ(r->pairs, 8);
+    EXPECT_EQ(r->empty_pairs, 2);
+    EXPECT_EQ(r->too_long_pairs, 3);
+    EXPECT_EQ(r->first_too_long_line, 5);
+    EXPECT_EQ(r->too_large_pairs, 1);
+    EXPECT_EQ(r->first_too_large_line, 7);
+  }
+  // Numbered by frequency alike.
+  from_files->NumberWordsByFrequency();
+  text->NumberWordsByFrequency();
+  ExpectSameCorpus(*from_files, *text);
+}
+
+// As the file readers, pairs of which none can be aligned are an error, with
+// the caller's name for them and the reasons; no pair at all is an empty
+// corpus.
+TEST(ParallelCorpusBuilderTest, NoUsablePairIsAnError) {
+  CorpusReadOptions options;
+  options.max_sentence_length = 2;
+  ParallelCorpusBuilder builder(options);
+  builder.AddPair("a", "");
+  builder.AddPair("a b c", "x");
+  builder.AddMalformedPair(3);
+  CorpusReport report;
+  auto corpus = builder.Finish("the sentences: none of its ", &report);
+  ASSERT_FALSE(corpus.ok());
+  EXPECT_EQ(corpus.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(corpus.status().message(),
+            "the sentences: none of its 3 lines can be aligned (1 without one ' ||| ' separator, "
+            "1 with an empty side, 1 with a side longer than --max-sentence-length 2); there is "
+            "nothing to train on or align");
+  ParallelCorpusBuilder empty(options);
+  auto none = empty.Finish("unused", &report);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->size(), 0u);
+}
+
+TEST(ParallelCorpusBuilderTest, StartsFromGivenVocabularies) {
+  CorpusReadOptions first;
+  ParallelCorpusBuilder a(first);
+  a.AddPair("x y", "p q");
+  CorpusReport report;
+  const ParallelCorpus known = *a.Finish("", &report);
+  CorpusReadOptions options;
+  options.source_vocabulary = &known.source_vocabulary();
+  options.target_vocabulary = &known.target_vocabulary();
+  ParallelCorpusBuilder b(options);
+  b.AddPair("y z", "q");
+  const ParallelCorpus c = *b.Finish("", &report);
+  EXPECT_THAT(Ids(c.pair(0).source), ElementsAre(2, 3));  // y keeps 2, z is new
+  EXPECT_THAT(Ids(c.pair(0).target), ElementsAre(2));
+}
+
+TEST(ParallelCorpusBuilderTest, TokensAFileCouldNotHoldAreErrors) {
+  ParallelCorpusBuilder builder{CorpusReadOptions()};
+  builder.AddPair("a", "b");
+  const absl::Status space = builder.AddTokenizedPair({"a b"}, {"c"});
+  EXPECT_EQ(space.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(space.message(), AllOf(HasSubstr("pair 1"), HasSubstr("source"),
+                                     HasSubstr("\"a b\""), HasSubstr("whitespace")));
+  const absl::Status empty = builder.AddTokenizedPair({"a"}, {"c", ""});
+  EXPECT_THAT(empty.message(), AllOf(HasSubstr("target"), HasSubstr("empty")));
+  // A rejected pair is not added.
+  EXPECT_EQ(builder.size(), 1u);
+}
+
+TEST(ParallelCorpusBuilderTest, MalformedPairsAreKeptEmptyAndReported) {
+  ParallelCorpusBuilder builder{CorpusReadOptions()};
+  builder.AddPair("a", "b");
+  builder.AddMalformedPair(2);
+  builder.AddMalformedPair(3);
+  CorpusReport report;
+  const ParallelCorpus c = *builder.Finish("", &report);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_THAT(Ids(c.pair(1).source), IsEmpty());
+  EXPECT_EQ(report.malformed_lines, 2);
+  EXPECT_EQ(report.first_malformed_line, 2);
+  EXPECT_EQ(report.empty_pairs, 0);
 }
 
 TEST(SplitBitextLineTest, Separators) {

@@ -1,7 +1,9 @@
 #include "aligner/corpus/parallel_corpus.h"
 
+#include <algorithm>
 #include <cmath>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -350,51 +352,92 @@ void ParallelCorpus::SwapSides() {
   std::swap(source_, target_);
 }
 
+ParallelCorpusBuilder::ParallelCorpusBuilder(const CorpusReadOptions& options)
+    : options_(options) {
+  if (options.source_vocabulary) corpus_.mutable_source_vocabulary() = *options.source_vocabulary;
+  if (options.target_vocabulary) corpus_.mutable_target_vocabulary() = *options.target_vocabulary;
+  // Kept only for the builder's lifetime.
+  options_.source_vocabulary = options_.target_vocabulary = nullptr;
+}
+
+void ParallelCorpusBuilder::AddTokens(std::vector<std::string_view>* source,
+                                      std::vector<std::string_view>* target, bool malformed) {
+  // A pair over the bounds is skipped before its words are interned.
+  source_fits_.push_back(Classify(source->size(), options_));
+  target_fits_.push_back(Classify(target->size(), options_));
+  if (Skipped(source_fits_.back()) || Skipped(target_fits_.back())) {
+    source->clear();
+    target->clear();
+  }
+  SideReader::Encode(*source, options_.lowercase, &corpus_.mutable_source_vocabulary(), &ids_);
+  corpus_.mutable_source_text().AddSentence(ids_);
+  SideReader::Encode(*target, options_.lowercase, &corpus_.mutable_target_vocabulary(), &ids_);
+  corpus_.mutable_target_text().AddSentence(ids_);
+  malformed_.push_back(malformed);
+}
+
+void ParallelCorpusBuilder::AddPair(std::string_view source, std::string_view target) {
+  SplitTokens(source, &source_tokens_);
+  SplitTokens(target, &target_tokens_);
+  AddTokens(&source_tokens_, &target_tokens_, /*malformed=*/false);
+}
+
+absl::Status ParallelCorpusBuilder::AddTokenizedPair(absl::Span<const std::string> source,
+                                                     absl::Span<const std::string> target) {
+  for (auto [tokens, views, side] : {std::tuple{source, &source_tokens_, "source"},
+                                     std::tuple{target, &target_tokens_, "target"}}) {
+    views->clear();
+    for (const std::string& token : tokens) {
+      if (token.empty() || std::any_of(token.begin(), token.end(), IsSpace)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "pair ", size(), ": ", side, " token \"", token, "\" is ",
+            token.empty() ? "empty" : "not one word (it holds whitespace)"));
+      }
+      views->push_back(token);
+    }
+  }
+  AddTokens(&source_tokens_, &target_tokens_, /*malformed=*/false);
+  return absl::OkStatus();
+}
+
+void ParallelCorpusBuilder::AddMalformedPair(int64_t line_number) {
+  ++malformed_lines_;
+  if (first_malformed_line_ == 0) first_malformed_line_ = line_number;
+  source_tokens_.clear();
+  target_tokens_.clear();
+  AddTokens(&source_tokens_, &target_tokens_, /*malformed=*/true);
+}
+
+absl::StatusOr<ParallelCorpus> ParallelCorpusBuilder::Finish(std::string_view none_usable,
+                                                             CorpusReport* report) {
+  *report = CorpusReport();
+  report->malformed_lines = malformed_lines_;
+  report->first_malformed_line = first_malformed_line_;
+  const size_t usable = CheckPairs(&corpus_.mutable_source_text(), &corpus_.mutable_target_text(),
+                                   malformed_, source_fits_, target_fits_, report);
+  if (usable == 0 && report->pairs > 0) {
+    return NoUsablePairError(std::string(none_usable), *report, options_);
+  }
+  return std::move(corpus_);
+}
+
 absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
                                           const CorpusReadOptions& options,
                                           CorpusReport* report) {
   *report = CorpusReport();
   ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
-  ParallelCorpus corpus;
-  if (options.source_vocabulary) corpus.mutable_source_vocabulary() = *options.source_vocabulary;
-  if (options.target_vocabulary) corpus.mutable_target_vocabulary() = *options.target_vocabulary;
+  ParallelCorpusBuilder builder(options);
   std::string line;
-  std::vector<std::string_view> source_tokens, target_tokens;
-  std::vector<WordId> ids;
-  std::vector<bool> malformed;
-  std::vector<uint8_t> source_fits, target_fits;
   while (reader->Next(&line)) {
     std::string_view source, target;
-    const bool ok = SplitBitextLine(line, &source, &target);
-    malformed.push_back(!ok);
-    if (!ok) {
-      ++report->malformed_lines;
-      if (report->first_malformed_line == 0) report->first_malformed_line = reader->line_number();
-      source = target = std::string_view();
+    if (SplitBitextLine(line, &source, &target)) {
+      builder.AddPair(source, target);
+    } else {
+      builder.AddMalformedPair(reader->line_number());
     }
-    SplitTokens(source, &source_tokens);
-    SplitTokens(target, &target_tokens);
-    // A pair over the bounds is skipped before its words are interned.
-    source_fits.push_back(Classify(source_tokens.size(), options));
-    target_fits.push_back(Classify(target_tokens.size(), options));
-    if (Skipped(source_fits.back()) || Skipped(target_fits.back())) {
-      source_tokens.clear();
-      target_tokens.clear();
-    }
-    SideReader::Encode(source_tokens, options.lowercase, &corpus.mutable_source_vocabulary(),
-                       &ids);
-    corpus.mutable_source_text().AddSentence(ids);
-    SideReader::Encode(target_tokens, options.lowercase, &corpus.mutable_target_vocabulary(),
-                       &ids);
-    corpus.mutable_target_text().AddSentence(ids);
   }
   RETURN_IF_ERROR(reader->status());
-  const size_t usable = CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(),
-                                   malformed, source_fits, target_fits, report);
-  if (usable == 0 && report->pairs > 0) {
-    return NoUsablePairError(absl::StrCat(path, ": none of its "), *report, options);
-  }
-  return corpus;
+  return builder.Finish(absl::StrCat(path, ": none of its "), report);
 }
 
 absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,

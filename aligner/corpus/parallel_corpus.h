@@ -143,6 +143,48 @@ uint64_t CorpusFingerprint(const ParallelCorpus& corpus, uint64_t first_pair = 0
 std::vector<std::string> UnusablePairWarnings(const CorpusReport& report,
                                               const CorpusReadOptions& options);
 
+// Builds a corpus pair by pair, from sentences held in memory (the Python
+// module) or read from a file (ReadBitext), with the rules of the file
+// readers: a sentence is split at ASCII whitespace, words are lowercased when
+// asked for, a pair with an empty side or a side over the bounds of
+// CorpusReadOptions is kept with both sides empty, and the words of a pair over
+// the bounds are not interned. Words keep their ids of first appearance; call
+// NumberWordsByFrequency on the result as after reading a file.
+class ParallelCorpusBuilder {
+ public:
+  explicit ParallelCorpusBuilder(const CorpusReadOptions& options);
+
+  // A pair of sentences, each a line of text as a corpus file holds it.
+  void AddPair(std::string_view source, std::string_view target);
+  // A pair of sentences already split into tokens. A token that is empty or
+  // holds whitespace is an error (naming the pair, 0-based, and the side):
+  // no corpus file could hold it, so the CLI could not give the same result.
+  absl::Status AddTokenizedPair(absl::Span<const std::string> source,
+                                absl::Span<const std::string> target);
+  // A pair that cannot be used (a malformed line `line_number`, 1-based).
+  void AddMalformedPair(int64_t line_number);
+
+  size_t size() const { return malformed_.size(); }
+  // The corpus, with the pairs it cannot train on cleared; the builder is
+  // spent afterwards. Pairs of which none can be aligned are InvalidArgument,
+  // `none_usable` followed by the count and the reasons ("corpus.txt: none of
+  // its " gives "corpus.txt: none of its 3 lines can be aligned (...)").
+  absl::StatusOr<ParallelCorpus> Finish(std::string_view none_usable, CorpusReport* report);
+
+ private:
+  // Clears both sides when the pair is over the bounds.
+  void AddTokens(std::vector<std::string_view>* source, std::vector<std::string_view>* target,
+                 bool malformed);
+
+  CorpusReadOptions options_;
+  ParallelCorpus corpus_;
+  std::vector<bool> malformed_;
+  std::vector<uint8_t> source_fits_, target_fits_;  // how each side fits the bounds
+  int64_t malformed_lines_ = 0, first_malformed_line_ = 0;
+  std::vector<std::string_view> source_tokens_, target_tokens_;
+  std::vector<WordId> ids_;
+};
+
 // Reads one file of "source ||| target" lines (fast_align, cdec); a line with
 // no "|||" token but exactly one TAB is split at the TAB. A file with lines
 // of which none can be aligned is InvalidArgument naming the file and why
