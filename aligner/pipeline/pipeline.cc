@@ -22,7 +22,9 @@
 #include "aligner/io/output_plan.h"
 #include "aligner/io/pharaoh.h"
 #include "aligner/io/tokenize.h"
+#include "tbb/blocked_range.h"
 #include "tbb/info.h"
+#include "tbb/parallel_for.h"
 
 namespace aligner {
 namespace {
@@ -184,6 +186,18 @@ std::string DescribeOptions(const SymmetricOptions& o) {
       " prefix=", o.prefix, " heuristic=", std::string(HeuristicName(o.heuristic)));
 }
 
+namespace {
+
+absl::Status ValidateMaxSentenceLength(const CorpusOptions& options) {
+  // Positions are 32-bit.
+  if (options.max_sentence_length == 0 || options.max_sentence_length > 0x7fffffff) {
+    return absl::InvalidArgumentError("--max-sentence-length must be in [1, 2147483647]");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateCorpusOptions(const CorpusOptions& options) {
   if (options.input.empty() == (options.source.empty() && options.target.empty())) {
     return absl::InvalidArgumentError(
@@ -192,17 +206,11 @@ absl::Status ValidateCorpusOptions(const CorpusOptions& options) {
   if (options.input.empty() && (options.source.empty() || options.target.empty())) {
     return absl::InvalidArgumentError("--source and --target go together");
   }
-  // Positions are 32-bit.
-  if (options.max_sentence_length == 0 || options.max_sentence_length > 0x7fffffff) {
-    return absl::InvalidArgumentError("--max-sentence-length must be in [1, 2147483647]");
-  }
-  return absl::OkStatus();
+  return ValidateMaxSentenceLength(options);
 }
 
-absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
-                                          const LoadedModel* vocabularies, bool swap_sides,
-                                          const Logger& log) {
-  Stopwatch clock;
+CorpusReadOptions ReadOptionsFor(const CorpusOptions& options, const LoadedModel* vocabularies,
+                                 bool swap_sides) {
   CorpusReadOptions read;
   read.lowercase = options.lowercase;
   read.max_sentence_length = options.max_sentence_length;
@@ -214,15 +222,29 @@ absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
     read.target_vocabulary =
         swap_sides ? &vocabularies->source_vocabulary : &vocabularies->target_vocabulary;
   }
+  return read;
+}
+
+ParallelCorpus PrepareCorpus(ParallelCorpus corpus, const CorpusReadOptions& read,
+                             const CorpusReport& report, bool swap_sides, const Logger& log) {
+  for (const std::string& warning : UnusablePairWarnings(report, read)) Log(log, "%s", warning);
+  // Ids a loaded model knows words by must stay; fresh ones are free.
+  if (read.source_vocabulary == nullptr) corpus.NumberWordsByFrequency();
+  if (swap_sides) corpus.SwapSides();
+  return corpus;
+}
+
+absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
+                                          const LoadedModel* vocabularies, bool swap_sides,
+                                          const Logger& log) {
+  Stopwatch clock;
+  const CorpusReadOptions read = ReadOptionsFor(options, vocabularies, swap_sides);
   CorpusReport report;
   absl::StatusOr<ParallelCorpus> corpus =
       options.input.empty() ? ReadParallelFiles(options.source, options.target, read, &report)
                             : ReadBitext(options.input, read, &report);
   if (!corpus.ok()) return corpus.status();
-  for (const std::string& warning : UnusablePairWarnings(report, read)) Log(log, "%s", warning);
-  // Ids a loaded model knows words by must stay; fresh ones are free.
-  if (vocabularies == nullptr) corpus->NumberWordsByFrequency();
-  if (swap_sides) corpus->SwapSides();
+  *corpus = PrepareCorpus(*std::move(corpus), read, report, swap_sides, log);
   Log(log, "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs",
       corpus->size(), corpus->source_text().num_tokens(), corpus->target_text().num_tokens(),
       corpus->source_vocabulary().size() - 1, corpus->target_vocabulary().size() - 1,
@@ -262,17 +284,7 @@ absl::Status ValidateAlignOptions(const AlignOptions& options) {
   } else {
     RETURN_IF_ERROR(ValidateCorpusOptions(options.corpus));
   }
-  RETURN_IF_ERROR(ResolveDefaults(options.training, false).status());
-  RETURN_IF_ERROR(ValidateTrainingOptions(*ResolveDefaults(options.training, false)));
-  RETURN_IF_ERROR(ValidateThreshold(options.posterior_threshold));
-  if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
-  if (!(options.ttable_min_prob >= 0 && options.ttable_min_prob <= 1)) {
-    return absl::InvalidArgumentError("--ttable-min-prob must be in [0, 1]");
-  }
-  if (!options.load_model.empty() && (!options.resume.empty() || !options.checkpoint.empty())) {
-    return absl::InvalidArgumentError(
-        "--load-model aligns without training: no --checkpoint or --resume");
-  }
+  RETURN_IF_ERROR(ValidateAlignSettings(options));
   // Every path of the run, checked together before anything is read.
   std::vector<NamedPath> paths;
   AddCorpusPaths(options.corpus, &paths);
@@ -286,7 +298,22 @@ absl::Status ValidateAlignOptions(const AlignOptions& options) {
   paths.push_back({"--checkpoint", Given(options.checkpoint), PathRole::kOptionalOutput});
   OutputPlanOptions plan;
   plan.output_may_replace_input = {{"--resume", "--checkpoint"}};
-  RETURN_IF_ERROR(CheckRunPaths(paths, plan));
+  return CheckRunPaths(paths, plan);
+}
+
+absl::Status ValidateAlignSettings(const AlignOptions& options) {
+  RETURN_IF_ERROR(ValidateMaxSentenceLength(options.corpus));
+  RETURN_IF_ERROR(ResolveDefaults(options.training, false).status());
+  RETURN_IF_ERROR(ValidateTrainingOptions(*ResolveDefaults(options.training, false)));
+  RETURN_IF_ERROR(ValidateThreshold(options.posterior_threshold));
+  if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  if (!(options.ttable_min_prob >= 0 && options.ttable_min_prob <= 1)) {
+    return absl::InvalidArgumentError("--ttable-min-prob must be in [0, 1]");
+  }
+  if (!options.load_model.empty() && (!options.resume.empty() || !options.checkpoint.empty())) {
+    return absl::InvalidArgumentError(
+        "--load-model aligns without training: no --checkpoint or --resume");
+  }
   return absl::OkStatus();
 }
 
@@ -560,12 +587,28 @@ SymmetricOptions::SymmetricOptions() {
 
 absl::Status ValidateSymmetricOptions(const SymmetricOptions& options) {
   RETURN_IF_ERROR(ValidateCorpusOptions(options.corpus));
+  if (options.prefix.empty()) return absl::InvalidArgumentError("give --prefix PATH for the outputs");
+  RETURN_IF_ERROR(ValidateSymmetricSettings(options));
+  // Every path of the run, checked together before any training.
+  std::vector<NamedPath> paths;
+  AddCorpusPaths(options.corpus, &paths);
+  std::vector<std::string> suffixes = {".forward", ".reverse",
+                                       "." + std::string(HeuristicName(options.heuristic))};
+  if (options.agreement) suffixes.push_back(".agreement");
+  for (const std::string& suffix : suffixes) {
+    paths.push_back({"--prefix (" + suffix.substr(1) + ")", options.prefix + suffix,
+                     PathRole::kOutput});
+  }
+  return CheckRunPaths(paths);
+}
+
+absl::Status ValidateSymmetricSettings(const SymmetricOptions& options) {
+  RETURN_IF_ERROR(ValidateMaxSentenceLength(options.corpus));
   ASSIGN_OR_RETURN(const TrainingOptions training,
                    ResolveDefaults(options.training, options.agreement));
   RETURN_IF_ERROR(ValidateTrainingOptions(training));
   RETURN_IF_ERROR(ValidateThreshold(options.posterior_threshold));
   if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
-  if (options.prefix.empty()) return absl::InvalidArgumentError("give --prefix PATH for the outputs");
   if (options.agreement) {
     // Measured: with the variational Bayes prior the agreed (product) counts
     // are too small, and the digamma update sends nearly every word to NULL
@@ -579,36 +622,17 @@ absl::Status ValidateSymmetricOptions(const SymmetricOptions& options) {
       return absl::InvalidArgumentError("--agreement-threshold must be in (0, 1]");
     }
   }
-  // Every path of the run, checked together before any training.
-  std::vector<NamedPath> paths;
-  AddCorpusPaths(options.corpus, &paths);
-  std::vector<std::string> suffixes = {".forward", ".reverse",
-                                       "." + std::string(HeuristicName(options.heuristic))};
-  if (options.agreement) suffixes.push_back(".agreement");
-  for (const std::string& suffix : suffixes) {
-    paths.push_back({"--prefix (" + suffix.substr(1) + ")", options.prefix + suffix,
-                     PathRole::kOutput});
-  }
-  RETURN_IF_ERROR(CheckRunPaths(paths));
   return absl::OkStatus();
 }
 
 namespace {
 
-// Both directions by agreement: PREFIX.forward, .reverse, .agreement, then
-// their symmetrization.
-absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) {
+// Trains both directions of `corpus` by agreement and hands every pair's
+// decoding to `sink`, in corpus order.
+absl::Status TrainAndDecodeByAgreement(
+    const ParallelCorpus& corpus, const SymmetricOptions& options, const Logger& log,
+    const std::function<void(size_t, const AgreementDecodedPair&)>& sink) {
   ASSIGN_OR_RETURN(const TrainingOptions training, ResolveDefaults(options.training, true));
-  const std::string forward_path = options.prefix + ".forward";
-  const std::string reverse_path = options.prefix + ".reverse";
-  const std::string agreement_path = options.prefix + ".agreement";
-  const std::string combined_path =
-      options.prefix + "." + std::string(HeuristicName(options.heuristic));
-  ASSIGN_OR_RETURN(auto forward_output, OutputFile::Open(forward_path));
-  ASSIGN_OR_RETURN(auto reverse_output, OutputFile::Open(reverse_path));
-  ASSIGN_OR_RETURN(auto agreement_output, OutputFile::Open(agreement_path));
-
-  ASSIGN_OR_RETURN(const ParallelCorpus corpus, ReadCorpus(options.corpus, nullptr, false, log));
   ParallelCorpus reverse_corpus = corpus;
   reverse_corpus.SwapSides();
 
@@ -627,19 +651,35 @@ absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) 
   decode.posterior_threshold = options.posterior_threshold.value_or(-1);
   trainer.Run([&] {
     DecodeByAgreement(*models.forward, *models.reverse, corpus, reverse_corpus, decode,
-                      options.agreement_threshold,
-                      [&](size_t, const AgreementDecodedPair& pair) {
-                        forward_output->Write(PharaohLine(pair.forward.links, options.print_scores,
-                                                          pair.forward.log_prob));
-                        reverse_output->Write(PharaohLine(pair.reverse.links, options.print_scores,
-                                                          pair.reverse.log_prob));
-                        agreement_output->Write(PharaohLine(pair.agreement, false, 0));
-                      },
-                      options.progress, trainer.forward_fertility(),
-                      trainer.reverse_fertility(),
+                      options.agreement_threshold, sink, options.progress,
+                      trainer.forward_fertility(), trainer.reverse_fertility(),
                       options.agreement_options.fertility_sweeps);
   });
   Log(log, "aligned in %.2fs", decode_clock.Seconds());
+  return absl::OkStatus();
+}
+
+// Both directions by agreement: PREFIX.forward, .reverse, .agreement, then
+// their symmetrization.
+absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) {
+  const std::string forward_path = options.prefix + ".forward";
+  const std::string reverse_path = options.prefix + ".reverse";
+  const std::string agreement_path = options.prefix + ".agreement";
+  const std::string combined_path =
+      options.prefix + "." + std::string(HeuristicName(options.heuristic));
+  ASSIGN_OR_RETURN(auto forward_output, OutputFile::Open(forward_path));
+  ASSIGN_OR_RETURN(auto reverse_output, OutputFile::Open(reverse_path));
+  ASSIGN_OR_RETURN(auto agreement_output, OutputFile::Open(agreement_path));
+
+  ASSIGN_OR_RETURN(const ParallelCorpus corpus, ReadCorpus(options.corpus, nullptr, false, log));
+  RETURN_IF_ERROR(TrainAndDecodeByAgreement(
+      corpus, options, log, [&](size_t, const AgreementDecodedPair& pair) {
+        forward_output->Write(
+            PharaohLine(pair.forward.links, options.print_scores, pair.forward.log_prob));
+        reverse_output->Write(
+            PharaohLine(pair.reverse.links, options.print_scores, pair.reverse.log_prob));
+        agreement_output->Write(PharaohLine(pair.agreement, false, 0));
+      }));
   for (OutputFile* file : {forward_output.get(), reverse_output.get(), agreement_output.get()}) {
     RETURN_IF_ERROR(file->Commit());
   }
@@ -648,8 +688,9 @@ absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) 
   return absl::OkStatus();
 }
 
-// Each direction on its own, both at once with half the threads each.
-absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log) {
+// The options of each direction trained on its own: the same training and
+// decoding, both directions at once with half the threads each.
+std::pair<AlignOptions, AlignOptions> DirectionOptions(const SymmetricOptions& options) {
   const int threads =
       options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   AlignOptions forward;
@@ -659,20 +700,31 @@ absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log
   forward.print_scores = options.print_scores;
   forward.command_line = options.command_line;
   AlignOptions reverse = forward;
-  forward.output = options.prefix + ".forward";
-  reverse.output = options.prefix + ".reverse";
   reverse.reverse = true;
   forward.threads = std::max(1, threads / 2);
   reverse.threads = std::max(1, threads - forward.threads);
   forward.progress = ScopedProgress(options.progress, "forward");
   reverse.progress = ScopedProgress(options.progress, "reverse");
-  auto prefixed = [&log](const char* direction) -> Logger {
-    if (!log) return nullptr;
-    return [&log, direction](const std::string& line) { log(absl::StrCat(direction, ": ", line)); };
-  };
+  return {forward, reverse};
+}
+
+Logger Prefixed(const Logger& log, const char* direction) {
+  if (!log) return nullptr;
+  return [&log, direction](const std::string& line) { log(absl::StrCat(direction, ": ", line)); };
+}
+
+// Each direction on its own, both at once with half the threads each.
+absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log) {
+  std::pair<AlignOptions, AlignOptions> directions = DirectionOptions(options);
+  AlignOptions& forward = directions.first;
+  AlignOptions& reverse = directions.second;
+  forward.output = options.prefix + ".forward";
+  reverse.output = options.prefix + ".reverse";
   absl::Status reverse_status;
-  std::thread reverse_thread([&] { reverse_status = RunAlign(reverse, prefixed("reverse")); });
-  const absl::Status forward_status = RunAlign(forward, prefixed("forward"));
+  std::thread reverse_thread([&] {
+    reverse_status = RunAlign(reverse, Prefixed(log, "reverse"));
+  });
+  const absl::Status forward_status = RunAlign(forward, Prefixed(log, "forward"));
   reverse_thread.join();
   RETURN_IF_ERROR(forward_status);
   RETURN_IF_ERROR(reverse_status);
@@ -688,6 +740,89 @@ absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log
 absl::Status RunSymmetric(const SymmetricOptions& options, const Logger& log) {
   RETURN_IF_ERROR(ValidateSymmetricOptions(options));
   return options.agreement ? RunByAgreement(options, log) : RunIndependently(options, log);
+}
+
+}  // namespace aligner
+
+namespace aligner {
+
+absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
+                                                 const SymmetricOptions& options,
+                                                 const Logger& log) {
+  RETURN_IF_ERROR(ValidateSymmetricSettings(options));
+  SymmetricLinks links;
+  if (options.agreement) {
+    RETURN_IF_ERROR(TrainAndDecodeByAgreement(
+        corpus, options, log, [&](size_t, const AgreementDecodedPair& pair) {
+          links.forward.push_back(pair.forward.links);
+          links.reverse.push_back(pair.reverse.links);
+          links.agreement.push_back(pair.agreement);
+        }));
+  } else {
+    // As RunIndependently: each direction trained and decoded on its own,
+    // both at once.
+    const std::pair<AlignOptions, AlignOptions> directions = DirectionOptions(options);
+    const AlignOptions& forward = directions.first;
+    const AlignOptions& reverse = directions.second;
+    ParallelCorpus reverse_corpus = corpus;
+    reverse_corpus.SwapSides();
+    auto run = [](const ParallelCorpus& c, const AlignOptions& o, const Logger& direction_log,
+                  std::vector<SentenceLinks>* out) -> absl::Status {
+      EmTrainer trainer(c, o.threads);
+      trainer.set_progress(o.progress);
+      ASSIGN_OR_RETURN(const LoadedModel model, TrainOnCorpus(c, o, nullptr, &trainer, direction_log));
+      DecodeOptions decode;
+      decode.reverse = o.reverse;
+      decode.posterior_threshold = o.posterior_threshold.value_or(-1);
+      for (DecodedPair& pair : AlignCorpus(model, c, decode, &trainer)) {
+        out->push_back(std::move(pair.links));
+      }
+      return absl::OkStatus();
+    };
+    absl::Status reverse_status;
+    std::thread reverse_thread([&] {
+      reverse_status = run(reverse_corpus, reverse, Prefixed(log, "reverse"), &links.reverse);
+    });
+    const absl::Status forward_status = run(corpus, forward, Prefixed(log, "forward"), &links.forward);
+    reverse_thread.join();
+    RETURN_IF_ERROR(forward_status);
+    RETURN_IF_ERROR(reverse_status);
+  }
+  links.symmetrized.reserve(links.forward.size());
+  for (size_t k = 0; k < links.forward.size(); ++k) {
+    links.symmetrized.push_back(Symmetrize(links.forward[k], links.reverse[k], options.heuristic));
+  }
+  return links;
+}
+
+std::vector<std::vector<double>> CorpusPosteriors(const LoadedModel& model,
+                                                  const ParallelCorpus& corpus,
+                                                  EmTrainer* trainer) {
+  std::vector<std::vector<double>> matrices(corpus.size());
+  const bool reverse = model.metadata.reverse;
+  trainer->Run([&] {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, corpus.size(), 64),
+                      [&](const tbb::blocked_range<size_t>& range) {
+      std::vector<double> posteriors;
+      for (size_t k = range.begin(); k != range.end(); ++k) {
+        const SentencePair pair = corpus.pair(k);
+        const size_t l = pair.source.size(), m = pair.target.size();
+        if (l == 0 || m == 0) continue;
+        model.model->Posteriors(pair, &posteriors);
+        // The model's layout is [j * (l + 1) + i], i = 0 being NULL; the
+        // input's source side is the model's target side when reversed.
+        std::vector<double>& matrix = matrices[k];
+        matrix.assign(l * m, 0.0);
+        for (size_t j = 0; j < m; ++j) {
+          for (size_t i = 1; i <= l; ++i) {
+            const double p = posteriors[j * (l + 1) + i];
+            matrix[reverse ? j * l + (i - 1) : (i - 1) * m + j] = p;
+          }
+        }
+      }
+    });
+  });
+  return matrices;
 }
 
 }  // namespace aligner

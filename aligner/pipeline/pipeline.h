@@ -54,6 +54,19 @@ absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
                                           const LoadedModel* vocabularies, bool swap_sides,
                                           const Logger& log);
 
+// ReadCorpus's rules for a corpus built in memory (ParallelCorpusBuilder):
+// the casing and length limit of `options`, and the vocabularies of a loaded
+// model (for the direction `swap_sides` gives).
+CorpusReadOptions ReadOptionsFor(const CorpusOptions& options, const LoadedModel* vocabularies,
+                                 bool swap_sides);
+
+// What ReadCorpus does after reading with `read`, for a corpus built in
+// memory: logs what `report` says was skipped, numbers words by frequency
+// unless the ids came from a loaded model's vocabularies (those of `read`),
+// and swaps sides when asked.
+ParallelCorpus PrepareCorpus(ParallelCorpus corpus, const CorpusReadOptions& read,
+                             const CorpusReport& report, bool swap_sides, const Logger& log);
+
 // `aligner align` and `aligner train`: train one direction (or load a model)
 // and write what is asked for. Empty paths are not written.
 struct AlignOptions {
@@ -91,6 +104,9 @@ struct AlignOptions {
 // Checks every option before any work, the paths of all inputs and outputs
 // together (io/output_plan.h); the error names the options.
 absl::Status ValidateAlignOptions(const AlignOptions& options);
+// The same checks except those of the corpus files, for a corpus held in
+// memory.
+absl::Status ValidateAlignSettings(const AlignOptions& options);
 
 // Runs RunAlignStream(options, stdin, stdout, log) when options.stream.
 absl::Status RunAlign(const AlignOptions& options, const Logger& log);
@@ -164,6 +180,9 @@ struct SymmetricOptions {
 };
 
 absl::Status ValidateSymmetricOptions(const SymmetricOptions& options);
+// The same checks except those of the corpus files and the prefix, for a
+// corpus held in memory.
+absl::Status ValidateSymmetricSettings(const SymmetricOptions& options);
 
 absl::Status RunSymmetric(const SymmetricOptions& options, const Logger& log);
 
@@ -179,6 +198,31 @@ absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus,
 // Decodes every pair of `corpus` (in the model's direction) in order.
 std::vector<DecodedPair> AlignCorpus(const LoadedModel& model, const ParallelCorpus& corpus,
                                      const DecodeOptions& options, EmTrainer* trainer);
+
+// What `aligner symmetric` writes, held in memory: per pair, in source-target
+// orientation, each direction's links, their symmetrization by
+// options.heuristic, and by agreement the links both agree on (empty
+// without agreement).
+struct SymmetricLinks {
+  std::vector<SentenceLinks> forward, reverse, symmetrized, agreement;
+};
+
+// `aligner symmetric` on a corpus in memory (in the forward direction),
+// with the same training and decoding as RunSymmetric, which runs this for
+// agreement training.
+absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
+                                                 const SymmetricOptions& options,
+                                                 const Logger& log);
+
+// Every pair's alignment posteriors under `model`, in source-target
+// orientation of the input: entry [i * n + j] of pair k (source length i < m,
+// target length j < n) is the probability that the model links source word
+// i and target word j. `corpus` is in the model's direction (swapped for a
+// reverse model, as ReadCorpus gives it); a pair it cannot align gets an
+// empty vector.
+std::vector<std::vector<double>> CorpusPosteriors(const LoadedModel& model,
+                                                  const ParallelCorpus& corpus,
+                                                  EmTrainer* trainer);
 
 // Every option and its value, "name=value" separated by spaces, in a fixed
 // order: for logs, for comparing the defaults of two front ends (the CLI's
