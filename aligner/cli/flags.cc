@@ -114,6 +114,29 @@ absl::Status ApplyFavorDiagonal(bool favor_diagonal, const po::variables_map& vm
   return absl::OkStatus();
 }
 
+// Whether `flag` was on the command line (a switch: and on).
+bool OptionGiven(const po::variables_map& vm, const char* flag) {
+  const auto it = vm.find(flag);
+  return it != vm.end() && !it->second.defaulted() &&
+         !(it->second.value().type() == typeid(bool) && !it->second.as<bool>());
+}
+
+// In a front end without files (ParseTrainSettings, ParseSymmetricSettings),
+// an error naming the first of the file and output options that was given.
+absl::Status RefuseFileOptions(const po::variables_map& vm) {
+  for (const char* flag : {"input", "source", "target", "output", "prefix", "giza-a3",
+                           "link-posteriors", "output-parameters", "ttable-format",
+                           "ttable-min-prob", "model-file", "checkpoint", "resume",
+                           "print-scores"}) {
+    if (OptionGiven(vm, flag)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", flag, " names a file or an output format; here the sentences are given and the "
+          "links returned"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Parses into `vm`; false with `status` set on a usage error.
 bool ParseInto(int argc, char** argv, const po::options_description& options,
                po::variables_map* vm, absl::Status* status) {
@@ -168,12 +191,13 @@ bool ParseGroups(int argc, char** argv, std::initializer_list<po::options_descri
   return true;
 }
 
-enum class Mode { kAlign, kTrain };
+// kTrainSettings: `train` without files (ParseTrainSettings).
+enum class Mode { kAlign, kTrain, kTrainSettings };
 
 Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
   Parsed<AlignOptions> parsed;
   AlignOptions& o = parsed.options;
-  if (mode == Mode::kTrain) o = TrainDefaults();
+  if (mode != Mode::kAlign) o = TrainDefaults();
   o.command_line = JoinArgs(argc, argv);
   bool favor_diagonal = false, no_null = false;
   po::options_description input("Input");
@@ -191,7 +215,7 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
   po::options_description output("Output");
   output.add_options()
       ("output", Bound(&o.output),
-       mode == Mode::kTrain ? "also write the training corpus's Pharaoh links here ('-': stdout)"
+       mode != Mode::kAlign ? "also write the training corpus's Pharaoh links here ('-': stdout)"
                             : "Pharaoh links 'i-j', one line per input line; '-' for stdout")
       ("posterior-threshold", Optional(&o.posterior_threshold),
        "write every link whose posterior reaches this value instead of Viterbi links")
@@ -209,7 +233,7 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
       ("ttable-min-prob", Bound(&o.ttable_min_prob),
        "leave out table entries below this probability")
       ("model-file", po::value(&o.model_output),
-       mode == Mode::kTrain ? "write the trained model to this file (required)"
+       mode != Mode::kAlign ? "write the trained model to this file (required)"
                             : "also write the trained model to this file")
       ("checkpoint", po::value(&o.checkpoint),
        "after every EM iteration, save the model and its place in the schedule here")
@@ -226,7 +250,7 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
         "links to stdout as soon as it is read (flushed), for use as a co-process");
   }
   const char* usage =
-      mode == Mode::kTrain
+      mode != Mode::kAlign
           ? "usage: aligner train -i CORPUS --model-file MODEL [options]\n"
             "       aligner train --source FILE --target FILE --model-file MODEL [options]\n\n"
             "Trains an alignment model and saves it; 'aligner align --load-model MODEL' then "
@@ -262,16 +286,18 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
           "hmm-diagonal-tension", "variational-bayes", "alpha", "no-null-word", "lowercase",
           "max-sentence-length", "favor_diagonal", "optimize_tension", "variational_bayes",
           "no_null_word", "diagonal_tension"}) {
-      const auto it = vm.find(flag);
-      const bool given = it != vm.end() && !it->second.defaulted() &&
-                         !(it->second.value().type() == typeid(bool) && !it->second.as<bool>());
-      if (given) {
+      if (OptionGiven(vm, flag)) {
         parsed.status = absl::InvalidArgumentError(absl::StrCat(
             "--", flag, " is a training option; --load-model aligns with the model's own "
             "options (its file records them)"));
         return parsed;
       }
     }
+  }
+  if (mode == Mode::kTrainSettings) {
+    parsed.status = RefuseFileOptions(vm);
+    if (parsed.status.ok()) parsed.status = ValidateAlignSettings(o);
+    return parsed;
   }
   if (mode == Mode::kTrain && o.model_output.empty()) {
     parsed.status = absl::InvalidArgumentError("give --model-file FILE to write the trained model to");
@@ -297,7 +323,10 @@ Parsed<AlignOptions> ParseTrain(int argc, char** argv) {
   return ParseAlignOrTrain(argc, argv, Mode::kTrain);
 }
 
-Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
+namespace {
+
+// `symmetric`'s options; with `settings`, those of ParseSymmetricSettings.
+Parsed<SymmetricOptions> ParseSymmetricOrSettings(int argc, char** argv, bool settings) {
   Parsed<SymmetricOptions> parsed;
   SymmetricOptions& o = parsed.options;
   o.command_line = JoinArgs(argc, argv);
@@ -390,8 +419,27 @@ Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
         "(drop --no-agreement)");
     return parsed;
   }
+  if (settings) {
+    parsed.status = RefuseFileOptions(vm);
+    if (parsed.status.ok()) parsed.status = ValidateSymmetricSettings(o);
+    return parsed;
+  }
   parsed.status = ValidateSymmetricOptions(o);
   return parsed;
+}
+
+}  // namespace
+
+Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv) {
+  return ParseSymmetricOrSettings(argc, argv, false);
+}
+
+Parsed<AlignOptions> ParseTrainSettings(int argc, char** argv) {
+  return ParseAlignOrTrain(argc, argv, Mode::kTrainSettings);
+}
+
+Parsed<SymmetricOptions> ParseSymmetricSettings(int argc, char** argv) {
+  return ParseSymmetricOrSettings(argc, argv, true);
 }
 
 }  // namespace aligner::cli

@@ -28,6 +28,14 @@ Parsed<AlignOptions> ParseAlign(int argc, char** argv);
 Parsed<AlignOptions> ParseTrain(int argc, char** argv);
 Parsed<SymmetricOptions> ParseSymmetric(int argc, char** argv);
 
+// `train`'s and `symmetric`'s options for a front end that holds the
+// sentences and returns the links itself (the Python module): the same
+// names, defaults and messages, checked by ValidateAlignSettings and
+// ValidateSymmetricSettings; an option naming a file or an output format
+// (--input, --output, --model-file, --prefix, ...) is refused.
+Parsed<AlignOptions> ParseTrainSettings(int argc, char** argv);
+Parsed<SymmetricOptions> ParseSymmetricSettings(int argc, char** argv);
+
 // The options `train` runs with when given none but the corpus and the model
 // file: AlignOptions' own, except that it writes no links unless --output
 // asks for them.
