@@ -10,6 +10,7 @@ packages=(
   libboost-iostreams-dev libboost-program-options-dev
   libtbb-dev libabsl-dev zlib1g-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  pybind11-dev python3-pybind11 python3-dev
   gzip zstd time
   clang-format
   chromium python3  # the browser test of `aligner view` (tests/view_browser_test.py)
