@@ -70,7 +70,9 @@ struct SideReader {
     std::string line;
     std::vector<std::string_view> tokens;
     std::vector<WordId> ids;
-    while ((*reader)->Next(&line)) {
+    while ((options.end_line < 0 || (*reader)->line_number() < options.end_line) &&
+           (*reader)->Next(&line)) {
+      if ((*reader)->line_number() <= options.first_line) continue;
       SplitTokens(line, &tokens);
       const SideFit fit = Classify(tokens.size(), options);
       fits.push_back(fit);
@@ -125,11 +127,12 @@ void ForgetWordsOfSkippedLines(const std::vector<bool>& skipped, WordId first_ne
 }
 
 // Clears pairs that cannot be trained on or aligned, keeping their lines.
-// source_fits and target_fits hold a SideFit per line. Returns the number of
+// source_fits and target_fits hold a SideFit per line; pair k is line
+// first_line + k + 1 of the file (1-based) in reports. Returns the number of
 // usable pairs.
 size_t CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bool>& malformed,
                   const std::vector<uint8_t>& source_fits, const std::vector<uint8_t>& target_fits,
-                  CorpusReport* report) {
+                  int64_t first_line, CorpusReport* report) {
   EncodedText kept_source, kept_target;
   kept_source.Reserve(source->num_sentences(), source->num_tokens());
   kept_target.Reserve(target->num_sentences(), target->num_tokens());
@@ -148,10 +151,10 @@ size_t CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bo
       usable = false;
     } else if (Skipped(s_fit) || Skipped(t_fit)) {
       ++report->too_long_pairs;
-      if (report->first_too_long_line == 0) report->first_too_long_line = k + 1;
+      if (report->first_too_long_line == 0) report->first_too_long_line = first_line + k + 1;
       if (s_fit != kOverMaxLength && t_fit != kOverMaxLength) {
         ++report->too_large_pairs;
-        if (report->first_too_large_line == 0) report->first_too_large_line = k + 1;
+        if (report->first_too_large_line == 0) report->first_too_large_line = first_line + k + 1;
       }
       usable = false;
     }
@@ -363,7 +366,9 @@ absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
   std::vector<WordId> ids;
   std::vector<bool> malformed;
   std::vector<uint8_t> source_fits, target_fits;
-  while (reader->Next(&line)) {
+  while ((options.end_line < 0 || reader->line_number() < options.end_line) &&
+         reader->Next(&line)) {
+    if (reader->line_number() <= options.first_line) continue;
     std::string_view source, target;
     const bool ok = SplitBitextLine(line, &source, &target);
     malformed.push_back(!ok);
@@ -390,7 +395,8 @@ absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
   }
   RETURN_IF_ERROR(reader->status());
   const size_t usable = CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(),
-                                   malformed, source_fits, target_fits, report);
+                                   malformed, source_fits, target_fits, options.first_line,
+                                   report);
   if (usable == 0 && report->pairs > 0) {
     return NoUsablePairError(absl::StrCat(path, ": none of its "), *report, options);
   }
@@ -448,7 +454,7 @@ absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
   corpus.mutable_source_text() = std::move(source.text);
   corpus.mutable_target_text() = std::move(target.text);
   const size_t usable = CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(),
-                                   {}, source.fits, target.fits, report);
+                                   {}, source.fits, target.fits, options.first_line, report);
   if (usable == 0 && report->pairs > 0) {
     return NoUsablePairError(absl::StrCat(source_path, " and ", target_path, ": none of their "),
                              *report, options);

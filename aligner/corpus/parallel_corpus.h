@@ -93,6 +93,12 @@ struct CorpusReadOptions {
   // ids a loaded model knows them by; new words get new ids after them.
   const Vocabulary* source_vocabulary = nullptr;
   const Vocabulary* target_vocabulary = nullptr;
+  // Read only the lines [first_line, end_line) (0-based; end_line < 0: to
+  // the end), for a process that holds one block of the corpus (aligner-mpi).
+  // The other lines are read past but not kept; line numbers in reports and
+  // errors stay those of the whole file.
+  int64_t first_line = 0;
+  int64_t end_line = -1;
 };
 
 // A parallel corpus: line k of the input is pair k, always, whatever it holds.
