@@ -74,6 +74,9 @@ class EmTrainer {
   // Its progress, when reported, is called `task`.
   const ExpectedCounts& ExpectationStep(const AlignmentModel& model,
                                         const std::string& task = "E-step");
+  // The counts of the last E-step, writable: a distributed trainer
+  // (aligner-mpi) sums them across processes before its M-step.
+  ExpectedCounts* mutable_counts() { return &total_; }
 
   // Reports the pairs each E-step has done to `progress` (null: not at all).
   void set_progress(ProgressCallback progress) { progress_ = std::move(progress); }
