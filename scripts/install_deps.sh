@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost-iostreams-dev libboost-program-options-dev
+  libboost-mpi-dev libopenmpi-dev openmpi-bin
   libtbb-dev libabsl-dev zlib1g-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gzip zstd time

@@ -1,0 +1,135 @@
+#include "aligner/mpi/distributed_training.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "absl/container/flat_hash_set.h"
+#include "aligner/model/diagonal_model.h"
+#include "aligner/model/hmm_model.h"
+#include "aligner/model/model1.h"
+#include "aligner/mpi/collectives.h"
+
+namespace aligner::mpi {
+
+AlignmentTable GlobalAlignmentTable(const boost::mpi::communicator& comm,
+                                    const ParallelCorpus& block, bool use_null) {
+  // This block's (l, m) in order of first appearance; the ranks' lists in
+  // rank order then give the whole file's order.
+  std::vector<uint64_t> keys;
+  absl::flat_hash_set<uint64_t> seen;
+  for (size_t k = 0; k < block.size(); ++k) {
+    const SentencePair pair = block.pair(k);
+    if (pair.source.empty() || pair.target.empty()) continue;
+    const uint64_t key = AlignmentTable::Key(pair.source.size(), pair.target.size());
+    if (seen.insert(key).second) keys.push_back(key);
+  }
+  AlignmentTable table;
+  for (uint64_t key : AllGatherV(comm, keys)) {
+    table.AddLengths(static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key), use_null);
+  }
+  return table;
+}
+
+std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> GlobalLengthCounts(
+    const boost::mpi::communicator& comm, const ParallelCorpus& block) {
+  std::vector<uint64_t> flat;
+  for (const auto& [lengths, count] : DiagonalModel::CountLengths(block)) {
+    flat.push_back(AlignmentTable::Key(lengths.first, lengths.second));
+    flat.push_back(static_cast<uint64_t>(count));
+  }
+  std::map<std::pair<uint32_t, uint32_t>, int64_t> counts;
+  const std::vector<uint64_t> all = AllGatherV(comm, flat);
+  for (size_t k = 0; k < all.size(); k += 2) {
+    counts[{static_cast<uint32_t>(all[k] >> 32), static_cast<uint32_t>(all[k])}] +=
+        static_cast<int64_t>(all[k + 1]);
+  }
+  // Sorted, as CountLengths returns them.
+  return {counts.begin(), counts.end()};
+}
+
+uint32_t GlobalMaxSourceLength(const boost::mpi::communicator& comm, const ParallelCorpus& block) {
+  return static_cast<uint32_t>(Max(comm, HmmModel::MaxSourceLength(block)));
+}
+
+IterationReport DistributedIterate(const boost::mpi::communicator& comm, EmTrainer* trainer,
+                                   ShardedTranslationTable* table, const TranslationPrior& prior,
+                                   AlignmentModel* model, int iteration) {
+  auto start = std::chrono::steady_clock::now();
+  trainer->ExpectationStep(*model);
+  const double e_step_seconds = SecondsSince(start);
+  start = std::chrono::steady_clock::now();
+  // Every count but the translation counts is small: summed on all ranks.
+  ExpectedCounts* counts = trainer->mutable_counts();
+  SumInPlace(comm, counts->alignment.mutable_raw_data(), counts->alignment.size());
+  int64_t tallies[] = {counts->raw_log_likelihood(), counts->pairs, counts->target_tokens,
+                       counts->links};
+  SumInPlace(comm, tallies, 4);
+  counts->set_raw_log_likelihood(tallies[0]);
+  counts->pairs = tallies[1];
+  counts->target_tokens = tallies[2];
+  counts->links = tallies[3];
+  IterationReport report = ReportFromCounts(*model, *counts, iteration);
+  report.e_step_seconds = e_step_seconds;
+  trainer->Run([&] {
+    // The model's own M-step re-estimates its alignment parameters from the
+    // summed counts; its translation estimate from this block's counts
+    // alone is then replaced by the owners' estimate over the whole corpus.
+    model->Maximize(*counts);
+    table->Maximize(counts->translation(), prior);
+  });
+  report.m_step_seconds = SecondsSince(start);
+  report.parameters = model->DescribeParameters();
+  return report;
+}
+
+absl::StatusOr<DistributedModel> DistributedTrainModel(
+    const boost::mpi::communicator& comm, const ParallelCorpus& block,
+    const TrainingOptions& options, EmTrainer* trainer,
+    const std::function<void(const IterationReport&)>& on_iteration) {
+  if (absl::Status status = ValidateTrainingOptions(options); !status.ok()) return status;
+  DistributedModel result;
+  result.local_table = std::make_shared<TranslationTable>();
+  trainer->Run([&] { *result.local_table = TranslationTable::FromCorpus(block); });
+  result.sharded_table = std::make_unique<ShardedTranslationTable>(comm, result.local_table);
+  ShardedTranslationTable* sharded = result.sharded_table.get();
+  const std::shared_ptr<TranslationTable>& table = result.local_table;
+
+  // Stage 0: Model 1 iterations that initialize the table (as TrainModel).
+  const int model1_iterations = Model1IterationsBefore(options);
+  {
+    Model1 model1(table, options.use_null, options.prior);
+    for (int it = 1; it <= model1_iterations; ++it) {
+      on_iteration(DistributedIterate(comm, trainer, sharded, options.prior, &model1, it));
+    }
+  }
+  // Stage 1: the main model, built as MakeMainModel builds it, from the
+  // whole corpus's lengths.
+  switch (options.model) {
+    case ModelKind::kModel1:
+      result.model = std::make_unique<Model1>(table, options.use_null, options.prior);
+      break;
+    case ModelKind::kModel2:
+      result.model = std::make_unique<Model2>(
+          table, GlobalAlignmentTable(comm, block, options.use_null), options.use_null,
+          options.prior);
+      break;
+    case ModelKind::kDiagonal:
+      result.model =
+          std::make_unique<DiagonalModel>(table, options.use_null, options.prior,
+                                          options.diagonal, GlobalLengthCounts(comm, block));
+      break;
+    case ModelKind::kHmm:
+      result.model = std::make_unique<HmmModel>(table, options.use_null, options.prior,
+                                                options.hmm, GlobalMaxSourceLength(comm, block));
+      break;
+  }
+  for (int it = 1; it <= options.iterations; ++it) {
+    PrepareMainIteration(options, model1_iterations, it, result.model.get());
+    on_iteration(
+        DistributedIterate(comm, trainer, sharded, options.prior, result.model.get(), it));
+  }
+  return result;
+}
+
+}  // namespace aligner::mpi
