@@ -1,6 +1,7 @@
 // aligner-mpi against aligner: for 1 to 4 ranks (mpirun --oversubscribe),
 // the links, GIZA++ A3 file, translation table and model file are
-// byte-identical to one process's, on the Hansards 10k slice with empty and
+// byte-identical to one process's (symmetric and --agreement too), on the
+// Hansards 10k slice with empty and
 // over-long lines at every block boundary; and bad input ends the job with
 // the rank, file and line named and no output under its final name.
 #include <sys/wait.h>
@@ -172,6 +173,27 @@ TEST_F(AlignerMpiTest, SymmetricIsIdentical) {
     const std::string expected = ReadWholeFile(Path("one/" + name));
     ASSERT_FALSE(expected.empty()) << name;
     EXPECT_TRUE(ReadWholeFile(Path("mpi3/" + name)) == expected) << name;
+  }
+}
+
+TEST_F(AlignerMpiTest, AgreementIsIdenticalForOneToFourRanks) {
+  WriteCorpus();
+  const std::string args = "symmetric --agreement --model hmm -I 2 --source '" + fr_ +
+                           "' --target '" + en_ + "' --prefix out --max-sentence-length " +
+                           std::to_string(kMaxSentenceLength);
+  const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  for (int ranks = 1; ranks <= kMaxRanks; ++ranks) {
+    const std::string dir = "mpi" + std::to_string(ranks);
+    const RunResult mpi = RunIn(dir, Mpirun(ranks) + " " + args + " --threads 1");
+    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+    for (const std::string name :
+         {"out.forward", "out.reverse", "out.agreement", "out.grow-diag-final-and"}) {
+      const std::string expected = ReadWholeFile(Path("one/" + name));
+      ASSERT_FALSE(expected.empty()) << name;
+      EXPECT_TRUE(ReadWholeFile(Path(dir + "/" + name)) == expected)
+          << name << " differs with " << ranks << " ranks";
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 #include "aligner/model/alignment_model.h"
 #include "aligner/model/model2.h"
 #include "aligner/mpi/sharded_table.h"
+#include "aligner/train/agreement_trainer.h"
 #include "aligner/train/em_trainer.h"
 #include "aligner/train/training.h"
 #include "boost/mpi/communicator.hpp"
@@ -41,6 +42,9 @@ IterationReport DistributedIterate(const boost::mpi::communicator& comm, EmTrain
                                    ShardedTranslationTable* table, const TranslationPrior& prior,
                                    AlignmentModel* model, int iteration);
 
+// Collective: sums the E-step's alignment counts and tallies over ranks.
+void SumCountsAcrossRanks(const boost::mpi::communicator& comm, ExpectedCounts* counts);
+
 struct DistributedModel {
   // The model over this rank's local table (enough to decode its block).
   std::unique_ptr<AlignmentModel> model;
@@ -55,6 +59,17 @@ absl::StatusOr<DistributedModel> DistributedTrainModel(
     const boost::mpi::communicator& comm, const ParallelCorpus& block,
     const TrainingOptions& options, EmTrainer* trainer,
     const std::function<void(const IterationReport&)>& on_iteration);
+
+// Collective: TrainByAgreement's schedule, both directions together, each
+// rank holding its block in both orientations.
+struct DistributedAgreementModels {
+  DistributedModel forward, reverse;
+};
+absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
+    const boost::mpi::communicator& comm, const ParallelCorpus& forward_block,
+    const ParallelCorpus& reverse_block, const TrainingOptions& options,
+    AgreementTrainer* trainer,
+    const std::function<void(const AgreementIterationReport&)>& on_iteration);
 
 }  // namespace aligner::mpi
 

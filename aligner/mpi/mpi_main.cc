@@ -25,6 +25,7 @@
 #include "aligner/mpi/collectives.h"
 #include "aligner/mpi/distributed_training.h"
 #include "aligner/tools/symmetrize.h"
+#include "aligner/train/agreement_trainer.h"
 #include "aligner/train/em_trainer.h"
 #include "aligner/train/training.h"
 #include "boost/mpi/communicator.hpp"
@@ -45,7 +46,7 @@ constexpr char kUsage[] =
     "  symmetric  train and align both directions, write OUT.forward, OUT.reverse and the\n"
     "             symmetrized alignment\n"
     "\n"
-    "Not yet under MPI: --load-model, --checkpoint, --resume, symmetric --agreement.\n";
+    "Not yet under MPI: --load-model, --checkpoint, --resume.\n";
 
 template <typename... Args>
 void Log(const boost::mpi::communicator& comm, const char* command,
@@ -96,6 +97,9 @@ struct Flags {
   std::string save_model, load_model, checkpoint, resume, posteriors_output;
   std::string prefix, heuristic = "grow-diag-final-and";
   bool output_given = false, agreement = false;
+  double agreement_threshold = 0.1;  // aligner's kDefaultAgreementThreshold
+  std::string agreement_null = "rest";
+  bool agreement_options_given = false;
   std::string command_line;
 };
 
@@ -330,12 +334,97 @@ int Run(const boost::mpi::communicator& comm, const Flags& flags, bool train_mod
   return 0;
 }
 
+// `symmetric --agreement`: both directions trained together, as aligner's
+// RunAgreement, writing OUT.forward, OUT.reverse, OUT.agreement and the
+// symmetrized file.
+int RunAgreement(const boost::mpi::communicator& comm, const Flags& flags,
+                 SymmetrizationHeuristic heuristic) {
+  constexpr char kCommand[] = "symmetric";
+  TrainingOptions training;
+  if (int status = CheckTrainingFlags(comm, flags, kCommand, &training); status != 0) {
+    return status;
+  }
+  if (flags.variational_bayes) {
+    return UsageError(comm, kCommand, "--agreement does not work with -v (variational Bayes)");
+  }
+  AgreementOptions agreement;
+  if (flags.agreement_null == "rest") {
+    agreement.null = AgreementNull::kRest;
+  } else if (flags.agreement_null == "own") {
+    agreement.null = AgreementNull::kOwn;
+  } else {
+    return UsageError(comm, kCommand, "--agreement-null must be rest or own");
+  }
+  if (!(flags.agreement_threshold > 0 && flags.agreement_threshold <= 1)) {
+    return UsageError(comm, kCommand, "--agreement-threshold must be in (0, 1]");
+  }
+  const std::string forward_path = flags.prefix + ".forward";
+  const std::string reverse_path = flags.prefix + ".reverse";
+  const std::string agreement_path = flags.prefix + ".agreement";
+  const std::string combined_path = flags.prefix + "." + std::string(HeuristicName(heuristic));
+  RootOutput forward_output, reverse_output, agreement_output;
+  absl::Status status = OpenAtRoot(comm, forward_path, &forward_output);
+  if (status.ok()) status = OpenAtRoot(comm, reverse_path, &reverse_output);
+  if (status.ok()) status = OpenAtRoot(comm, agreement_path, &agreement_output);
+  status = AgreeOnStatus(comm, status);
+  if (!status.ok()) return Fail(comm, kCommand, status);
+
+  CorpusReadOptions read_options;
+  read_options.lowercase = flags.lowercase;
+  read_options.max_sentence_length = flags.max_sentence_length;
+  absl::StatusOr<CorpusBlock> block =
+      ReadCorpusBlock(comm, CorpusFiles{flags.input, flags.source, flags.target}, read_options);
+  if (!block.ok()) return Fail(comm, kCommand, block.status());
+  WarnAboutInput(comm, kCommand, block->report);
+  const ParallelCorpus& corpus = block->corpus;
+  ParallelCorpus reverse_corpus = corpus;
+  reverse_corpus.SwapSides();
+
+  AgreementTrainer trainer(corpus, reverse_corpus, flags.threads, agreement);
+  Stopwatch train_clock;
+  auto models = DistributedTrainByAgreement(comm, corpus, reverse_corpus, training, &trainer,
+                                            [&](const AgreementIterationReport& r) {
+                                              if (!flags.quiet) {
+                                                Log(comm, kCommand, "%s", FormatAgreementReport(r));
+                                              }
+                                            });
+  status = AgreeOnStatus(comm, models.status());
+  if (!status.ok()) return Fail(comm, kCommand, status);
+  if (!flags.quiet) Log(comm, kCommand, "trained both directions in %.2fs", train_clock.Seconds());
+
+  DecodeOptions decode;
+  decode.posterior_threshold = flags.posterior_threshold;
+  std::string forward_text, reverse_text, agreement_text;
+  trainer.Run([&] {
+    DecodeByAgreement(*models->forward.model, *models->reverse.model, corpus, reverse_corpus,
+                      decode, flags.agreement_threshold,
+                      [&](size_t, const AgreementDecodedPair& pair) {
+                        forward_text += PharaohLine(pair.forward.links, flags.print_scores,
+                                                    pair.forward.log_prob);
+                        reverse_text += PharaohLine(pair.reverse.links, flags.print_scores,
+                                                    pair.reverse.log_prob);
+                        agreement_text += PharaohLine(pair.agreement, false, 0);
+                      });
+  });
+  WriteInRankOrder(comm, forward_text, forward_output.file.get());
+  WriteInRankOrder(comm, reverse_text, reverse_output.file.get());
+  WriteInRankOrder(comm, agreement_text, agreement_output.file.get());
+  if (comm.rank() == 0) {
+    for (RootOutput* out : {&forward_output, &reverse_output, &agreement_output}) {
+      if (status.ok()) status = out->file->Commit();
+    }
+    if (status.ok()) status = SymmetrizeFiles(forward_path, reverse_path, heuristic, combined_path);
+  }
+  status = AgreeOnStatus(comm, status);
+  if (!status.ok()) return Fail(comm, kCommand, status);
+  Log(comm, kCommand, "wrote %s, %s, %s and %s", forward_path, reverse_path, combined_path,
+      agreement_path);
+  return 0;
+}
+
 int RunSymmetric(const boost::mpi::communicator& comm, const Flags& flags) {
   constexpr char kCommand[] = "symmetric";
   if (flags.prefix.empty()) return UsageError(comm, kCommand, "give --prefix PATH for the outputs");
-  if (flags.agreement) {
-    return UsageError(comm, kCommand, "--agreement is not supported by aligner-mpi yet");
-  }
   if (!flags.save_model.empty() || !flags.load_model.empty() || !flags.ttable_output.empty() ||
       !flags.a3_output.empty() || !flags.checkpoint.empty() || !flags.resume.empty() ||
       !flags.posteriors_output.empty() || flags.output_given || flags.reverse) {
@@ -346,6 +435,10 @@ int RunSymmetric(const boost::mpi::communicator& comm, const Flags& flags) {
   auto heuristic = ParseHeuristic(flags.heuristic);
   if (!heuristic.ok()) {
     return UsageError(comm, kCommand, std::string(heuristic.status().message()));
+  }
+  if (flags.agreement) return RunAgreement(comm, flags, *heuristic);
+  if (flags.agreement_options_given) {
+    return UsageError(comm, kCommand, "--agreement-threshold and --agreement-null need --agreement");
   }
   // The two directions one after the other, each on every rank.
   Flags forward = flags, reverse = flags;
@@ -409,6 +502,9 @@ int ParseAndRun(const boost::mpi::communicator& comm, int argc, char** argv, Mod
       ("prefix", po::value(&f.prefix), "")
       ("command,c", po::value(&f.heuristic)->default_value(f.heuristic), "")
       ("agreement", po::bool_switch(&f.agreement), "")
+      ("agreement-threshold",
+       po::value(&f.agreement_threshold)->default_value(f.agreement_threshold), "")
+      ("agreement-null", po::value(&f.agreement_null)->default_value(f.agreement_null), "")
       ("quiet", po::bool_switch(&f.quiet), "")("help,h", "");
   po::variables_map vm;
   try {
@@ -422,10 +518,17 @@ int ParseAndRun(const boost::mpi::communicator& comm, int argc, char** argv, Mod
     return 0;
   }
   f.output_given = !vm["output"].defaulted();
-  if (mode != Mode::kSymmetric && f.agreement) {
+  f.agreement_options_given =
+      !vm["agreement-threshold"].defaulted() || !vm["agreement-null"].defaulted();
+  if (mode != Mode::kSymmetric && (f.agreement || f.agreement_options_given)) {
     return UsageError(comm, kCommand, "--agreement is for 'aligner symmetric'");
   }
   if (vm["alpha"].defaulted() && f.model == "hmm") f.alpha = kHmmDefaultAlpha;
+  // aligner's defaults for the HMM by agreement (align_command.cc).
+  if (f.agreement && f.model == "hmm") {
+    if (f.model1_iterations < 0) f.model1_iterations = 2;
+    if (vm["hmm-p0"].defaulted()) f.hmm.null_probability = 0.3;
+  }
   if (!vm["posterior-threshold"].defaulted() &&
       !(f.posterior_threshold >= 0 && f.posterior_threshold <= 1)) {
     return UsageError(comm, kCommand, "--posterior-threshold must be in [0, 1]");

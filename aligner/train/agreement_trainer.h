@@ -89,6 +89,10 @@ class AgreementTrainer {
   void set_progress(ProgressCallback progress) { progress_ = std::move(progress); }
   const ExpectedCounts& forward_counts() const { return forward_total_; }
   const ExpectedCounts& reverse_counts() const { return reverse_total_; }
+  // Writable, for a distributed trainer (aligner-mpi) that sums them across
+  // processes before the M-steps.
+  ExpectedCounts* mutable_forward_counts() { return &forward_total_; }
+  ExpectedCounts* mutable_reverse_counts() { return &reverse_total_; }
 
   void Run(const std::function<void()>& work) { arena_.execute(work); }
   int num_threads() const { return arena_.max_concurrency(); }
