@@ -47,19 +47,21 @@ class ShardedTranslationTable {
   uint64_t bytes_sent_per_iteration() const;
 
  private:
-  // Calls visit(slot) for the local slots in the order they are sent: by
-  // owner, then by row, then by target.
+  // Calls visit(slot) for the local slots of the rows `owner` owns, in the
+  // order they are sent: by row, then by target.
   template <typename Visit>
-  void ForEachSentSlot(Visit visit) const;
+  void ForEachSlotOwnedBy(int owner, Visit visit) const;
 
   boost::mpi::communicator comm_;
   std::shared_ptr<TranslationTable> local_;
   TranslationTable owned_;
   // Local entries sent to each owner (and probabilities received back), and
-  // entries received from each rank, with offsets: MPI_Alltoallv's layout.
-  std::vector<int> send_counts_, send_offsets_, receive_counts_, receive_offsets_;
-  // The owned slot of every received entry, in receive order.
-  std::vector<uint64_t> received_slots_;
+  // entries received from each rank, with the offsets of the latter in
+  // received_slots_.
+  std::vector<int64_t> send_counts_, receive_counts_, receive_offsets_;
+  // The owned slot of every received entry, by sending rank, in the order
+  // it sends them.
+  std::vector<uint32_t> received_slots_;
   FixedPointArray owned_counts_;
 };
 
