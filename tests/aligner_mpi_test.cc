@@ -3,7 +3,8 @@
 // byte-identical to one process's (symmetric and --agreement too), on the
 // Hansards 10k slice with empty and
 // over-long lines at every block boundary; and bad input ends the job with
-// the rank, file and line named and no output under its final name.
+// the rank, file and line named and no output under its final name, as does
+// a killed rank.
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -225,6 +226,23 @@ TEST_F(AlignerMpiTest, CorruptInputFailsNamingRankFileAndLineWithoutOutput) {
     }
     EXPECT_THAT(left, IsEmpty()) << "output files left by a failed run";
   }
+}
+
+TEST_F(AlignerMpiTest, KilledRankEndsTheJobWithoutOutput) {
+  WriteCorpus();
+  // Kill one of 3 ranks (children of mpirun) during training.
+  const std::string run = Mpirun(3) + " align --model hmm -I 20 --threads 1 --source '" + fr_ +
+                          "' --target '" + en_ + "' --output out";
+  const RunResult result =
+      RunIn("killed", "(" + run + " & job=$!; sleep 4; kill -9 $(pgrep -P $job | tail -1); "
+                      "wait $job)");
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_THAT(result.err, HasSubstr("rank")) << result.err;
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(Path("killed"))) {
+    if (entry.path().filename() != "stdout") left.push_back(entry.path().filename().string());
+  }
+  EXPECT_THAT(left, IsEmpty()) << "output files left by a killed job";
 }
 
 TEST_F(AlignerMpiTest, DifferentLineCountsAreTheOneProcessError) {
