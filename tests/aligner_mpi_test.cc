@@ -198,6 +198,29 @@ TEST_F(AlignerMpiTest, AgreementIsIdenticalForOneToFourRanks) {
   }
 }
 
+TEST_F(AlignerMpiTest, MoreRanksThanLinesAndEmptyInput) {
+  // Ranks with empty blocks, and a corpus with no lines at all.
+  const std::string fr = WriteFile("tiny.fr", "a b\nc d e\n");
+  const std::string en = WriteFile("tiny.en", "x y\nz w\n");
+  const std::string empty_fr = WriteFile("empty.fr", ""), empty_en = WriteFile("empty.en", "");
+  for (const std::string& args :
+       {"train --model hmm --output out --model-file model --source '" + fr + "' --target '" +
+            en + "'",
+        "align -d --output out --source '" + empty_fr + "' --target '" + empty_en + "'"}) {
+    const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    const RunResult mpi = RunIn("mpi4", Mpirun(4) + " " + args);
+    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+    for (const std::string name : {"out", "model"}) {
+      EXPECT_EQ(fs::exists(Path("one/" + name)), fs::exists(Path("mpi4/" + name))) << name;
+      EXPECT_TRUE(ReadWholeFile(Path("mpi4/" + name)) == ReadWholeFile(Path("one/" + name)))
+          << name << " of: " << args;
+    }
+    fs::remove_all(Path("one"));
+    fs::remove_all(Path("mpi4"));
+  }
+}
+
 TEST_F(AlignerMpiTest, CorruptInputFailsNamingRankFileAndLineWithoutOutput) {
   WriteCorpus();
   // A gzip stream damaged in its middle: reading fails at a line past the
