@@ -221,6 +221,32 @@ TEST_F(AlignerMpiTest, MoreRanksThanLinesAndEmptyInput) {
   }
 }
 
+TEST_F(AlignerMpiTest, LoadModelAlignsNewTextIdentically) {
+  WriteCorpus();
+  // A reverse-direction model, then new text with words it never saw.
+  const RunResult trained =
+      RunIn("model", "'" + kAligner + "' train -d -r -I 2 --source '" + fr_ + "' --target '" +
+                         en_ + "' --model-file model");
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const std::string fr = WriteFile("new.fr", "la maison bleue\nzorglub la\n\nle chat noir\n");
+  const std::string en = WriteFile("new.en", "the blue house\nthe zorglub\nempty\nthe black cat\n");
+  const std::string args = "align --load-model '" + Path("model/model") + "' --source '" + fr +
+                           "' --target '" + en + "' --output out --giza-a3 a3 -p ttable";
+  const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  for (int ranks : {1, 3}) {
+    const std::string dir = "mpi" + std::to_string(ranks);
+    const RunResult mpi = RunIn(dir, Mpirun(ranks) + " " + args);
+    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+    for (const std::string name : {"out", "a3", "ttable"}) {
+      const std::string expected = ReadWholeFile(Path("one/" + name));
+      ASSERT_FALSE(expected.empty()) << name;
+      EXPECT_TRUE(ReadWholeFile(Path(dir + "/" + name)) == expected)
+          << name << " differs with " << ranks << " ranks";
+    }
+  }
+}
+
 TEST_F(AlignerMpiTest, CorruptInputFailsNamingRankFileAndLineWithoutOutput) {
   WriteCorpus();
   // A gzip stream damaged in its middle: reading fails at a line past the

@@ -21,6 +21,7 @@
 #include "aligner/io/pharaoh.h"
 #include "aligner/model/hmm_model.h"
 #include "aligner/model/model_io.h"
+#include "aligner/model/positional_model.h"
 #include "aligner/mpi/block_corpus.h"
 #include "aligner/mpi/collectives.h"
 #include "aligner/mpi/distributed_training.h"
@@ -46,7 +47,7 @@ constexpr char kUsage[] =
     "  symmetric  train and align both directions, write OUT.forward, OUT.reverse and the\n"
     "             symmetrized alignment\n"
     "\n"
-    "Not yet under MPI: --load-model, --checkpoint, --resume.\n";
+    "Not yet under MPI: --checkpoint, --resume.\n";
 
 template <typename... Args>
 void Log(const boost::mpi::communicator& comm, const char* command,
@@ -136,10 +137,9 @@ int CheckTrainingFlags(const boost::mpi::communicator& comm, const Flags& flags,
   if (flags.max_sentence_length == 0 || flags.max_sentence_length > 0x7fffffff) {
     return UsageError(comm, command, "--max-sentence-length must be in [1, 2147483647]");
   }
-  if (!flags.load_model.empty() || !flags.checkpoint.empty() || !flags.resume.empty()) {
+  if (!flags.checkpoint.empty() || !flags.resume.empty()) {
     return UsageError(comm, command,
-                      "--load-model, --checkpoint and --resume are not supported by aligner-mpi "
-                      "yet");
+                      "--checkpoint and --resume are not supported by aligner-mpi yet");
   }
   return 0;
 }
@@ -204,6 +204,9 @@ int Run(const boost::mpi::communicator& comm, const Flags& flags, bool train_mod
   if (train_mode && flags.save_model.empty()) {
     return UsageError(comm, command, "give --model-file FILE to write the trained model to");
   }
+  if (train_mode && !flags.load_model.empty()) {
+    return UsageError(comm, command, "--load-model is for 'aligner align'");
+  }
 
   // Outputs first (at rank 0), so an unwritable path fails before training.
   RootOutput output, a3_output, ttable_output, model_output, posteriors_output;
@@ -218,21 +221,44 @@ int Run(const boost::mpi::communicator& comm, const Flags& flags, bool train_mod
   status = AgreeOnStatus(comm, status);
   if (!status.ok()) return Fail(comm, command, status);
 
+  // A loaded model brings its direction, casing and vocabularies; every
+  // rank loads it (aligning new text needs the whole table on each).
+  std::unique_ptr<LoadedModel> loaded;
+  if (!flags.load_model.empty()) {
+    auto model = LoadModel(flags.load_model);
+    status = AgreeOnStatus(comm, model.status());
+    if (!status.ok()) return Fail(comm, command, status);
+    loaded = std::make_unique<LoadedModel>(std::move(*model));
+    if (flags.reverse != loaded->metadata.reverse && !flags.quiet) {
+      Log(comm, command, "note: %s was trained in the %s direction; aligning in that direction",
+          flags.load_model, loaded->metadata.reverse ? "reverse" : "forward");
+    }
+  }
+  const bool reverse = loaded ? loaded->metadata.reverse : flags.reverse;
+
   Stopwatch read_clock;
   CorpusReadOptions read_options;
-  read_options.lowercase = flags.lowercase;
-  read_options.max_sentence_length = flags.max_sentence_length;
+  read_options.lowercase = loaded ? loaded->metadata.lowercase : flags.lowercase;
+  read_options.max_sentence_length =
+      loaded ? loaded->metadata.max_sentence_length : flags.max_sentence_length;
+  if (loaded) {
+    // Known words keep their ids; the corpus is swapped after reading.
+    read_options.source_vocabulary =
+        reverse ? &loaded->target_vocabulary : &loaded->source_vocabulary;
+    read_options.target_vocabulary =
+        reverse ? &loaded->source_vocabulary : &loaded->target_vocabulary;
+  }
   CorpusFiles files{flags.input, flags.source, flags.target};
   absl::StatusOr<CorpusBlock> block = ReadCorpusBlock(comm, files, read_options);
   if (!block.ok()) return Fail(comm, command, block.status());
   WarnAboutInput(comm, command, block->report);
   ParallelCorpus& corpus = block->corpus;
-  if (flags.reverse) corpus.SwapSides();
+  if (reverse) corpus.SwapSides();
   if (!flags.quiet) {
-    const int64_t source_tokens = flags.reverse ? block->total_target_tokens
-                                                : block->total_source_tokens;
-    const int64_t target_tokens = flags.reverse ? block->total_source_tokens
-                                                : block->total_target_tokens;
+    const int64_t source_tokens = reverse ? block->total_target_tokens
+                                          : block->total_source_tokens;
+    const int64_t target_tokens = reverse ? block->total_source_tokens
+                                          : block->total_target_tokens;
     Log(comm, command,
         "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs on %d "
         "ranks (largest block %d pairs)",
@@ -243,15 +269,19 @@ int Run(const boost::mpi::communicator& comm, const Flags& flags, bool train_mod
 
   EmTrainer trainer(corpus, flags.threads);
   Stopwatch train_clock;
-  auto trained = DistributedTrainModel(comm, corpus, training, &trainer,
-                                       [&](const IterationReport& r) {
-                                         if (!flags.quiet) Log(comm, command, "%s",
-                                                               FormatIterationReport(r));
-                                       });
+  absl::StatusOr<DistributedModel> trained = DistributedModel();
+  if (!loaded) {
+    trained = DistributedTrainModel(comm, corpus, training, &trainer,
+                                    [&](const IterationReport& r) {
+                                      if (!flags.quiet) {
+                                        Log(comm, command, "%s", FormatIterationReport(r));
+                                      }
+                                    });
+  }
   status = AgreeOnStatus(comm, trained.status());
   if (!status.ok()) return Fail(comm, command, status);
-  const AlignmentModel& model = *trained->model;
-  if (!flags.quiet) {
+  const AlignmentModel& model = loaded ? *loaded->model : *trained->model;
+  if (!flags.quiet && !loaded) {
     const int64_t largest_local =
         Max(comm, static_cast<int64_t>(trained->local_table->num_entries()));
     const int64_t largest_owned =
@@ -269,7 +299,7 @@ int Run(const boost::mpi::communicator& comm, const Flags& flags, bool train_mod
   if (output.wanted || a3_output.wanted || posteriors_output.wanted) {
     Stopwatch decode_clock;
     DecodeOptions decode;
-    decode.reverse = flags.reverse;
+    decode.reverse = reverse;
     decode.posterior_threshold = flags.posterior_threshold;
     decode.link_posteriors = posteriors_output.wanted;
     std::string links_text, a3_text, posteriors_text;
@@ -300,16 +330,25 @@ int Run(const boost::mpi::communicator& comm, const Flags& flags, bool train_mod
   }
 
   if (ttable_output.wanted || model_output.wanted) {
-    // Rank 0 alone holds the whole table, only now, for writing it.
-    TranslationTable whole = trained->sharded_table->GatherAtRoot();
+    // Rank 0 alone holds the whole trained table, only now, for writing it.
+    TranslationTable whole;
+    if (!loaded) whole = trained->sharded_table->GatherAtRoot();
     if (comm.rank() == 0) {
-      *trained->local_table = std::move(whole);
-      if (ttable_output.wanted) {
-        WriteTranslationTable(*trained->local_table, corpus.source_vocabulary(),
+      if (!loaded) *trained->local_table = std::move(whole);
+      const TranslationTable* table = nullptr;
+      if (const auto* m = dynamic_cast<const PositionalModel*>(&model)) {
+        table = &m->translation_table();
+      } else if (const auto* m = dynamic_cast<const HmmModel*>(&model)) {
+        table = &m->translation_table();
+      }
+      if (ttable_output.wanted && table == nullptr) {
+        status = absl::UnimplementedError("this model has no translation table");
+      } else if (ttable_output.wanted) {
+        WriteTranslationTable(*table, corpus.source_vocabulary(),
                               corpus.target_vocabulary(), ttable_format, flags.ttable_min_prob,
                               ttable_output.file.get());
       }
-      if (model_output.wanted) {
+      if (model_output.wanted && status.ok()) {
         ModelMetadata metadata;
         metadata.reverse = flags.reverse;
         metadata.lowercase = flags.lowercase;
