@@ -31,6 +31,10 @@
 # state is untouched), or from TSAN_TBB_SOURCE=<unpacked oneTBB source>, or
 # use TSAN_TBB_DIR=<dir with TBBConfig.cmake> to skip the build.
 # scripts/tsan.supp is passed too; with the instrumented TBB it is empty.
+# The aligner-mpi tests are left out of the thread mode: Open MPI is not
+# instrumented either (its own threads would be reported), and each rank
+# runs one thread there. scripts/lsan.supp lists Open MPI's libraries,
+# which keep allocations to the end of the process by design.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -89,7 +93,7 @@ run_address() {
   local rc=0
   ASAN_OPTIONS="halt_on_error=1:exitcode=66:detect_leaks=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=1:log_path=$root/$dir/sanitizer-logs/asan" \
   UBSAN_OPTIONS="halt_on_error=1:exitcode=66:print_stacktrace=1:log_path=$root/$dir/sanitizer-logs/ubsan" \
-  LSAN_OPTIONS="exitcode=66" \
+  LSAN_OPTIONS="exitcode=66:suppressions=$root/scripts/lsan.supp" \
     nice -n 10 ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$CTEST_JOBS" --timeout 900 || rc=1
   check_logs "$dir" || rc=1
   echo "== address: $([[ $rc == 0 ]] && echo clean || echo FAILED) in $((SECONDS - start))s"
@@ -142,7 +146,7 @@ run_thread() {
   local rc=0
   TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:history_size=4:suppressions=$root/scripts/tsan.supp:log_path=$root/$dir/sanitizer-logs/tsan" \
     nice -n 10 ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$CTEST_JOBS" --timeout 1800 \
-      -R "$TSAN_TESTS" || rc=1
+      -R "$TSAN_TESTS" -E AlignerMpiTest || rc=1
   check_logs "$dir" || rc=1
   echo "== thread: $([[ $rc == 0 ]] && echo clean || echo FAILED) in $((SECONDS - start))s"
   return $rc
