@@ -377,6 +377,20 @@ TEST_F(ReadCorpusTest, LineRangeKeepsOnlyItsLinesNumberedAsInTheFile) {
   EXPECT_EQ(report.malformed_lines, 1);
   EXPECT_EQ(report.first_malformed_line, 3);
   EXPECT_THAT(TargetWords(*from_bitext, 2), ElementsAre("v"));
+
+  // A block without a usable line is no error (the whole file is checked
+  // by whoever reads the blocks); the whole file's report is.
+  options.first_line = 2;
+  options.end_line = 3;
+  auto unusable = ReadParallelFiles(fr, en, options, &report);
+  ASSERT_TRUE(unusable.ok()) << unusable.status();
+  EXPECT_EQ(report.pairs, 1);
+  EXPECT_EQ(report.usable_pairs, 0);
+  const absl::Status whole = CheckSomePairUsable(report, options, fr, en);
+  EXPECT_EQ(whole.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(whole.message(), HasSubstr(fr + " and " + en + ": none of their 1 lines"));
+  report.usable_pairs = 1;
+  EXPECT_TRUE(CheckSomePairUsable(report, options, fr, en).ok());
 }
 
 TEST_F(ReadCorpusTest, DifferentLineCountsNameBothFilesAndCounts) {

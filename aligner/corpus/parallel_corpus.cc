@@ -48,6 +48,11 @@ SideFit Classify(size_t tokens, const CorpusReadOptions& options) {
   return kFits;
 }
 
+// Whether `options` ask for one block of lines, not the whole file.
+bool ReadsBlock(const CorpusReadOptions& options) {
+  return options.first_line > 0 || options.end_line >= 0;
+}
+
 // Whether a side makes its pair too big to train on.
 bool Skipped(uint8_t fit) { return fit == kOverMaxLength || fit == kOverCellBound; }
 
@@ -128,11 +133,10 @@ void ForgetWordsOfSkippedLines(const std::vector<bool>& skipped, WordId first_ne
 
 // Clears pairs that cannot be trained on or aligned, keeping their lines.
 // source_fits and target_fits hold a SideFit per line; pair k is line
-// first_line + k + 1 of the file (1-based) in reports. Returns the number of
-// usable pairs.
-size_t CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bool>& malformed,
-                  const std::vector<uint8_t>& source_fits, const std::vector<uint8_t>& target_fits,
-                  int64_t first_line, CorpusReport* report) {
+// first_line + k + 1 of the file (1-based) in reports.
+void CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bool>& malformed,
+                const std::vector<uint8_t>& source_fits, const std::vector<uint8_t>& target_fits,
+                int64_t first_line, CorpusReport* report) {
   EncodedText kept_source, kept_target;
   kept_source.Reserve(source->num_sentences(), source->num_tokens());
   kept_target.Reserve(target->num_sentences(), target->num_tokens());
@@ -168,14 +172,20 @@ size_t CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bo
     }
   }
   report->pairs = source->num_sentences();
+  report->usable_pairs = usable_pairs;
   *source = std::move(kept_source);
   *target = std::move(kept_target);
-  return usable_pairs;
 }
 
+}  // namespace
+
 // "none of its 3 lines can be aligned (2 without one ' ||| ' separator, ...)".
-absl::Status NoUsablePairError(const std::string& what, const CorpusReport& report,
-                               const CorpusReadOptions& options) {
+absl::Status CheckSomePairUsable(const CorpusReport& report, const CorpusReadOptions& options,
+                                 const std::string& path, const std::string& target_path) {
+  if (report.usable_pairs > 0 || report.pairs == 0) return absl::OkStatus();
+  const std::string what = target_path.empty()
+                               ? absl::StrCat(path, ": none of its ")
+                               : absl::StrCat(path, " and ", target_path, ": none of their ");
   std::vector<std::string> reasons;
   if (report.malformed_lines > 0) {
     reasons.push_back(absl::StrCat(report.malformed_lines, " without one ' ||| ' separator"));
@@ -195,8 +205,6 @@ absl::Status NoUsablePairError(const std::string& what, const CorpusReport& repo
                                                  absl::StrJoin(reasons, ", "),
                                                  "); there is nothing to train on or align"));
 }
-
-}  // namespace
 
 size_t MaxSideLengthForCells(uint64_t max_pair_cells) {
   // The largest n with (n + 1)^2 <= max_pair_cells.
@@ -394,12 +402,9 @@ absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
     corpus.mutable_target_text().AddSentence(ids);
   }
   RETURN_IF_ERROR(reader->status());
-  const size_t usable = CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(),
-                                   malformed, source_fits, target_fits, options.first_line,
-                                   report);
-  if (usable == 0 && report->pairs > 0) {
-    return NoUsablePairError(absl::StrCat(path, ": none of its "), *report, options);
-  }
+  CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(), malformed,
+             source_fits, target_fits, options.first_line, report);
+  if (!ReadsBlock(options)) RETURN_IF_ERROR(CheckSomePairUsable(*report, options, path));
   return corpus;
 }
 
@@ -453,11 +458,10 @@ absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
   corpus.mutable_target_vocabulary() = std::move(target.vocab);
   corpus.mutable_source_text() = std::move(source.text);
   corpus.mutable_target_text() = std::move(target.text);
-  const size_t usable = CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(),
-                                   {}, source.fits, target.fits, options.first_line, report);
-  if (usable == 0 && report->pairs > 0) {
-    return NoUsablePairError(absl::StrCat(source_path, " and ", target_path, ": none of their "),
-                             *report, options);
+  CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(), {}, source.fits,
+             target.fits, options.first_line, report);
+  if (!ReadsBlock(options)) {
+    RETURN_IF_ERROR(CheckSomePairUsable(*report, options, source_path, target_path));
   }
   return corpus;
 }
