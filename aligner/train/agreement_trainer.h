@@ -76,9 +76,11 @@ class AgreementTrainer {
   AgreementTrainer(const ParallelCorpus& forward, const ParallelCorpus& reverse, int num_threads,
                    AgreementOptions options = AgreementOptions());
 
-  // One joint E-step and the M-steps of both models.
+  // One joint E-step and the M-steps of both models (each through its
+  // hooks; see MStepHooks).
   AgreementIterationReport Iterate(AlignmentModel* forward, AlignmentModel* reverse,
-                                   int iteration);
+                                   int iteration, const MStepHooks& forward_hooks = {},
+                                   const MStepHooks& reverse_hooks = {});
 
   // The joint E-step alone; the counts are valid until the next call. Its
   // progress, when reported, is called `task`.
@@ -89,10 +91,6 @@ class AgreementTrainer {
   void set_progress(ProgressCallback progress) { progress_ = std::move(progress); }
   const ExpectedCounts& forward_counts() const { return forward_total_; }
   const ExpectedCounts& reverse_counts() const { return reverse_total_; }
-  // Writable, for a distributed trainer (aligner-mpi) that sums them across
-  // processes before the M-steps.
-  ExpectedCounts* mutable_forward_counts() { return &forward_total_; }
-  ExpectedCounts* mutable_reverse_counts() { return &reverse_total_; }
 
   void Run(const std::function<void()>& work) { arena_.execute(work); }
   int num_threads() const { return arena_.max_concurrency(); }
