@@ -58,6 +58,14 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OpenOptional(const std::string& path
   return OutputFile::Open(path);
 }
 
+absl::Status ValidateThreshold(const std::optional<double>& threshold) {
+  // A negative or NaN one used to select Viterbi silently.
+  if (!threshold || (*threshold >= 0 && *threshold <= 1)) return absl::OkStatus();
+  return absl::InvalidArgumentError("--posterior-threshold must be in [0, 1]");
+}
+
+}  // namespace
+
 ModelMetadata MetadataFor(const AlignOptions& options) {
   ModelMetadata metadata;
   metadata.reverse = options.reverse;
@@ -118,14 +126,6 @@ std::string PosteriorsLine(const std::vector<double>& posteriors) {
   line.push_back('\n');
   return line;
 }
-
-absl::Status ValidateThreshold(const std::optional<double>& threshold) {
-  // A negative or NaN one used to select Viterbi silently.
-  if (!threshold || (*threshold >= 0 && *threshold <= 1)) return absl::OkStatus();
-  return absl::InvalidArgumentError("--posterior-threshold must be in [0, 1]");
-}
-
-}  // namespace
 
 std::string PharaohLine(const SentenceLinks& links, bool print_scores, double log_prob) {
   std::string line = FormatPharaoh(links);
@@ -196,10 +196,8 @@ absl::Status ValidateCorpusOptions(const CorpusOptions& options) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
-                                          const LoadedModel* vocabularies, bool swap_sides,
-                                          const Logger& log) {
-  Stopwatch clock;
+CorpusReadOptions ReadOptionsFor(const CorpusOptions& options, const LoadedModel* vocabularies,
+                                 bool swap_sides) {
   CorpusReadOptions read;
   read.lowercase = options.lowercase;
   read.max_sentence_length = options.max_sentence_length;
@@ -211,6 +209,14 @@ absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
     read.target_vocabulary =
         swap_sides ? &vocabularies->source_vocabulary : &vocabularies->target_vocabulary;
   }
+  return read;
+}
+
+absl::StatusOr<ParallelCorpus> ReadCorpus(const CorpusOptions& options,
+                                          const LoadedModel* vocabularies, bool swap_sides,
+                                          const Logger& log) {
+  Stopwatch clock;
+  const CorpusReadOptions read = ReadOptionsFor(options, vocabularies, swap_sides);
   CorpusReport report;
   absl::StatusOr<ParallelCorpus> corpus =
       options.input.empty() ? ReadParallelFiles(options.source, options.target, read, &report)
@@ -635,20 +641,29 @@ absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) 
   return absl::OkStatus();
 }
 
+}  // namespace
+
+AlignOptions DirectionOptions(const SymmetricOptions& options, bool reverse) {
+  AlignOptions direction;
+  direction.corpus = options.corpus;
+  direction.training = options.training;
+  direction.threads = options.threads;
+  direction.posterior_threshold = options.posterior_threshold;
+  direction.print_scores = options.print_scores;
+  direction.command_line = options.command_line;
+  direction.output = options.prefix + (reverse ? ".reverse" : ".forward");
+  direction.reverse = reverse;
+  return direction;
+}
+
+namespace {
+
 // Each direction on its own, both at once with half the threads each.
 absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log) {
   const int threads =
       options.threads > 0 ? options.threads : tbb::info::default_concurrency();
-  AlignOptions forward;
-  forward.corpus = options.corpus;
-  forward.training = options.training;
-  forward.posterior_threshold = options.posterior_threshold;
-  forward.print_scores = options.print_scores;
-  forward.command_line = options.command_line;
-  AlignOptions reverse = forward;
-  forward.output = options.prefix + ".forward";
-  reverse.output = options.prefix + ".reverse";
-  reverse.reverse = true;
+  AlignOptions forward = DirectionOptions(options, false);
+  AlignOptions reverse = DirectionOptions(options, true);
   forward.threads = std::max(1, threads / 2);
   reverse.threads = std::max(1, threads - forward.threads);
   forward.progress = ScopedProgress(options.progress, "forward");
