@@ -164,7 +164,7 @@ TEST_F(AlignerMpiTest, HmmIsIdenticalForOneToFourRanks) {
 TEST_F(AlignerMpiTest, SymmetricIsIdentical) {
   WriteCorpus();
   const std::string args = "symmetric --source '" + fr_ + "' --target '" + en_ +
-                           "' -d -o -v -I 2 --prefix out --max-sentence-length " +
+                           "' --no-agreement -d -o -v -I 2 --prefix out --max-sentence-length " +
                            std::to_string(kMaxSentenceLength);
   const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
   ASSERT_EQ(one.exit_code, 0) << one.err;
@@ -292,6 +292,65 @@ TEST_F(AlignerMpiTest, KilledRankEndsTheJobWithoutOutput) {
     if (entry.path().filename() != "stdout") left.push_back(entry.path().filename().string());
   }
   EXPECT_THAT(left, IsEmpty()) << "output files left by a killed job";
+}
+
+// aligner-mpi parses its options with aligner's own parsers: the same help,
+// defaults and usage errors; what it cannot do yet is refused up front.
+TEST_F(AlignerMpiTest, TakesExactlyAlignersOptions) {
+  const std::string note =
+      "aligner-mpi: run as 'mpirun -np N aligner-mpi <command> [options]'; the options are "
+      "aligner's:\n\n";
+  for (const std::string command : {"align", "train", "symmetric"}) {
+    const RunResult one = RunIn("help1", "'" + kAligner + "' " + command + " --help");
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    const RunResult mpi = RunIn("help2", Mpirun(2) + " " + command + " --help");
+    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+    const std::string expected = ReadWholeFile(Path("help1/stdout"));
+    ASSERT_THAT(expected, HasSubstr("--hmm-diagonal-tension")) << command;
+    EXPECT_TRUE(ReadWholeFile(Path("help2/stdout")) == note + expected) << command;
+  }
+  const std::string fr = WriteFile("o.fr", "a b\n"), en = WriteFile("o.en", "x y\n");
+  const std::string corpus = " --source '" + fr + "' --target '" + en + "'";
+  for (const std::string& args :
+       {"align --bogus" + corpus, "align -d --model hmm" + corpus, "symmetric" + corpus,
+        "train --output x" + corpus, "align --checkpoint c" + corpus,
+        "align --resume c" + corpus, std::string("align --stream --load-model m")}) {
+    const RunResult one = RunIn("bad1", "'" + kAligner + "' " + args);
+    const RunResult mpi = RunIn("bad2", Mpirun(2) + " " + args);
+    EXPECT_EQ(mpi.exit_code, 2) << args << "\n" << mpi.err;
+    const bool mpi_only = args.find("--checkpoint") != std::string::npos ||
+                          args.find("--resume") != std::string::npos ||
+                          args.find("--stream") != std::string::npos;
+    if (mpi_only) {
+      EXPECT_THAT(mpi.err, HasSubstr("not supported by aligner-mpi")) << args;
+    } else {
+      EXPECT_EQ(one.exit_code, 2) << args;
+      // The same message, but for the program's name.
+      const std::string message = one.err.substr(one.err.find(": ") + 2);
+      EXPECT_THAT(mpi.err, HasSubstr(message.substr(0, message.find('\n')))) << args;
+    }
+    fs::remove_all(Path("bad1"));
+    fs::remove_all(Path("bad2"));
+  }
+}
+
+// A corpus of which no line can be aligned is one process's error, even
+// though each rank's block alone says nothing.
+TEST_F(AlignerMpiTest, NoUsableLineIsTheOneProcessError) {
+  const std::string fr = WriteFile("u.fr", "a b\n\nc d e f\n\n");
+  const std::string en = WriteFile("u.en", "\nx\ny\nz\n");
+  const std::string args = "align --max-sentence-length 3 --output out --source '" + fr +
+                           "' --target '" + en + "'";
+  const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
+  ASSERT_EQ(one.exit_code, 1);
+  const std::string message = one.err.substr(one.err.find("error: "));
+  ASSERT_THAT(message, HasSubstr("none of their 4 lines can be aligned"));
+  for (int ranks : {2, 3}) {
+    const RunResult mpi = RunIn("mpi" + std::to_string(ranks), Mpirun(ranks) + " " + args);
+    EXPECT_EQ(mpi.exit_code, 1) << mpi.err;
+    EXPECT_THAT(mpi.err, HasSubstr(message)) << ranks << " ranks";
+    EXPECT_FALSE(fs::exists(Path("mpi" + std::to_string(ranks) + "/out")));
+  }
 }
 
 TEST_F(AlignerMpiTest, DifferentLineCountsAreTheOneProcessError) {

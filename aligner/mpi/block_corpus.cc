@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "aligner/base/status_macros.h"
 #include "aligner/io/input_file.h"
 #include "aligner/mpi/collectives.h"
 #include "boost/mpi/collectives.hpp"
@@ -26,14 +27,14 @@ absl::StatusOr<int64_t> CountLines(const std::string& path) {
 
 // The number of lines of the corpus, with the errors one process gives for
 // unreadable files and parallel files of different lengths.
-absl::StatusOr<int64_t> CountCorpusLines(const CorpusFiles& files) {
-  for (const std::string* path : {&files.bitext, &files.source, &files.target}) {
+absl::StatusOr<int64_t> CountCorpusLines(const CorpusOptions& files) {
+  for (const std::string* path : {&files.input, &files.source, &files.target}) {
     if (*path == "-") {
       return absl::InvalidArgumentError(
           "aligner-mpi cannot read stdin ('-'): every rank reads the input files itself");
     }
   }
-  if (!files.bitext.empty()) return CountLines(files.bitext);
+  if (!files.input.empty()) return CountLines(files.input);
   auto source_lines = CountLines(files.source);
   if (!source_lines.ok()) return source_lines.status();
   auto target_lines = CountLines(files.target);
@@ -122,7 +123,7 @@ void UnifyVocabularies(const boost::mpi::communicator& comm, bool by_frequency,
 }
 
 absl::StatusOr<CorpusBlock> ReadCorpusBlock(const boost::mpi::communicator& comm,
-                                            const CorpusFiles& files,
+                                            const CorpusOptions& files,
                                             const CorpusReadOptions& options) {
   CorpusBlock block;
   absl::StatusOr<int64_t> total = CountCorpusLines(files);
@@ -137,9 +138,9 @@ absl::StatusOr<CorpusBlock> ReadCorpusBlock(const boost::mpi::communicator& comm
   block_options.end_line = lines.end;
   CorpusReport report;
   absl::StatusOr<ParallelCorpus> corpus =
-      files.bitext.empty()
+      files.input.empty()
           ? ReadParallelFiles(files.source, files.target, block_options, &report)
-          : ReadBitext(files.bitext, block_options, &report);
+          : ReadBitext(files.input, block_options, &report);
   if (corpus.ok() && static_cast<int64_t>(corpus->size()) != lines.end - lines.first) {
     corpus = absl::DataLossError(absl::StrCat("read ", corpus->size(), " lines of lines ",
                                               lines.first + 1, "-", lines.end,
@@ -153,9 +154,11 @@ absl::StatusOr<CorpusBlock> ReadCorpusBlock(const boost::mpi::communicator& comm
 
   // The whole corpus's report: sums, and the first line over all blocks.
   block.report.pairs = total_lines;
+  block.report.usable_pairs = Sum(comm, report.usable_pairs);
   block.report.malformed_lines = Sum(comm, report.malformed_lines);
   block.report.empty_pairs = Sum(comm, report.empty_pairs);
   block.report.too_long_pairs = Sum(comm, report.too_long_pairs);
+  block.report.too_large_pairs = Sum(comm, report.too_large_pairs);
   const auto first_nonzero = [&](int64_t line) {
     const int64_t none = INT64_MAX;
     const int64_t first =
@@ -164,6 +167,13 @@ absl::StatusOr<CorpusBlock> ReadCorpusBlock(const boost::mpi::communicator& comm
   };
   block.report.first_malformed_line = first_nonzero(report.first_malformed_line);
   block.report.first_too_long_line = first_nonzero(report.first_too_long_line);
+  block.report.first_too_large_line = first_nonzero(report.first_too_large_line);
+  // The same report on every rank, so the same answer.
+  if (files.input.empty()) {
+    RETURN_IF_ERROR(CheckSomePairUsable(block.report, options, files.source, files.target));
+  } else {
+    RETURN_IF_ERROR(CheckSomePairUsable(block.report, options, files.input));
+  }
 
   const bool fixed_ids =
       options.source_vocabulary != nullptr || options.target_vocabulary != nullptr;

@@ -9,16 +9,10 @@
 #include "absl/status/statusor.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/corpus/vocabulary.h"
+#include "aligner/pipeline/pipeline.h"
 #include "boost/mpi/communicator.hpp"
 
 namespace aligner::mpi {
-
-// Where the corpus is: one bitext file (`bitext`), or two line-parallel files.
-struct CorpusFiles {
-  std::string bitext;
-  std::string source;
-  std::string target;
-};
 
 // This rank's block of the corpus.
 struct CorpusBlock {
@@ -34,8 +28,9 @@ struct CorpusBlock {
   int64_t total_target_tokens = 0;
 };
 
-// Collective: every rank reads its own block of lines of `files` and keeps
-// only those. The lines are counted first (each rank reads through the
+// Collective: every rank reads its own block of lines of the corpus files of
+// `corpus` (input, or source and target), read as `options` say
+// (ReadOptionsFor), and keeps only those. The lines are counted first (each rank reads through the
 // files once without keeping anything, so different line counts are the same
 // error as in one process), then each rank reads its block, numbering lines
 // as in the whole file. Then the ranks agree on the vocabularies: without
@@ -44,9 +39,10 @@ struct CorpusBlock {
 // appearance, exactly as ParallelCorpus::NumberWordsByFrequency numbers one
 // process's corpus; with them, known words keep their ids and new ones
 // follow in order of first appearance. Every rank gets the same error (with
-// the failing rank's number) if any rank fails.
+// the failing rank's number) if any rank fails, and one process's error when
+// no line of the whole corpus can be aligned.
 absl::StatusOr<CorpusBlock> ReadCorpusBlock(const boost::mpi::communicator& comm,
-                                            const CorpusFiles& files,
+                                            const CorpusOptions& corpus,
                                             const CorpusReadOptions& options);
 
 // Collective: replaces each rank's vocabularies with the union of all

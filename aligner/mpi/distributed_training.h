@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
-#include "aligner/model/model2.h"
+#include "aligner/model/model_registry.h"
 #include "aligner/mpi/sharded_table.h"
 #include "aligner/train/agreement_trainer.h"
 #include "aligner/train/em_trainer.h"
@@ -22,28 +22,22 @@
 
 namespace aligner::mpi {
 
-// Collective versions of what the models take from the corpus, over the
-// whole corpus (every rank's block); each equals the one-process function on
-// the whole corpus.
-// AlignmentTable::FromCorpus: blocks in order of first appearance in the file.
-AlignmentTable GlobalAlignmentTable(const boost::mpi::communicator& comm,
-                                    const ParallelCorpus& block, bool use_null);
-// DiagonalModel::CountLengths.
-std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> GlobalLengthCounts(
-    const boost::mpi::communicator& comm, const ParallelCorpus& block);
-// HmmModel::MaxSourceLength.
-uint32_t GlobalMaxSourceLength(const boost::mpi::communicator& comm, const ParallelCorpus& block);
-
-// Collective: one EM iteration of `model` over every rank's block: the local
-// E-step (threads of `trainer`), alignment counts and tallies summed over
-// ranks, then the M-step, whose translation part `table` does by owner.
-// The report is the whole corpus's (the same on every rank).
-IterationReport DistributedIterate(const boost::mpi::communicator& comm, EmTrainer* trainer,
-                                   ShardedTranslationTable* table, const TranslationPrior& prior,
-                                   AlignmentModel* model, int iteration);
+// Collective: the pair lengths of the whole corpus (every rank's block), in
+// order of first appearance in the file: CountPairLengths on the whole
+// corpus, what the models take from it (ModelSetup::lengths).
+PairLengths GlobalPairLengths(const boost::mpi::communicator& comm, const ParallelCorpus& block);
 
 // Collective: sums the E-step's alignment counts and tallies over ranks.
 void SumCountsAcrossRanks(const boost::mpi::communicator& comm, ExpectedCounts* counts);
+
+// The M-step of EM across ranks (for EmTrainer::Iterate and
+// AgreementTrainer::Iterate, each rank's E-step over its own block):
+// alignment counts and tallies summed over ranks, so the report is the whole
+// corpus's on every rank; then the model's own M-step for its alignment
+// parameters, and the translation part by owner in `table`. Collective on
+// every call.
+MStepHooks DistributedMStep(const boost::mpi::communicator& comm, ShardedTranslationTable* table,
+                            const TranslationPrior& prior);
 
 struct DistributedModel {
   // The model over this rank's local table (enough to decode its block).
@@ -53,7 +47,8 @@ struct DistributedModel {
 };
 
 // Collective: TrainModel's schedule (Model 1 iterations, then the main
-// model) on the whole corpus, each rank holding `block`. Checkpoints and
+// model, both made by the model registry) on the whole corpus, each rank
+// holding `block`. `options` as ResolveDefaults gives them. Checkpoints and
 // resuming are not supported yet.
 absl::StatusOr<DistributedModel> DistributedTrainModel(
     const boost::mpi::communicator& comm, const ParallelCorpus& block,

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "aligner/model/translation_table.h"
-#include "aligner/train/expected_counts.h"
+#include "aligner/model/expected_counts.h"
 #include "boost/mpi/communicator.hpp"
 
 namespace aligner::mpi {
