@@ -270,15 +270,11 @@ absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& 
 absl::Status RunByAgreement(const boost::mpi::communicator& comm,
                             const SymmetricOptions& options, const Logger& log) {
   ASSIGN_OR_RETURN(const TrainingOptions training, ResolveDefaults(options.training, true));
-  const std::string forward_path = options.prefix + ".forward";
-  const std::string reverse_path = options.prefix + ".reverse";
-  const std::string agreement_path = options.prefix + ".agreement";
-  const std::string combined_path =
-      options.prefix + "." + std::string(HeuristicName(options.heuristic));
+  const SymmetricPaths paths = SymmetricOutputPaths(options);
   RootOutput forward_output, reverse_output, agreement_output;
-  RETURN_IF_ERROR(OpenAtRoot(comm, {{forward_path, &forward_output},
-                                    {reverse_path, &reverse_output},
-                                    {agreement_path, &agreement_output}}));
+  RETURN_IF_ERROR(OpenAtRoot(comm, {{paths.forward, &forward_output},
+                                    {paths.reverse, &reverse_output},
+                                    {paths.agreement, &agreement_output}}));
 
   ASSIGN_OR_RETURN(const CorpusBlock block, ReadBlock(comm, options.corpus, nullptr, false, log));
   const ParallelCorpus& corpus = block.corpus;
@@ -316,10 +312,11 @@ absl::Status RunByAgreement(const boost::mpi::communicator& comm,
       CommitAtRoot(comm, absl::OkStatus(), {&forward_output, &reverse_output, &agreement_output}));
   absl::Status status;
   if (comm.rank() == 0) {
-    status = SymmetrizeFiles(forward_path, reverse_path, options.heuristic, combined_path);
+    status = SymmetrizeFiles(paths.forward, paths.reverse, options.heuristic, paths.combined);
   }
   RETURN_IF_ERROR(AgreeOnStatus(comm, status));
-  Log(log, "wrote %s, %s, %s and %s", forward_path, reverse_path, combined_path, agreement_path);
+  Log(log, "wrote %s, %s, %s and %s", paths.forward, paths.reverse, paths.combined,
+      paths.agreement);
   return absl::OkStatus();
 }
 
@@ -332,8 +329,7 @@ absl::Status RunSymmetric(const boost::mpi::communicator& comm, const SymmetricO
   const AlignOptions reverse = DirectionOptions(options, true);
   RETURN_IF_ERROR(RunAlign(comm, forward, log));
   RETURN_IF_ERROR(RunAlign(comm, reverse, log));
-  const std::string combined =
-      options.prefix + "." + std::string(HeuristicName(options.heuristic));
+  const std::string combined = SymmetricOutputPaths(options).combined;
   absl::Status status;
   if (comm.rank() == 0) {
     status = SymmetrizeFiles(forward.output, reverse.output, options.heuristic, combined);

@@ -545,6 +545,15 @@ absl::Status RunAlignStream(const AlignOptions& options, std::FILE* input, std::
   return status;
 }
 
+SymmetricPaths SymmetricOutputPaths(const SymmetricOptions& options) {
+  SymmetricPaths paths;
+  paths.forward = options.prefix + ".forward";
+  paths.reverse = options.prefix + ".reverse";
+  paths.agreement = options.prefix + ".agreement";
+  paths.combined = options.prefix + "." + std::string(HeuristicName(options.heuristic));
+  return paths;
+}
+
 SymmetricOptions::SymmetricOptions() {
   // The most accurate setting: both HMM directions trained by agreement on
   // lowercased words (case splits one word's counts in two). It was the best
@@ -594,14 +603,10 @@ namespace {
 // their symmetrization.
 absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) {
   ASSIGN_OR_RETURN(const TrainingOptions training, ResolveDefaults(options.training, true));
-  const std::string forward_path = options.prefix + ".forward";
-  const std::string reverse_path = options.prefix + ".reverse";
-  const std::string agreement_path = options.prefix + ".agreement";
-  const std::string combined_path =
-      options.prefix + "." + std::string(HeuristicName(options.heuristic));
-  ASSIGN_OR_RETURN(auto forward_output, OutputFile::Open(forward_path));
-  ASSIGN_OR_RETURN(auto reverse_output, OutputFile::Open(reverse_path));
-  ASSIGN_OR_RETURN(auto agreement_output, OutputFile::Open(agreement_path));
+  const SymmetricPaths paths = SymmetricOutputPaths(options);
+  ASSIGN_OR_RETURN(auto forward_output, OutputFile::Open(paths.forward));
+  ASSIGN_OR_RETURN(auto reverse_output, OutputFile::Open(paths.reverse));
+  ASSIGN_OR_RETURN(auto agreement_output, OutputFile::Open(paths.agreement));
 
   ASSIGN_OR_RETURN(const ParallelCorpus corpus, ReadCorpus(options.corpus, nullptr, false, log));
   ParallelCorpus reverse_corpus = corpus;
@@ -636,8 +641,9 @@ absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) 
   for (OutputFile* file : {forward_output.get(), reverse_output.get(), agreement_output.get()}) {
     RETURN_IF_ERROR(file->Commit());
   }
-  RETURN_IF_ERROR(SymmetrizeFiles(forward_path, reverse_path, options.heuristic, combined_path));
-  Log(log, "wrote %s, %s, %s and %s", forward_path, reverse_path, combined_path, agreement_path);
+  RETURN_IF_ERROR(SymmetrizeFiles(paths.forward, paths.reverse, options.heuristic, paths.combined));
+  Log(log, "wrote %s, %s, %s and %s", paths.forward, paths.reverse, paths.combined,
+      paths.agreement);
   return absl::OkStatus();
 }
 

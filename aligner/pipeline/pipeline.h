@@ -171,6 +171,13 @@ struct SymmetricOptions {
 
 absl::Status ValidateSymmetricOptions(const SymmetricOptions& options);
 
+// The files `symmetric` writes: PREFIX.forward, .reverse, .agreement (by
+// agreement only) and .<heuristic>.
+struct SymmetricPaths {
+  std::string forward, reverse, agreement, combined;
+};
+SymmetricPaths SymmetricOutputPaths(const SymmetricOptions& options);
+
 absl::Status RunSymmetric(const SymmetricOptions& options, const Logger& log);
 
 // The calls the file-level runs are made of, for front ends that hold the
