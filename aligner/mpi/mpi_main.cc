@@ -176,14 +176,6 @@ void LogTableSizes(const boost::mpi::communicator& comm, const DistributedModel&
 // rank training on and aligning its block.
 absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& options,
                       const Logger& log) {
-  // Outputs first (at rank 0), so an unwritable path fails before training.
-  RootOutput output, a3_output, ttable_output, model_output, posteriors_output;
-  RETURN_IF_ERROR(OpenAtRoot(comm, {{options.output, &output},
-                                    {options.a3_output, &a3_output},
-                                    {options.ttable_output, &ttable_output},
-                                    {options.model_output, &model_output},
-                                    {options.posteriors_output, &posteriors_output}}));
-
   // A loaded model brings its direction, casing and vocabularies; every
   // rank loads it (aligning new text needs the whole table on each).
   std::unique_ptr<LoadedModel> loaded;
@@ -216,6 +208,17 @@ absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& 
     LogTableSizes(comm, trained, SecondsSince(start), log);
   }
   const AlignmentModel& model = loaded ? *loaded->model : *trained.model;
+
+  // The outputs are opened (at rank 0) only now: their paths were checked
+  // before any work (ValidateAlignOptions), and a job killed while training
+  // leaves no temporary file behind, whatever time mpirun gives the other
+  // ranks to clean up.
+  RootOutput output, a3_output, ttable_output, model_output, posteriors_output;
+  RETURN_IF_ERROR(OpenAtRoot(comm, {{options.output, &output},
+                                    {options.a3_output, &a3_output},
+                                    {options.ttable_output, &ttable_output},
+                                    {options.model_output, &model_output},
+                                    {options.posteriors_output, &posteriors_output}}));
 
   if (output.wanted || a3_output.wanted || posteriors_output.wanted) {
     const auto start = std::chrono::steady_clock::now();
@@ -271,10 +274,6 @@ absl::Status RunByAgreement(const boost::mpi::communicator& comm,
                             const SymmetricOptions& options, const Logger& log) {
   ASSIGN_OR_RETURN(const TrainingOptions training, ResolveDefaults(options.training, true));
   const SymmetricPaths paths = SymmetricOutputPaths(options);
-  RootOutput forward_output, reverse_output, agreement_output;
-  RETURN_IF_ERROR(OpenAtRoot(comm, {{paths.forward, &forward_output},
-                                    {paths.reverse, &reverse_output},
-                                    {paths.agreement, &agreement_output}}));
 
   ASSIGN_OR_RETURN(const CorpusBlock block, ReadBlock(comm, options.corpus, nullptr, false, log));
   const ParallelCorpus& corpus = block.corpus;
@@ -288,6 +287,11 @@ absl::Status RunByAgreement(const boost::mpi::communicator& comm,
       [&](const AgreementIterationReport& r) { Log(log, "%s", FormatAgreementReport(r)); });
   RETURN_IF_ERROR(AgreeOnStatus(comm, models.status()));
   Log(log, "trained both directions in %.2fs", SecondsSince(train_start));
+  // Opened only now, as in RunAlign.
+  RootOutput forward_output, reverse_output, agreement_output;
+  RETURN_IF_ERROR(OpenAtRoot(comm, {{paths.forward, &forward_output},
+                                    {paths.reverse, &reverse_output},
+                                    {paths.agreement, &agreement_output}}));
 
   const auto decode_start = std::chrono::steady_clock::now();
   DecodeOptions decode;
