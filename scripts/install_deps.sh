@@ -8,10 +8,11 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost-iostreams-dev libboost-program-options-dev
+  libboost-mpi-dev libopenmpi-dev openmpi-bin
   libtbb-dev libabsl-dev zlib1g-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-pybind11 python3-dev
-  gzip zstd time
+  gzip zstd time procps  # procps: pgrep, for the aligner-mpi killed-rank test
   clang-format
   chromium python3  # the browser test of `aligner view` (tests/view_browser_test.py)
   python3-numpy     # scripts/generate_corpus.py (the synthetic corpus test)

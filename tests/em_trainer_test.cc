@@ -275,6 +275,42 @@ TEST(EmTrainerTest, ExpectationStepIsRepeatable) {
   EXPECT_NEAR(total, static_cast<double>(tokens), 1e-3);
 }
 
+// MStepHooks: `combine` sees the summed counts before the report, and
+// `maximize` replaces the model's M-step (what aligner-mpi's ranks do).
+TEST(EmTrainerTest, MStepHooksCombineBeforeTheReportAndReplaceTheMStep) {
+  const ParallelCorpus& corpus = Hansards();
+  auto plain_table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus));
+  auto hooked_table = std::make_shared<TranslationTable>(*plain_table);
+  Model1 plain(plain_table, true, TranslationPrior());
+  Model1 hooked(hooked_table, true, TranslationPrior());
+  EmTrainer trainer(corpus, 2);
+  const IterationReport expected = trainer.Iterate(&plain, 1);
+  int combined = 0, maximized = 0;
+  MStepHooks hooks;
+  hooks.combine = [&](ExpectedCounts* counts) {
+    ++combined;
+    counts->target_tokens *= 2;  // as if a second, equal part were added
+  };
+  hooks.maximize = [&](const ExpectedCounts& counts, AlignmentModel* model) {
+    ++maximized;
+    EXPECT_EQ(counts.target_tokens, 2 * expected.target_tokens);
+    model->Maximize(counts);
+  };
+  const IterationReport report = trainer.Iterate(&hooked, 1, hooks);
+  EXPECT_EQ(combined, 1);
+  EXPECT_EQ(maximized, 1);
+  EXPECT_EQ(report.target_tokens, 2 * expected.target_tokens);
+  EXPECT_EQ(report.log_likelihood, expected.log_likelihood);
+  EXPECT_EQ(hooked_table->probs()[7], plain_table->probs()[7]);
+  // Without `maximize`, the model's own M-step.
+  hooks.maximize = nullptr;
+  trainer.Iterate(&hooked, 2, hooks);
+  trainer.Iterate(&plain, 2);
+  EXPECT_EQ(combined, 2);
+  EXPECT_TRUE(std::equal(hooked_table->probs().begin(), hooked_table->probs().end(),
+                         plain_table->probs().begin()));
+}
+
 TEST(EmTrainerTest, CorpusOfEmptyPairsTrainsToNothing) {
   ParallelCorpus corpus;
   corpus.mutable_source_vocabulary().Intern("a");

@@ -1,7 +1,10 @@
 #include "aligner/model/model_registry.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "aligner/model/model2.h"
 #include "aligner/train/em_trainer.h"
 #include "aligner/train/training.h"
 #include "gmock/gmock.h"
@@ -43,6 +46,50 @@ TEST(ModelRegistryTest, EveryModelIsCreatedUnderItsOwnName) {
   }
   EXPECT_EQ((*FindModel("model2"))->default_model1_iterations, 5);
   EXPECT_EQ((*FindModel("hmm"))->default_model1_iterations, 0);
+}
+
+// Lines of `lengths` source and target tokens (0: an empty side).
+ParallelCorpus CorpusOfLengths(const std::vector<std::pair<int, int>>& lengths) {
+  ParallelCorpus corpus;
+  const WordId s = corpus.mutable_source_vocabulary().Intern("s");
+  const WordId t = corpus.mutable_target_vocabulary().Intern("t");
+  for (const auto& [l, m] : lengths) {
+    corpus.mutable_source_text().AddSentence(std::vector<WordId>(l, s));
+    corpus.mutable_target_text().AddSentence(std::vector<WordId>(m, t));
+  }
+  return corpus;
+}
+
+TEST(ModelRegistryTest, PairLengthsInOrderOfFirstAppearanceWithCounts) {
+  const ParallelCorpus corpus = CorpusOfLengths({{2, 3}, {0, 4}, {1, 1}, {2, 3}, {3, 0}, {1, 1},
+                                                 {4, 2}, {2, 3}});
+  EXPECT_EQ(CountPairLengths(corpus),
+            (PairLengths{{2, 3, 3}, {1, 1, 2}, {4, 2, 1}}));  // empty sides left out
+  EXPECT_EQ(CountPairLengths(CorpusOfLengths({})), PairLengths());
+}
+
+// ModelSetup::lengths stands for the corpus's own: a model made from one part
+// of a corpus with the whole's lengths (an MPI rank's) is the model of the whole.
+TEST(ModelRegistryTest, GivenPairLengthsReplaceThoseOfTheCorpus) {
+  const ParallelCorpus whole = CorpusOfLengths({{2, 3}, {1, 1}, {4, 2}, {3, 5}});
+  const ParallelCorpus part = CorpusOfLengths({{4, 2}});
+  const PairLengths lengths = CountPairLengths(whole);
+  ModelSetup setup;
+  setup.corpus = &part;
+  setup.table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(part));
+  EXPECT_EQ(TrainingPairLengths(setup), CountPairLengths(part));
+  setup.lengths = &lengths;
+  EXPECT_EQ(TrainingPairLengths(setup), lengths);
+  auto model = CreateModel("model2", setup);
+  ASSERT_TRUE(model.ok());
+  const AlignmentTable& table = dynamic_cast<const Model2&>(**model).alignment_table();
+  const AlignmentTable expected = AlignmentTable::FromCorpus(whole, true);
+  EXPECT_EQ(table.probs(), expected.probs());
+  EXPECT_EQ(table.Find(3, 5), expected.Find(3, 5));
+  EXPECT_GE(table.Find(3, 5), 0);
+  setup.corpus = nullptr;
+  setup.lengths = nullptr;
+  EXPECT_EQ(TrainingPairLengths(setup), PairLengths());
 }
 
 // A trained model's learned parameters, copied into a fresh model of the same

@@ -348,6 +348,51 @@ TEST_F(ReadCorpusTest, CorpusWithoutAUsableLineIsAnErrorNamingTheFile) {
   EXPECT_TRUE(ReadBitext(one, {}, &report).ok());
 }
 
+TEST_F(ReadCorpusTest, LineRangeKeepsOnlyItsLinesNumberedAsInTheFile) {
+  // Lines 3-5 (0-based 2..4) of a file: the first too-long and malformed
+  // lines are reported by their line in the whole file.
+  CorpusReadOptions options;
+  options.first_line = 2;
+  options.end_line = 5;
+  options.max_sentence_length = 2;
+  const std::string fr = WriteFile("r.fr", "a\nb\nc d e\nf\ng\nh\n");
+  const std::string en = WriteFile("r.en", "x\ny\nz\nw\nv\nu\n");
+  CorpusReport report;
+  auto files = ReadParallelFiles(fr, en, options, &report);
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 3u);
+  EXPECT_THAT(SourceWords(*files, 0), ElementsAre());
+  EXPECT_THAT(SourceWords(*files, 1), ElementsAre("f"));
+  EXPECT_THAT(TargetWords(*files, 2), ElementsAre("v"));
+  EXPECT_EQ(report.too_long_pairs, 1);
+  EXPECT_EQ(report.first_too_long_line, 3);
+  // Words of the skipped lines are never seen.
+  EXPECT_FALSE(files->source_vocabulary().Find("a").has_value());
+  EXPECT_FALSE(files->source_vocabulary().Find("h").has_value());
+
+  const std::string bitext = WriteFile("r.txt", "a ||| x\nb ||| y\nc\nf ||| w\ng ||| v\nh ||| u\n");
+  auto from_bitext = ReadBitext(bitext, options, &report);
+  ASSERT_TRUE(from_bitext.ok()) << from_bitext.status();
+  ASSERT_EQ(from_bitext->size(), 3u);
+  EXPECT_EQ(report.malformed_lines, 1);
+  EXPECT_EQ(report.first_malformed_line, 3);
+  EXPECT_THAT(TargetWords(*from_bitext, 2), ElementsAre("v"));
+
+  // A block without a usable line is no error (the whole file is checked
+  // by whoever reads the blocks); the whole file's report is.
+  options.first_line = 2;
+  options.end_line = 3;
+  auto unusable = ReadParallelFiles(fr, en, options, &report);
+  ASSERT_TRUE(unusable.ok()) << unusable.status();
+  EXPECT_EQ(report.pairs, 1);
+  EXPECT_EQ(report.usable_pairs, 0);
+  const absl::Status whole = CheckSomePairUsable(report, options, fr, en);
+  EXPECT_EQ(whole.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(whole.message(), HasSubstr(fr + " and " + en + ": none of their 1 lines"));
+  report.usable_pairs = 1;
+  EXPECT_TRUE(CheckSomePairUsable(report, options, fr, en).ok());
+}
+
 TEST_F(ReadCorpusTest, DifferentLineCountsNameBothFilesAndCounts) {
   const std::string fr = WriteFile("short.fr", "a\nb\nc\n");
   const std::string en = WriteFile("long.en", "x\ny\nz\nw\nv\n");

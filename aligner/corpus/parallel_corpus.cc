@@ -50,6 +50,11 @@ SideFit Classify(size_t tokens, const CorpusReadOptions& options) {
   return kFits;
 }
 
+// Whether `options` ask for one block of lines, not the whole file.
+bool ReadsBlock(const CorpusReadOptions& options) {
+  return options.first_line > 0 || options.end_line >= 0;
+}
+
 // Whether a side makes its pair too big to train on.
 bool Skipped(uint8_t fit) { return fit == kOverMaxLength || fit == kOverCellBound; }
 
@@ -72,7 +77,9 @@ struct SideReader {
     std::string line;
     std::vector<std::string_view> tokens;
     std::vector<WordId> ids;
-    while ((*reader)->Next(&line)) {
+    while ((options.end_line < 0 || (*reader)->line_number() < options.end_line) &&
+           (*reader)->Next(&line)) {
+      if ((*reader)->line_number() <= options.first_line) continue;
       SplitTokens(line, &tokens);
       const SideFit fit = Classify(tokens.size(), options);
       fits.push_back(fit);
@@ -127,11 +134,11 @@ void ForgetWordsOfSkippedLines(const std::vector<bool>& skipped, WordId first_ne
 }
 
 // Clears pairs that cannot be trained on or aligned, keeping their lines.
-// source_fits and target_fits hold a SideFit per line. Returns the number of
-// usable pairs.
-size_t CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bool>& malformed,
-                  const std::vector<uint8_t>& source_fits, const std::vector<uint8_t>& target_fits,
-                  CorpusReport* report) {
+// source_fits and target_fits hold a SideFit per line; pair k is line
+// first_line + k + 1 of the file (1-based) in reports.
+void CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bool>& malformed,
+                const std::vector<uint8_t>& source_fits, const std::vector<uint8_t>& target_fits,
+                int64_t first_line, CorpusReport* report) {
   EncodedText kept_source, kept_target;
   kept_source.Reserve(source->num_sentences(), source->num_tokens());
   kept_target.Reserve(target->num_sentences(), target->num_tokens());
@@ -150,10 +157,10 @@ size_t CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bo
       usable = false;
     } else if (Skipped(s_fit) || Skipped(t_fit)) {
       ++report->too_long_pairs;
-      if (report->first_too_long_line == 0) report->first_too_long_line = k + 1;
+      if (report->first_too_long_line == 0) report->first_too_long_line = first_line + k + 1;
       if (s_fit != kOverMaxLength && t_fit != kOverMaxLength) {
         ++report->too_large_pairs;
-        if (report->first_too_large_line == 0) report->first_too_large_line = k + 1;
+        if (report->first_too_large_line == 0) report->first_too_large_line = first_line + k + 1;
       }
       usable = false;
     }
@@ -167,9 +174,9 @@ size_t CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bo
     }
   }
   report->pairs = source->num_sentences();
+  report->usable_pairs = usable_pairs;
   *source = std::move(kept_source);
   *target = std::move(kept_target);
-  return usable_pairs;
 }
 
 // "none of its 3 lines can be aligned (2 without one ' ||| ' separator, ...)".
@@ -196,6 +203,15 @@ absl::Status NoUsablePairError(const std::string& what, const CorpusReport& repo
 }
 
 }  // namespace
+
+absl::Status CheckSomePairUsable(const CorpusReport& report, const CorpusReadOptions& options,
+                                 const std::string& path, const std::string& target_path) {
+  if (report.usable_pairs > 0 || report.pairs == 0) return absl::OkStatus();
+  return NoUsablePairError(target_path.empty()
+                               ? absl::StrCat(path, ": none of its ")
+                               : absl::StrCat(path, " and ", target_path, ": none of their "),
+                           report, options);
+}
 
 size_t MaxSideLengthForCells(uint64_t max_pair_cells) {
   // The largest n with (n + 1)^2 <= max_pair_cells.
@@ -413,9 +429,10 @@ absl::StatusOr<ParallelCorpus> ParallelCorpusBuilder::Finish(std::string_view no
   *report = CorpusReport();
   report->malformed_lines = malformed_lines_;
   report->first_malformed_line = first_malformed_line_;
-  const size_t usable = CheckPairs(&corpus_.mutable_source_text(), &corpus_.mutable_target_text(),
-                                   malformed_, source_fits_, target_fits_, report);
-  if (usable == 0 && report->pairs > 0) {
+  CheckPairs(&corpus_.mutable_source_text(), &corpus_.mutable_target_text(), malformed_,
+             source_fits_, target_fits_, options_.first_line, report);
+  // A block of a corpus may have no usable pair; its reader checks the whole.
+  if (!ReadsBlock(options_) && report->usable_pairs == 0 && report->pairs > 0) {
     return NoUsablePairError(std::string(none_usable), *report, options_);
   }
   return std::move(corpus_);
@@ -428,7 +445,9 @@ absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
   ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
   ParallelCorpusBuilder builder(options);
   std::string line;
-  while (reader->Next(&line)) {
+  while ((options.end_line < 0 || reader->line_number() < options.end_line) &&
+         reader->Next(&line)) {
+    if (reader->line_number() <= options.first_line) continue;
     std::string_view source, target;
     if (SplitBitextLine(line, &source, &target)) {
       builder.AddPair(source, target);
@@ -490,11 +509,10 @@ absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
   corpus.mutable_target_vocabulary() = std::move(target.vocab);
   corpus.mutable_source_text() = std::move(source.text);
   corpus.mutable_target_text() = std::move(target.text);
-  const size_t usable = CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(),
-                                   {}, source.fits, target.fits, report);
-  if (usable == 0 && report->pairs > 0) {
-    return NoUsablePairError(absl::StrCat(source_path, " and ", target_path, ": none of their "),
-                             *report, options);
+  CheckPairs(&corpus.mutable_source_text(), &corpus.mutable_target_text(), {}, source.fits,
+             target.fits, options.first_line, report);
+  if (!ReadsBlock(options)) {
+    RETURN_IF_ERROR(CheckSomePairUsable(*report, options, source_path, target_path));
   }
   return corpus;
 }

@@ -52,6 +52,7 @@ struct SentencePair {
 // What the reader noticed about the input; the tool warns once per kind.
 struct CorpusReport {
   int64_t pairs = 0;
+  int64_t usable_pairs = 0;         // neither malformed, nor empty, nor too long
   int64_t malformed_lines = 0;      // no separator, or more than one
   int64_t first_malformed_line = 0;  // 1-based, 0 if none
   int64_t empty_pairs = 0;          // a side with no tokens
@@ -93,6 +94,14 @@ struct CorpusReadOptions {
   // ids a loaded model knows them by; new words get new ids after them.
   const Vocabulary* source_vocabulary = nullptr;
   const Vocabulary* target_vocabulary = nullptr;
+  // Read only the lines [first_line, end_line) (0-based; end_line < 0: to
+  // the end), for a process that holds one block of the corpus (aligner-mpi).
+  // The other lines are read past but not kept; line numbers in reports and
+  // errors stay those of the whole file. A block without a usable pair is no
+  // error: whoever reads the blocks checks the whole corpus's report
+  // (CheckSomePairUsable).
+  int64_t first_line = 0;
+  int64_t end_line = -1;
 };
 
 // A parallel corpus: line k of the input is pair k, always, whatever it holds.
@@ -184,6 +193,12 @@ class ParallelCorpusBuilder {
   std::vector<std::string_view> source_tokens_, target_tokens_;
   std::vector<WordId> ids_;
 };
+
+// InvalidArgument naming the corpus (`path`, or `path` and `target_path` for
+// two files) and why, when the report has lines but no usable pair: "there
+// is nothing to train on or align". OK otherwise.
+absl::Status CheckSomePairUsable(const CorpusReport& report, const CorpusReadOptions& options,
+                                 const std::string& path, const std::string& target_path = "");
 
 // Reads one file of "source ||| target" lines (fast_align, cdec); a line with
 // no "|||" token but exactly one TAB is split at the TAB. A file with lines

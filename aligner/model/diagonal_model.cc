@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model_registry.h"
@@ -64,20 +63,23 @@ DiagonalModel::DiagonalModel(
       wants_optimize_p0_(options.optimize_p0),
       length_counts_(std::move(length_counts)) {}
 
+namespace {
+
+// `lengths` sorted by (l, m): a fixed order for a deterministic sum.
+std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> SortedLengthCounts(
+    const PairLengths& lengths) {
+  std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> result;
+  result.reserve(lengths.size());
+  for (const PairLengthCount& p : lengths) result.push_back({{p.l, p.m}, p.count});
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+}  // namespace
+
 std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> DiagonalModel::CountLengths(
     const ParallelCorpus& corpus) {
-  absl::flat_hash_map<uint64_t, int64_t> counts;
-  for (size_t k = 0; k < corpus.size(); ++k) {
-    const SentencePair pair = corpus.pair(k);
-    if (pair.source.empty() || pair.target.empty()) continue;
-    ++counts[(static_cast<uint64_t>(pair.source.size()) << 32) | pair.target.size()];
-  }
-  std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> result;
-  for (const auto& [key, count] : counts) {
-    result.push_back({{static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key)}, count});
-  }
-  std::sort(result.begin(), result.end());  // a fixed order for a deterministic sum
-  return result;
+  return SortedLengthCounts(CountPairLengths(corpus));
 }
 
 std::string DiagonalModel::DescribeParameters() const {
@@ -192,8 +194,7 @@ ModelInfo DiagonalModel::Info() {
   info.create = [](const ModelSetup& setup) -> std::unique_ptr<AlignmentModel> {
     return std::make_unique<DiagonalModel>(
         setup.table, setup.options.use_null, setup.options.prior, setup.options.diagonal,
-        setup.corpus != nullptr ? CountLengths(*setup.corpus)
-                                : std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>>());
+        SortedLengthCounts(TrainingPairLengths(setup)));
   };
   // Tension and p0 are learned (ReadParameters); a loaded model does not train.
   info.read_options = [](const ModelReader&, ModelOptions* options) {

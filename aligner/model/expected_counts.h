@@ -46,6 +46,8 @@ class FixedPointArray {
   }
   double Get(size_t i) const { return static_cast<double>(sums_[i]) / kScale; }
   int64_t raw(size_t i) const { return sums_[i]; }
+  // The raw sums, for summing arrays across processes (aligner-mpi).
+  int64_t* mutable_raw_data() { return sums_.data(); }
 
   void Merge(const FixedPointArray& other);
 
@@ -87,6 +89,9 @@ struct ExpectedCounts {
     log_likelihood_ += static_cast<int64_t>(std::nearbyint(value * kLogScale));
   }
   double log_likelihood() const { return static_cast<double>(log_likelihood_) / kLogScale; }
+  // The fixed-point sum itself, for summing it across processes.
+  int64_t raw_log_likelihood() const { return log_likelihood_; }
+  void set_raw_log_likelihood(int64_t raw) { log_likelihood_ = raw; }
 
   // One pair's tallies: its log-likelihood, and the pair, its m target
   // tokens and its (l + 1) m links counted.

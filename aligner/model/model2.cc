@@ -9,12 +9,12 @@
 namespace aligner {
 
 AlignmentTable AlignmentTable::FromCorpus(const ParallelCorpus& corpus, bool use_null) {
+  return FromLengths(CountPairLengths(corpus), use_null);
+}
+
+AlignmentTable AlignmentTable::FromLengths(const PairLengths& lengths, bool use_null) {
   AlignmentTable table;
-  for (size_t k = 0; k < corpus.size(); ++k) {
-    const SentencePair pair = corpus.pair(k);
-    if (pair.source.empty() || pair.target.empty()) continue;
-    table.AddLengths(pair.source.size(), pair.target.size(), use_null);
-  }
+  for (const PairLengthCount& p : lengths) table.AddLengths(p.l, p.m, use_null);
   return table;
 }
 
@@ -106,11 +106,10 @@ ModelInfo Model2::Info() {
   info.description = "IBM Model 2 with the classic alignment table a(i | j, l, m)";
   info.default_model1_iterations = 5;
   info.create = [](const ModelSetup& setup) -> std::unique_ptr<AlignmentModel> {
-    AlignmentTable alignment = setup.corpus != nullptr
-                                   ? AlignmentTable::FromCorpus(*setup.corpus, setup.options.use_null)
-                                   : AlignmentTable();
-    return std::make_unique<Model2>(setup.table, std::move(alignment), setup.options.use_null,
-                                    setup.options.prior);
+    return std::make_unique<Model2>(
+        setup.table,
+        AlignmentTable::FromLengths(TrainingPairLengths(setup), setup.options.use_null),
+        setup.options.use_null, setup.options.prior);
   };
   info.read_options = [](const ModelReader&, ModelOptions*) { return absl::OkStatus(); };
   return info;

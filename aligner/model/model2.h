@@ -10,11 +10,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "aligner/model/model_registry.h"
 #include "aligner/model/positional_model.h"
 
 namespace aligner {
-
-struct ModelInfo;
 
 // a(i | j, l, m) for the (l, m) length pairs seen in training, each a block of
 // (l + 1) * m probabilities in one flat array. Length pairs never seen fall
@@ -23,6 +22,8 @@ class AlignmentTable {
  public:
   // Allocates a uniform block for every distinct (l, m) among usable pairs.
   static AlignmentTable FromCorpus(const ParallelCorpus& corpus, bool use_null);
+  // The same from the pairs' lengths (CountPairLengths), in their order.
+  static AlignmentTable FromLengths(const PairLengths& lengths, bool use_null);
 
   // Adds a uniform block for (l, m) if missing.
   void AddLengths(uint32_t l, uint32_t m, bool use_null);

@@ -2,12 +2,34 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model1.h"
 #include "aligner/model/model2.h"
 
 namespace aligner {
+
+PairLengths CountPairLengths(const ParallelCorpus& corpus) {
+  PairLengths lengths;
+  absl::flat_hash_map<uint64_t, size_t> index;  // (l, m) -> position in `lengths`
+  for (size_t k = 0; k < corpus.size(); ++k) {
+    const SentencePair pair = corpus.pair(k);
+    if (pair.source.empty() || pair.target.empty()) continue;
+    const uint32_t l = static_cast<uint32_t>(pair.source.size());
+    const uint32_t m = static_cast<uint32_t>(pair.target.size());
+    const auto [it, inserted] = index.try_emplace(uint64_t{l} << 32 | m, lengths.size());
+    if (inserted) lengths.push_back({l, m, 0});
+    ++lengths[it->second].count;
+  }
+  return lengths;
+}
+
+PairLengths TrainingPairLengths(const ModelSetup& setup) {
+  if (setup.lengths != nullptr) return *setup.lengths;
+  if (setup.corpus != nullptr) return CountPairLengths(*setup.corpus);
+  return {};
+}
 
 const std::vector<ModelInfo>& AllModels() {
   // One line per model.

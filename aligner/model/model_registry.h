@@ -5,6 +5,7 @@
 #ifndef ALIGNER_MODEL_MODEL_REGISTRY_H_
 #define ALIGNER_MODEL_MODEL_REGISTRY_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,14 +31,36 @@ struct ModelOptions {
   HmmOptions hmm;
 };
 
+// The lengths (l, m) of a corpus's usable pairs (both sides non-empty), each
+// with its number of pairs, in order of first appearance: all that a model
+// takes from its training corpus (Model 2's table blocks, the diagonal
+// model's tension update).
+struct PairLengthCount {
+  uint32_t l = 0;
+  uint32_t m = 0;
+  int64_t count = 0;
+  bool operator==(const PairLengthCount& other) const {
+    return l == other.l && m == other.m && count == other.count;
+  }
+};
+using PairLengths = std::vector<PairLengthCount>;
+PairLengths CountPairLengths(const ParallelCorpus& corpus);
+
 // Everything a fresh model is built from. `corpus` is the training corpus
 // (in the model's direction), or null for a model that only aligns (loaded
 // from a file), which then needs no corpus statistics.
 struct ModelSetup {
   const ParallelCorpus* corpus = nullptr;
+  // The training corpus's pair lengths when `corpus` is only one part of it
+  // (an MPI rank's block: aligner/mpi gathers the whole corpus's); null: the
+  // lengths of `corpus`.
+  const PairLengths* lengths = nullptr;
   std::shared_ptr<TranslationTable> table;
   ModelOptions options;
 };
+
+// setup.lengths, else CountPairLengths(*setup.corpus), else none.
+PairLengths TrainingPairLengths(const ModelSetup& setup);
 
 struct ModelInfo {
   std::string name;                  // canonical, as in model files

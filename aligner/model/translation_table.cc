@@ -176,6 +176,10 @@ void TranslationTable::SetUniform() {
   for (size_t e = 0; e + 1 < row_offsets_.size(); ++e) {
     num_targets = std::max(num_targets, row_offsets_[e + 1] - row_offsets_[e]);
   }
+  SetUniform(num_targets);
+}
+
+void TranslationTable::SetUniform(uint64_t num_targets) {
   if (num_targets == 0) return;
   uniform_prob_ = static_cast<float>(1.0 / num_targets);
   std::fill(probs_.begin(), probs_.end(), uniform_prob_);

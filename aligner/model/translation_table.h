@@ -135,6 +135,9 @@ class TranslationTable {
 
   // Sets every t(f|e) to 1 / (number of target words).
   void SetUniform();
+  // The same with the number of target words given: for a table that holds
+  // only part of a corpus's rows (aligner-mpi), the whole corpus's count.
+  void SetUniform(uint64_t num_targets);
   // Whether every t(f|e) is the same, uniform_prob(), since SetUniform: the
   // first E-step then need not read them (PairLookup).
   bool is_uniform() const { return uniform_; }

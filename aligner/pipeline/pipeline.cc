@@ -60,6 +60,14 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OpenOptional(const std::string& path
   return OutputFile::Open(path);
 }
 
+absl::Status ValidateThreshold(const std::optional<double>& threshold) {
+  // A negative or NaN one used to select Viterbi silently.
+  if (!threshold || (*threshold >= 0 && *threshold <= 1)) return absl::OkStatus();
+  return absl::InvalidArgumentError("--posterior-threshold must be in [0, 1]");
+}
+
+}  // namespace
+
 ModelMetadata MetadataFor(const AlignOptions& options) {
   ModelMetadata metadata;
   metadata.reverse = options.reverse;
@@ -120,14 +128,6 @@ std::string PosteriorsLine(const std::vector<double>& posteriors) {
   line.push_back('\n');
   return line;
 }
-
-absl::Status ValidateThreshold(const std::optional<double>& threshold) {
-  // A negative or NaN one used to select Viterbi silently.
-  if (!threshold || (*threshold >= 0 && *threshold <= 1)) return absl::OkStatus();
-  return absl::InvalidArgumentError("--posterior-threshold must be in [0, 1]");
-}
-
-}  // namespace
 
 std::string PharaohLine(const SentenceLinks& links, bool print_scores, double log_prob) {
   std::string line = FormatPharaoh(links);
@@ -569,6 +569,15 @@ absl::Status RunAlignStream(const AlignOptions& options, std::FILE* input, std::
   return status;
 }
 
+SymmetricPaths SymmetricOutputPaths(const SymmetricOptions& options) {
+  SymmetricPaths paths;
+  paths.forward = options.prefix + ".forward";
+  paths.reverse = options.prefix + ".reverse";
+  paths.agreement = options.prefix + ".agreement";
+  paths.combined = options.prefix + "." + std::string(HeuristicName(options.heuristic));
+  return paths;
+}
+
 SymmetricOptions::SymmetricOptions() {
   // The most accurate setting: both HMM directions trained by agreement on
   // lowercased words (case splits one word's counts in two), each with a
@@ -662,14 +671,10 @@ absl::Status TrainAndDecodeByAgreement(
 // Both directions by agreement: PREFIX.forward, .reverse, .agreement, then
 // their symmetrization.
 absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) {
-  const std::string forward_path = options.prefix + ".forward";
-  const std::string reverse_path = options.prefix + ".reverse";
-  const std::string agreement_path = options.prefix + ".agreement";
-  const std::string combined_path =
-      options.prefix + "." + std::string(HeuristicName(options.heuristic));
-  ASSIGN_OR_RETURN(auto forward_output, OutputFile::Open(forward_path));
-  ASSIGN_OR_RETURN(auto reverse_output, OutputFile::Open(reverse_path));
-  ASSIGN_OR_RETURN(auto agreement_output, OutputFile::Open(agreement_path));
+  const SymmetricPaths paths = SymmetricOutputPaths(options);
+  ASSIGN_OR_RETURN(auto forward_output, OutputFile::Open(paths.forward));
+  ASSIGN_OR_RETURN(auto reverse_output, OutputFile::Open(paths.reverse));
+  ASSIGN_OR_RETURN(auto agreement_output, OutputFile::Open(paths.agreement));
 
   ASSIGN_OR_RETURN(const ParallelCorpus corpus, ReadCorpus(options.corpus, nullptr, false, log));
   RETURN_IF_ERROR(TrainAndDecodeByAgreement(
@@ -683,24 +688,35 @@ absl::Status RunByAgreement(const SymmetricOptions& options, const Logger& log) 
   for (OutputFile* file : {forward_output.get(), reverse_output.get(), agreement_output.get()}) {
     RETURN_IF_ERROR(file->Commit());
   }
-  RETURN_IF_ERROR(SymmetrizeFiles(forward_path, reverse_path, options.heuristic, combined_path));
-  Log(log, "wrote %s, %s, %s and %s", forward_path, reverse_path, combined_path, agreement_path);
+  RETURN_IF_ERROR(SymmetrizeFiles(paths.forward, paths.reverse, options.heuristic, paths.combined));
+  Log(log, "wrote %s, %s, %s and %s", paths.forward, paths.reverse, paths.combined,
+      paths.agreement);
   return absl::OkStatus();
 }
 
-// The options of each direction trained on its own: the same training and
-// decoding, both directions at once with half the threads each.
-std::pair<AlignOptions, AlignOptions> DirectionOptions(const SymmetricOptions& options) {
+}  // namespace
+
+AlignOptions DirectionOptions(const SymmetricOptions& options, bool reverse) {
+  AlignOptions direction;
+  direction.corpus = options.corpus;
+  direction.training = options.training;
+  direction.threads = options.threads;
+  direction.posterior_threshold = options.posterior_threshold;
+  direction.print_scores = options.print_scores;
+  direction.command_line = options.command_line;
+  direction.output = options.prefix + (reverse ? ".reverse" : ".forward");
+  direction.reverse = reverse;
+  return direction;
+}
+
+namespace {
+
+// Both directions trained on their own at once, with half the threads each.
+std::pair<AlignOptions, AlignOptions> ConcurrentDirections(const SymmetricOptions& options) {
   const int threads =
       options.threads > 0 ? options.threads : tbb::info::default_concurrency();
-  AlignOptions forward;
-  forward.corpus = options.corpus;
-  forward.training = options.training;
-  forward.posterior_threshold = options.posterior_threshold;
-  forward.print_scores = options.print_scores;
-  forward.command_line = options.command_line;
-  AlignOptions reverse = forward;
-  reverse.reverse = true;
+  AlignOptions forward = DirectionOptions(options, false);
+  AlignOptions reverse = DirectionOptions(options, true);
   forward.threads = std::max(1, threads / 2);
   reverse.threads = std::max(1, threads - forward.threads);
   forward.progress = ScopedProgress(options.progress, "forward");
@@ -715,11 +731,9 @@ Logger Prefixed(const Logger& log, const char* direction) {
 
 // Each direction on its own, both at once with half the threads each.
 absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log) {
-  std::pair<AlignOptions, AlignOptions> directions = DirectionOptions(options);
-  AlignOptions& forward = directions.first;
-  AlignOptions& reverse = directions.second;
-  forward.output = options.prefix + ".forward";
-  reverse.output = options.prefix + ".reverse";
+  std::pair<AlignOptions, AlignOptions> directions = ConcurrentDirections(options);
+  const AlignOptions& forward = directions.first;
+  const AlignOptions& reverse = directions.second;
   absl::Status reverse_status;
   std::thread reverse_thread([&] {
     reverse_status = RunAlign(reverse, Prefixed(log, "reverse"));
@@ -728,8 +742,7 @@ absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log
   reverse_thread.join();
   RETURN_IF_ERROR(forward_status);
   RETURN_IF_ERROR(reverse_status);
-  const std::string combined =
-      options.prefix + "." + std::string(HeuristicName(options.heuristic));
+  const std::string combined = SymmetricOutputPaths(options).combined;
   RETURN_IF_ERROR(SymmetrizeFiles(forward.output, reverse.output, options.heuristic, combined));
   Log(log, "wrote %s, %s and %s", forward.output, reverse.output, combined);
   return absl::OkStatus();
@@ -761,7 +774,7 @@ absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
   } else {
     // As RunIndependently: each direction trained and decoded on its own,
     // both at once.
-    const std::pair<AlignOptions, AlignOptions> directions = DirectionOptions(options);
+    const std::pair<AlignOptions, AlignOptions> directions = ConcurrentDirections(options);
     const AlignOptions& forward = directions.first;
     const AlignOptions& reverse = directions.second;
     ParallelCorpus reverse_corpus = corpus;

@@ -46,6 +46,12 @@ struct CorpusOptions {
 // Checks that the options name one corpus and a usable length limit.
 absl::Status ValidateCorpusOptions(const CorpusOptions& options);
 
+// How ReadCorpus reads the corpus of `options`: its casing and length limit,
+// and with `vocabularies` (a loaded model) the model's vocabularies for the
+// file's sides (swapped when `swap_sides`).
+CorpusReadOptions ReadOptionsFor(const CorpusOptions& options, const LoadedModel* vocabularies,
+                                 bool swap_sides);
+
 // Reads the corpus, logs what it skipped and its size. Words are numbered by
 // frequency, unless `vocabularies` (a loaded model, in its own orientation)
 // fixes their ids. With `swap_sides` the corpus comes back in the reverse
@@ -184,6 +190,13 @@ absl::Status ValidateSymmetricOptions(const SymmetricOptions& options);
 // corpus held in memory.
 absl::Status ValidateSymmetricSettings(const SymmetricOptions& options);
 
+// The files `symmetric` writes: PREFIX.forward, .reverse, .agreement (by
+// agreement only) and .<heuristic>.
+struct SymmetricPaths {
+  std::string forward, reverse, agreement, combined;
+};
+SymmetricPaths SymmetricOutputPaths(const SymmetricOptions& options);
+
 absl::Status RunSymmetric(const SymmetricOptions& options, const Logger& log);
 
 // The calls the file-level runs are made of, for front ends that hold the
@@ -224,6 +237,14 @@ std::vector<std::vector<double>> CorpusPosteriors(const LoadedModel& model,
                                                   const ParallelCorpus& corpus,
                                                   EmTrainer* trainer);
 
+// The metadata a model file trained with `options` records.
+ModelMetadata MetadataFor(const AlignOptions& options);
+
+// The options of one direction of `symmetric --no-agreement` (`reverse`: the
+// reverse one), writing PREFIX.forward or PREFIX.reverse, with all of
+// options.threads.
+AlignOptions DirectionOptions(const SymmetricOptions& options, bool reverse);
+
 // Every option and its value, "name=value" separated by spaces, in a fixed
 // order: for logs, for comparing the defaults of two front ends (the CLI's
 // test), and as the options part of a run's fingerprint.
@@ -234,6 +255,9 @@ std::string DescribeOptions(const SymmetricOptions& options);
 
 // One output line of Pharaoh links, with the pair's score when asked for.
 std::string PharaohLine(const SentenceLinks& links, bool print_scores, double log_prob);
+
+// One line of --link-posteriors: each written link's posterior.
+std::string PosteriorsLine(const std::vector<double>& posteriors);
 
 }  // namespace aligner
 

@@ -133,18 +133,20 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
 }
 
 AgreementIterationReport AgreementTrainer::Iterate(AlignmentModel* forward,
-                                                   AlignmentModel* reverse, int iteration) {
+                                                   AlignmentModel* reverse, int iteration,
+                                                   const MStepHooks& forward_hooks,
+                                                   const MStepHooks& reverse_hooks) {
   AgreementIterationReport report;
   auto start = std::chrono::steady_clock::now();
   ExpectationStep(*forward, *reverse,
                   absl::StrCat(forward->name(), " iteration ", iteration, " by agreement: E-step"));
   const double e_step = SecondsSince(start);
-  report.forward = ReportFromCounts(*forward, forward_total_, iteration);
-  report.reverse = ReportFromCounts(*reverse, reverse_total_, iteration);
   start = std::chrono::steady_clock::now();
+  report.forward = CombineAndReport(forward_hooks, *forward, &forward_total_, iteration);
+  report.reverse = CombineAndReport(reverse_hooks, *reverse, &reverse_total_, iteration);
   arena_.execute([&] {
-    forward->Maximize(forward_total_);
-    reverse->Maximize(reverse_total_);
+    Maximize(forward_hooks, forward_total_, forward);
+    Maximize(reverse_hooks, reverse_total_, reverse);
     if (forward_fertility_ != nullptr) {
       forward_fertility_->Maximize(forward_fertility_counts_);
       reverse_fertility_->Maximize(reverse_fertility_counts_);

@@ -83,9 +83,11 @@ class AgreementTrainer {
   AgreementTrainer(const ParallelCorpus& forward, const ParallelCorpus& reverse, int num_threads,
                    AgreementOptions options = AgreementOptions());
 
-  // One joint E-step and the M-steps of both models.
+  // One joint E-step and the M-steps of both models (each through its
+  // hooks; see MStepHooks).
   AgreementIterationReport Iterate(AlignmentModel* forward, AlignmentModel* reverse,
-                                   int iteration);
+                                   int iteration, const MStepHooks& forward_hooks = {},
+                                   const MStepHooks& reverse_hooks = {});
 
   // The joint E-step alone; the counts are valid until the next call. Its
   // progress, when reported, is called `task`.

@@ -98,15 +98,29 @@ IterationReport ReportFromCounts(const AlignmentModel& model, const ExpectedCoun
   return report;
 }
 
-IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration) {
+IterationReport CombineAndReport(const MStepHooks& hooks, const AlignmentModel& model,
+                                 ExpectedCounts* counts, int iteration) {
+  if (hooks.combine) hooks.combine(counts);
+  return ReportFromCounts(model, *counts, iteration);
+}
+
+void Maximize(const MStepHooks& hooks, const ExpectedCounts& counts, AlignmentModel* model) {
+  if (hooks.maximize) {
+    hooks.maximize(counts, model);
+  } else {
+    model->Maximize(counts);
+  }
+}
+
+IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration,
+                                   const MStepHooks& hooks) {
   auto start = std::chrono::steady_clock::now();
-  const ExpectedCounts& counts =
-      ExpectationStep(*model, absl::StrCat(model->name(), " iteration ", iteration, ": E-step"));
+  ExpectationStep(*model, absl::StrCat(model->name(), " iteration ", iteration, ": E-step"));
   const double e_step_seconds = SecondsSince(start);
-  IterationReport report = ReportFromCounts(*model, counts, iteration);
-  report.e_step_seconds = e_step_seconds;
   start = std::chrono::steady_clock::now();
-  arena_.execute([&] { model->Maximize(counts); });
+  IterationReport report = CombineAndReport(hooks, *model, &total_, iteration);
+  report.e_step_seconds = e_step_seconds;
+  arena_.execute([&] { Maximize(hooks, total_, model); });
   report.m_step_seconds = SecondsSince(start);
   report.parameters = model->DescribeParameters();
   return report;

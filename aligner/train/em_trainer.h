@@ -62,13 +62,31 @@ class LazyPairsByLengths {
 // Wall seconds since `start`.
 double SecondsSince(std::chrono::steady_clock::time_point start);
 
+// How an iteration's counts become parameters when the E-step sees only one
+// part of the corpus (an MPI rank's block, aligner/mpi): `combine` turns this
+// part's summed counts into the whole corpus's, before the report and the
+// M-step (null: they already are); `maximize` replaces the model's own
+// M-step (null: model->Maximize(counts)).
+struct MStepHooks {
+  std::function<void(ExpectedCounts* counts)> combine;
+  std::function<void(const ExpectedCounts& counts, AlignmentModel* model)> maximize;
+};
+
+// Runs hooks.combine on `counts` and returns the report of `model`'s
+// iteration `iteration` from them (ReportFromCounts).
+IterationReport CombineAndReport(const MStepHooks& hooks, const AlignmentModel& model,
+                                 ExpectedCounts* counts, int iteration);
+
+// The M-step of `model` from `counts`: hooks.maximize or the model's own.
+void Maximize(const MStepHooks& hooks, const ExpectedCounts& counts, AlignmentModel* model);
+
 class EmTrainer {
  public:
   // `num_threads` <= 0 means every core.
   EmTrainer(const ParallelCorpus& corpus, int num_threads);
 
   // One E-step and one M-step of `model`.
-  IterationReport Iterate(AlignmentModel* model, int iteration);
+  IterationReport Iterate(AlignmentModel* model, int iteration, const MStepHooks& hooks = {});
 
   // The E-step alone, returning the summed counts (valid until the next call).
   // Its progress, when reported, is called `task`.

@@ -1,0 +1,151 @@
+#include "aligner/mpi/distributed_training.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "aligner/base/status_macros.h"
+#include "aligner/mpi/collectives.h"
+
+namespace aligner::mpi {
+
+PairLengths GlobalPairLengths(const boost::mpi::communicator& comm, const ParallelCorpus& block) {
+  // Each block's lengths in order of first appearance, flattened to
+  // ((l << 32 | m), count); the ranks' lists in rank order then give the
+  // whole file's order.
+  std::vector<uint64_t> flat;
+  for (const PairLengthCount& p : CountPairLengths(block)) {
+    flat.push_back(uint64_t{p.l} << 32 | p.m);
+    flat.push_back(static_cast<uint64_t>(p.count));
+  }
+  const std::vector<uint64_t> all = AllGatherV(comm, flat);
+  PairLengths lengths;
+  absl::flat_hash_map<uint64_t, size_t> index;  // (l, m) -> position in `lengths`
+  for (size_t k = 0; k < all.size(); k += 2) {
+    const auto [it, inserted] = index.try_emplace(all[k], lengths.size());
+    if (inserted) {
+      lengths.push_back({static_cast<uint32_t>(all[k] >> 32), static_cast<uint32_t>(all[k]), 0});
+    }
+    lengths[it->second].count += static_cast<int64_t>(all[k + 1]);
+  }
+  return lengths;
+}
+
+void SumCountsAcrossRanks(const boost::mpi::communicator& comm, ExpectedCounts* counts) {
+  SumInPlace(comm, counts->alignment.mutable_raw_data(), counts->alignment.size());
+  int64_t tallies[] = {counts->raw_log_likelihood(), counts->pairs, counts->target_tokens,
+                       counts->links};
+  SumInPlace(comm, tallies, 4);
+  counts->set_raw_log_likelihood(tallies[0]);
+  counts->pairs = tallies[1];
+  counts->target_tokens = tallies[2];
+  counts->links = tallies[3];
+}
+
+MStepHooks DistributedMStep(const boost::mpi::communicator& comm, ShardedTranslationTable* table,
+                            const TranslationPrior& prior) {
+  MStepHooks hooks;
+  // Every count but the translation counts is small: summed on all ranks.
+  hooks.combine = [comm](ExpectedCounts* counts) { SumCountsAcrossRanks(comm, counts); };
+  // The model's own M-step re-estimates its alignment parameters from the
+  // summed counts; its translation estimate from this block's counts alone
+  // is then replaced by the owners' estimate over the whole corpus.
+  hooks.maximize = [table, prior](const ExpectedCounts& counts, AlignmentModel* model) {
+    model->Maximize(counts);
+    table->Maximize(counts.translation(), prior);
+  };
+  return hooks;
+}
+
+// A fresh model of `name` over this rank's local table, built by the model
+// registry from the whole corpus's pair lengths.
+absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeDistributedModel(
+    const std::string& name, const ParallelCorpus& block, const PairLengths& lengths,
+    const TrainingOptions& options, std::shared_ptr<TranslationTable> table) {
+  ModelSetup setup;
+  setup.corpus = &block;
+  setup.lengths = &lengths;
+  setup.table = std::move(table);
+  setup.options = options;
+  return CreateModel(name, setup);
+}
+
+absl::StatusOr<DistributedModel> DistributedTrainModel(
+    const boost::mpi::communicator& comm, const ParallelCorpus& block,
+    const TrainingOptions& options, EmTrainer* trainer,
+    const std::function<void(const IterationReport&)>& on_iteration) {
+  if (absl::Status status = ValidateTrainingOptions(options); !status.ok()) return status;
+  DistributedModel result;
+  result.local_table = std::make_shared<TranslationTable>();
+  trainer->Run([&] { *result.local_table = TranslationTable::FromCorpus(block); });
+  result.sharded_table = std::make_unique<ShardedTranslationTable>(comm, result.local_table);
+  const MStepHooks m_step = DistributedMStep(comm, result.sharded_table.get(), options.prior);
+  const std::shared_ptr<TranslationTable>& table = result.local_table;
+  const PairLengths lengths = GlobalPairLengths(comm, block);
+
+  // Stage 0: Model 1 iterations that initialize the table (as TrainModel).
+  const int model1_iterations = Model1IterationsBefore(options);
+  {
+    ASSIGN_OR_RETURN(auto model1, MakeDistributedModel("model1", block, lengths, options, table));
+    for (int it = 1; it <= model1_iterations; ++it) {
+      on_iteration(trainer->Iterate(model1.get(), it, m_step));
+    }
+  }
+  // Stage 1: the main model.
+  ASSIGN_OR_RETURN(result.model,
+                   MakeDistributedModel(options.model, block, lengths, options, table));
+  for (int it = 1; it <= options.iterations; ++it) {
+    PrepareMainIteration(model1_iterations, it, result.model.get());
+    on_iteration(trainer->Iterate(result.model.get(), it, m_step));
+  }
+  return result;
+}
+
+absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
+    const boost::mpi::communicator& comm, const ParallelCorpus& forward_block,
+    const ParallelCorpus& reverse_block, const TrainingOptions& options,
+    AgreementTrainer* trainer,
+    const std::function<void(const AgreementIterationReport&)>& on_iteration) {
+  if (absl::Status status = ValidateTrainingOptions(options); !status.ok()) return status;
+  DistributedAgreementModels result;
+  DistributedModel& f = result.forward;
+  DistributedModel& r = result.reverse;
+  f.local_table = std::make_shared<TranslationTable>();
+  r.local_table = std::make_shared<TranslationTable>();
+  trainer->Run([&] {
+    *f.local_table = TranslationTable::FromCorpus(forward_block);
+    *r.local_table = TranslationTable::FromCorpus(reverse_block);
+  });
+  f.sharded_table = std::make_unique<ShardedTranslationTable>(comm, f.local_table);
+  r.sharded_table = std::make_unique<ShardedTranslationTable>(comm, r.local_table);
+  const MStepHooks forward_m_step = DistributedMStep(comm, f.sharded_table.get(), options.prior);
+  const MStepHooks reverse_m_step = DistributedMStep(comm, r.sharded_table.get(), options.prior);
+  const PairLengths forward_lengths = GlobalPairLengths(comm, forward_block);
+  const PairLengths reverse_lengths = GlobalPairLengths(comm, reverse_block);
+  // TrainByAgreement's schedule.
+  const int model1_iterations = Model1IterationsBefore(options);
+  {
+    ASSIGN_OR_RETURN(auto forward, MakeDistributedModel("model1", forward_block, forward_lengths,
+                                                        options, f.local_table));
+    ASSIGN_OR_RETURN(auto reverse, MakeDistributedModel("model1", reverse_block, reverse_lengths,
+                                                        options, r.local_table));
+    for (int it = 1; it <= model1_iterations; ++it) {
+      on_iteration(
+          trainer->Iterate(forward.get(), reverse.get(), it, forward_m_step, reverse_m_step));
+    }
+  }
+  ASSIGN_OR_RETURN(f.model, MakeDistributedModel(options.model, forward_block, forward_lengths,
+                                                 options, f.local_table));
+  ASSIGN_OR_RETURN(r.model, MakeDistributedModel(options.model, reverse_block, reverse_lengths,
+                                                 options, r.local_table));
+  for (int it = 1; it <= options.iterations; ++it) {
+    PrepareMainIteration(model1_iterations, it, f.model.get());
+    PrepareMainIteration(model1_iterations, it, r.model.get());
+    on_iteration(
+        trainer->Iterate(f.model.get(), r.model.get(), it, forward_m_step, reverse_m_step));
+  }
+  return result;
+}
+
+}  // namespace aligner::mpi

@@ -1,0 +1,70 @@
+// The translation table t(f|e) split over MPI ranks.
+#ifndef ALIGNER_MPI_SHARDED_TABLE_H_
+#define ALIGNER_MPI_SHARDED_TABLE_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "aligner/model/translation_table.h"
+#include "aligner/model/expected_counts.h"
+#include "boost/mpi/communicator.hpp"
+
+namespace aligner::mpi {
+
+// Each rank has two parts of the table:
+// - its local table: the (e, f) pairs of its own block of the corpus (what
+//   its E-step and decoder look up), built by TranslationTable::FromCorpus
+//   on the block;
+// - its owned rows: every (e, f) of the whole corpus with e mod N == rank,
+//   where the M-step happens.
+// After each E-step every rank sends the fixed-point counts of its local
+// entries to the entries' owners, which sum them (integers: the same sums as
+// one process's) and re-estimate their rows with EstimateTranslationTable,
+// the same code on the same rows as one process, so the same floats; then
+// each owner sends every rank back the probabilities of that rank's entries.
+// No rank ever holds the whole table (except rank 0 in GatherAtRoot).
+class ShardedTranslationTable {
+ public:
+  // Collective. `local` is this rank's table (FromCorpus of its block) and
+  // is kept updated; its probabilities are set uniform as one process's
+  // would be (1 / the number of target words of the whole corpus).
+  ShardedTranslationTable(const boost::mpi::communicator& comm,
+                          std::shared_ptr<TranslationTable> local);
+
+  // Collective: the M-step of t(f|e) from each rank's counts of its local
+  // entries (indexed by local slot). Overwrites every local probability.
+  void Maximize(const FixedPointArray& local_counts, const TranslationPrior& prior);
+
+  // Collective: the whole table (exactly one process's) at rank 0; an empty
+  // table elsewhere. For model files and -p.
+  TranslationTable GatherAtRoot() const;
+
+  const TranslationTable& local() const { return *local_; }
+  const TranslationTable& owned() const { return owned_; }
+  // Bytes this rank sends to other ranks in one Maximize (counts out,
+  // probabilities back).
+  uint64_t bytes_sent_per_iteration() const;
+
+ private:
+  // Calls visit(slot) for the local slots of the rows `owner` owns, in the
+  // order they are sent: by row, then by target.
+  template <typename Visit>
+  void ForEachSlotOwnedBy(int owner, Visit visit) const;
+
+  boost::mpi::communicator comm_;
+  std::shared_ptr<TranslationTable> local_;
+  TranslationTable owned_;
+  // Local entries sent to each owner (and probabilities received back), and
+  // entries received from each rank, with the offsets of the latter in
+  // received_slots_.
+  std::vector<int64_t> send_counts_, receive_counts_, receive_offsets_;
+  // The owned slot of every received entry, by sending rank, in the order
+  // it sends them.
+  std::vector<uint32_t> received_slots_;
+  FixedPointArray owned_counts_;
+};
+
+}  // namespace aligner::mpi
+
+#endif  // ALIGNER_MPI_SHARDED_TABLE_H_
