@@ -60,9 +60,9 @@ void BM_Model1ExpectationStep(benchmark::State& state) {
 BENCHMARK(BM_Model1ExpectationStep)->Unit(benchmark::kMillisecond);
 
 void BM_DiagonalExpectationStep(benchmark::State& state) {
-  auto model = TrainedModel(std::make_unique<DiagonalModel>(
-      Table(), true, TranslationPrior{true, 0.01}, DiagonalOptions(),
-      DiagonalModel::CountLengths(Corpus())));
+  auto model = TrainedModel(
+      std::make_unique<DiagonalModel>(Table(), true, TranslationPrior{true, 0.01},
+                                      DiagonalOptions(), DiagonalModel::CountLengths(Corpus())));
   RunExpectationStep(state, *model);
 }
 BENCHMARK(BM_DiagonalExpectationStep)->Unit(benchmark::kMillisecond);

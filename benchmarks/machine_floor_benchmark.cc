@@ -18,11 +18,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <fstream>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -92,8 +92,8 @@ void BM_PointerChase(benchmark::State& state) {
     benchmark::DoNotOptimize(at);
   }
   state.counters["ns_per_load"] = benchmark::Counter(
-      static_cast<double>(kSteps), benchmark::Counter::kIsIterationInvariantRate |
-                                       benchmark::Counter::kInvert);
+      static_cast<double>(kSteps),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_PointerChase)->Apply(SizesInMiB)->Unit(benchmark::kMillisecond);
 
@@ -128,8 +128,8 @@ void BM_IndependentRandomLoads(benchmark::State& state) {
     benchmark::DoNotOptimize(sum);
   }
   state.counters["ns_per_load"] = benchmark::Counter(
-      static_cast<double>(kAccesses), benchmark::Counter::kIsIterationInvariantRate |
-                                          benchmark::Counter::kInvert);
+      static_cast<double>(kAccesses),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_IndependentRandomLoads)->Apply(SizesInMiB)->Unit(benchmark::kMillisecond);
 
@@ -156,8 +156,8 @@ void BM_RandomAtomicAdds(benchmark::State& state) {
     }
   }
   state.counters["ns_per_add"] = benchmark::Counter(
-      static_cast<double>(kAccesses), benchmark::Counter::kIsIterationInvariantRate |
-                                          benchmark::Counter::kInvert);
+      static_cast<double>(kAccesses),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_RandomAtomicAdds)
     ->ArgsProduct({{1, 16, 256, 2048}, {0, 16}})
@@ -205,7 +205,8 @@ void BM_TableAccessReplay(benchmark::State& state) {
       found += targets[slot];
       sum += probs[slot];
       if (variant == 0) {
-        counts[slot].store(counts[slot].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        counts[slot].store(counts[slot].load(std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);
       } else {
         if (variant == 2 && k + 16 < n) __builtin_prefetch(&counts[stream[k + 16]], 1);
         counts[slot].fetch_add(1, std::memory_order_relaxed);
@@ -215,8 +216,8 @@ void BM_TableAccessReplay(benchmark::State& state) {
     benchmark::DoNotOptimize(found);
   }
   state.counters["ns_per_slot"] = benchmark::Counter(
-      static_cast<double>(stream.size()), benchmark::Counter::kIsIterationInvariantRate |
-                                              benchmark::Counter::kInvert);
+      static_cast<double>(stream.size()),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.counters["table_MiB"] = static_cast<double>(entries * 16) / kMiB;
 }
 BENCHMARK(BM_TableAccessReplay)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
@@ -247,8 +248,8 @@ void BM_PeakMultiplyAdd(benchmark::State& state) {
   for (int c = 0; c < kChains; ++c) sum += acc[c][0];
   benchmark::DoNotOptimize(sum);
   const double multiply_adds = static_cast<double>(kSteps) * kChains * 8;
-  state.counters["Gmuladd_per_s"] = benchmark::Counter(
-      multiply_adds * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["Gmuladd_per_s"] =
+      benchmark::Counter(multiply_adds * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_PeakMultiplyAdd);
 
@@ -284,10 +285,18 @@ void BM_ForwardBackwardRowSums(benchmark::State& state) {
       for (size_t i = 0; i < l; i += 32) {
         const size_t width = std::min<size_t>(32, l - i);
         switch ((width + 7) / 8) {
-          case 1: AccumulateColumns<1>(x.data(), rows, matrix.data() + i, stride, out.data() + i); break;
-          case 2: AccumulateColumns<2>(x.data(), rows, matrix.data() + i, stride, out.data() + i); break;
-          case 3: AccumulateColumns<3>(x.data(), rows, matrix.data() + i, stride, out.data() + i); break;
-          default: AccumulateColumns<4>(x.data(), rows, matrix.data() + i, stride, out.data() + i); break;
+          case 1:
+            AccumulateColumns<1>(x.data(), rows, matrix.data() + i, stride, out.data() + i);
+            break;
+          case 2:
+            AccumulateColumns<2>(x.data(), rows, matrix.data() + i, stride, out.data() + i);
+            break;
+          case 3:
+            AccumulateColumns<3>(x.data(), rows, matrix.data() + i, stride, out.data() + i);
+            break;
+          default:
+            AccumulateColumns<4>(x.data(), rows, matrix.data() + i, stride, out.data() + i);
+            break;
         }
       }
       benchmark::DoNotOptimize(out.data());
@@ -296,8 +305,8 @@ void BM_ForwardBackwardRowSums(benchmark::State& state) {
   }
   // Useful multiply-adds: (l + 1) l per call (lanes past l are padding).
   const double multiply_adds = static_cast<double>(kSteps) * static_cast<double>(rows * l);
-  state.counters["Gmuladd_per_s"] = benchmark::Counter(
-      multiply_adds * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["Gmuladd_per_s"] =
+      benchmark::Counter(multiply_adds * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_ForwardBackwardRowSums)->Arg(8)->Arg(16)->Arg(21)->Arg(32)->Arg(48)->Arg(64);
 

@@ -56,8 +56,8 @@ void CheckCorpus(const aligner::ParallelCorpus& corpus, const aligner::CorpusRea
 // The error for a file whose lines are all unusable.
 bool NoUsableLine(const absl::Status& status) {
   return status.code() == absl::StatusCode::kInvalidArgument &&
-         std::string_view(status.message().data(), status.message().size()).find("can be aligned") !=
-             std::string_view::npos;
+         std::string_view(status.message().data(), status.message().size())
+                 .find("can be aligned") != std::string_view::npos;
 }
 
 }  // namespace
@@ -89,8 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto corpus =
       aligner::ReadParallelFiles(source_file.path(), target_file.path(), options, &report);
   if (!Compressed(source) && !Compressed(target)) {
-    CHECK(corpus.ok() || NoUsableLine(corpus.status()) ||
-          CountLines(source) != CountLines(target));
+    CHECK(corpus.ok() || NoUsableLine(corpus.status()) || CountLines(source) != CountLines(target));
     if (CountLines(source) != CountLines(target)) CHECK(!corpus.ok());
     if (corpus.ok()) CHECK(corpus->size() == CountLines(source));
   }

@@ -142,8 +142,8 @@ std::vector<std::string> Tokens(py::handle sentence, const char* side, size_t in
     return tokens;
   }
   if (!py::isinstance<py::sequence>(sentence)) {
-    throw py::type_error(absl::StrCat(side, " sentence ", index,
-                                      ": expected a str or a list of str tokens"));
+    throw py::type_error(
+        absl::StrCat(side, " sentence ", index, ": expected a str or a list of str tokens"));
   }
   for (py::handle token : sentence) {
     if (!py::isinstance<py::str>(token)) {
@@ -203,7 +203,8 @@ SentenceLinks LinksFromPython(py::handle sentence, const char* what, size_t inde
   if (py::isinstance<py::str>(sentence)) {
     auto parsed = ParsePharaoh(sentence.cast<std::string>());
     if (!parsed.ok()) {
-      throw py::value_error(absl::StrCat(what, " sentence ", index, ": ", parsed.status().message()));
+      throw py::value_error(
+          absl::StrCat(what, " sentence ", index, ": ", parsed.status().message()));
     }
     return *std::move(parsed);
   }
@@ -213,8 +214,8 @@ SentenceLinks LinksFromPython(py::handle sentence, const char* what, size_t inde
     try {
       pair = link.cast<std::pair<long long, long long>>();
     } catch (const py::cast_error&) {
-      throw py::type_error(absl::StrCat(what, " sentence ", index,
-                                        ": links are (source, target) pairs of ints"));
+      throw py::type_error(
+          absl::StrCat(what, " sentence ", index, ": links are (source, target) pairs of ints"));
     }
     if (pair.first < 0 || pair.second < 0 || pair.first > 0xffffffffLL ||
         pair.second > 0xffffffffLL) {
@@ -321,8 +322,7 @@ Model Train(const py::sequence& src, const py::sequence& tgt, const py::kwargs& 
   const cli::Parsed<AlignOptions> parsed = ParseKwargs("train", &cli::ParseTrainSettings, kwargs);
   const AlignOptions& options = parsed.options;
   const Logger log = MakeLogger("train", parsed.quiet);
-  const ParallelCorpus corpus =
-      MakeCorpus(src, tgt, options.corpus, nullptr, options.reverse, log);
+  const ParallelCorpus corpus = MakeCorpus(src, tgt, options.corpus, nullptr, options.reverse, log);
   absl::StatusOr<LoadedModel> trained;
   {
     py::gil_scoped_release released;
@@ -364,8 +364,8 @@ std::vector<PyLinks> SymmetrizeLinks(const py::sequence& forward, const py::sequ
   const std::vector<SentenceLinks> f = CorpusLinksFromPython(forward, "forward");
   const std::vector<SentenceLinks> r = CorpusLinksFromPython(reverse, "reverse");
   if (f.size() != r.size()) {
-    throw py::value_error(absl::StrCat("forward has ", f.size(), " sentences but reverse has ",
-                                       r.size()));
+    throw py::value_error(
+        absl::StrCat("forward has ", f.size(), " sentences but reverse has ", r.size()));
   }
   std::vector<PyLinks> out;
   out.reserve(f.size());
@@ -379,7 +379,8 @@ std::vector<PyLinks> SymmetrizeLinks(const py::sequence& forward, const py::sequ
 py::dict EvaluateLinks(const py::sequence& links, const py::sequence& gold,
                        const std::optional<py::sequence>& possible) {
   const std::vector<SentenceLinks> predicted = CorpusLinksFromPython(links, "links");
-  if (py::isinstance<py::str>(gold)) throw py::type_error("gold is a list of sentences, not one str");
+  if (py::isinstance<py::str>(gold))
+    throw py::type_error("gold is a list of sentences, not one str");
   std::vector<GoldAlignment> reference;
   reference.reserve(py::len(gold));
   for (size_t k = 0; k < py::len(gold); ++k) {
@@ -439,7 +440,8 @@ PYBIND11_MODULE(aligner, m) {
            "posterior probability of the link i-j; [] for a pair that cannot be aligned.")
       .def("save", &Model::Save, py::arg("path"),
            "Writes the model file (`aligner align --load-model PATH` reads it).")
-      .def_property_readonly("name", [](const Model& model) { return model.loaded().model->name(); })
+      .def_property_readonly("name",
+                             [](const Model& model) { return model.loaded().model->name(); })
       .def_property_readonly("reverse",
                              [](const Model& model) { return model.loaded().metadata.reverse; })
       .def_property_readonly("lowercase",

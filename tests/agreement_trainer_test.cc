@@ -1,4 +1,3 @@
-#include "aligner/decode/agreement_decoder.h"
 #include "aligner/train/agreement_trainer.h"
 
 #include <sys/wait.h>
@@ -11,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "aligner/decode/agreement_decoder.h"
 #include "aligner/decode/decoder.h"
 #include "aligner/model/hmm_model.h"
 #include "aligner/model/model1.h"
@@ -169,21 +169,21 @@ Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reve
   options.model = kind;
   options.iterations = iterations;
   AgreementTrainer trainer(forward, reverse, threads, agreement);
-  auto models = TrainByAgreement(forward, reverse, options, &trainer,
-                                 [](const AgreementIterationReport&) {});
+  auto models =
+      TrainByAgreement(forward, reverse, options, &trainer, [](const AgreementIterationReport&) {});
   EXPECT_TRUE(models.ok()) << models.status();
   Trained out;
   out.models = std::move(*models);
   trainer.Run([&] {
-    DecodeByAgreement(*out.models.forward, *out.models.reverse, forward, reverse, DecodeOptions(),
-                      0.25,
-                      [&](size_t, const AgreementDecodedPair& pair) {
-                        out.agreed.push_back(pair.agreement);
-                        out.forward_links.push_back(pair.forward.links);
-                        out.reverse_links.push_back(pair.reverse.links);
-                      },
-                      nullptr, trainer.forward_fertility(), trainer.reverse_fertility(),
-                      agreement.fertility_sweeps);
+    DecodeByAgreement(
+        *out.models.forward, *out.models.reverse, forward, reverse, DecodeOptions(), 0.25,
+        [&](size_t, const AgreementDecodedPair& pair) {
+          out.agreed.push_back(pair.agreement);
+          out.forward_links.push_back(pair.forward.links);
+          out.reverse_links.push_back(pair.reverse.links);
+        },
+        nullptr, trainer.forward_fertility(), trainer.reverse_fertility(),
+        agreement.fertility_sweeps);
   });
   return out;
 }
@@ -294,8 +294,8 @@ TEST(AgreementTrainerTest, RejectsMismatchedCorpora) {
   const ParallelCorpus reverse = Swapped(FirstPairs(Hansards(), 9));
   AgreementTrainer trainer(forward, reverse, 1);
   TrainingOptions options;
-  auto models = TrainByAgreement(forward, reverse, options, &trainer,
-                                 [](const AgreementIterationReport&) {});
+  auto models =
+      TrainByAgreement(forward, reverse, options, &trainer, [](const AgreementIterationReport&) {});
   EXPECT_FALSE(models.ok());
 }
 
@@ -335,8 +335,8 @@ TEST_F(AgreementCliTest, WritesAllFourFiles) {
   }
   // Same files with two threads.
   const std::string prefix2 = Path("out2");
-  ASSERT_EQ(Run("symmetric --quiet --model hmm --agreement --threads 2 " + Trial() +
-                " --prefix " + prefix2 + " -c intersect")
+  ASSERT_EQ(Run("symmetric --quiet --model hmm --agreement --threads 2 " + Trial() + " --prefix " +
+                prefix2 + " -c intersect")
                 .exit_code,
             0);
   for (const char* suffix : {".forward", ".reverse", ".intersect", ".agreement"}) {
@@ -350,8 +350,8 @@ TEST_F(AgreementCliTest, WritesAllFourFiles) {
 TEST_F(AgreementCliTest, HmmDefaultsAreTheAgreementSchedule) {
   auto links = [&](const std::string& name, const std::string& flags) {
     const std::string prefix = Path(name);
-    const Result r = Run("symmetric --model hmm --agreement --threads 1 " + Trial() +
-                         " --prefix " + prefix + " " + flags);
+    const Result r = Run("symmetric --model hmm --agreement --threads 1 " + Trial() + " --prefix " +
+                         prefix + " " + flags);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return std::make_pair(ReadWholeFile(prefix + ".agreement"), r.err);
   };

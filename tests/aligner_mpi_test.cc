@@ -179,8 +179,8 @@ TEST_F(AlignerMpiTest, SymmetricIsIdentical) {
 
 TEST_F(AlignerMpiTest, AgreementIsIdenticalForOneToFourRanks) {
   WriteCorpus();
-  const std::string args = "symmetric --agreement --no-fertility --model hmm -I 2 --source '" + fr_ +
-                           "' --target '" + en_ + "' --prefix out --max-sentence-length " +
+  const std::string args = "symmetric --agreement --no-fertility --model hmm -I 2 --source '" +
+                           fr_ + "' --target '" + en_ + "' --prefix out --max-sentence-length " +
                            std::to_string(kMaxSentenceLength);
   const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
   ASSERT_EQ(one.exit_code, 0) << one.err;
@@ -204,8 +204,8 @@ TEST_F(AlignerMpiTest, MoreRanksThanLinesAndEmptyInput) {
   const std::string en = WriteFile("tiny.en", "x y\nz w\n");
   const std::string empty_fr = WriteFile("empty.fr", ""), empty_en = WriteFile("empty.en", "");
   for (const std::string& args :
-       {"train --model hmm --output out --model-file model --source '" + fr + "' --target '" +
-            en + "'",
+       {"train --model hmm --output out --model-file model --source '" + fr + "' --target '" + en +
+            "'",
         "align -d --output out --source '" + empty_fr + "' --target '" + empty_en + "'"}) {
     const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
     ASSERT_EQ(one.exit_code, 0) << one.err;
@@ -224,9 +224,8 @@ TEST_F(AlignerMpiTest, MoreRanksThanLinesAndEmptyInput) {
 TEST_F(AlignerMpiTest, LoadModelAlignsNewTextIdentically) {
   WriteCorpus();
   // A reverse-direction model, then new text with words it never saw.
-  const RunResult trained =
-      RunIn("model", "'" + kAligner + "' train -d -r -I 2 --source '" + fr_ + "' --target '" +
-                         en_ + "' --model-file model");
+  const RunResult trained = RunIn("model", "'" + kAligner + "' train -d -r -I 2 --source '" + fr_ +
+                                               "' --target '" + en_ + "' --model-file model");
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   const std::string fr = WriteFile("new.fr", "la maison bleue\nzorglub la\n\nle chat noir\n");
   const std::string en = WriteFile("new.en", "the blue house\nthe zorglub\nempty\nthe black cat\n");
@@ -283,8 +282,9 @@ TEST_F(AlignerMpiTest, KilledRankEndsTheJobWithoutOutput) {
   const std::string run = Mpirun(3) + " align --model hmm -I 20 --threads 1 --source '" + fr_ +
                           "' --target '" + en_ + "' --output out";
   const RunResult result =
-      RunIn("killed", "(" + run + " & job=$!; sleep 4; kill -9 $(pgrep -P $job | tail -1); "
-                      "wait $job)");
+      RunIn("killed", "(" + run +
+                          " & job=$!; sleep 4; kill -9 $(pgrep -P $job | tail -1); "
+                          "wait $job)");
   EXPECT_NE(result.exit_code, 0);
   EXPECT_THAT(result.err, HasSubstr("rank")) << result.err;
   std::vector<std::string> left;
@@ -313,9 +313,8 @@ TEST_F(AlignerMpiTest, TakesExactlyAlignersOptions) {
   const std::string corpus = " --source '" + fr + "' --target '" + en + "'";
   for (const std::string& args :
        {"align --bogus" + corpus, "align -d --model hmm" + corpus, "symmetric" + corpus,
-        "train --output x" + corpus, "align --checkpoint c" + corpus,
-        "align --resume c" + corpus, std::string("align --stream --load-model m"),
-        "symmetric --prefix p" + corpus}) {
+        "train --output x" + corpus, "align --checkpoint c" + corpus, "align --resume c" + corpus,
+        std::string("align --stream --load-model m"), "symmetric --prefix p" + corpus}) {
     const RunResult one = RunIn("bad1", "'" + kAligner + "' " + args);
     const RunResult mpi = RunIn("bad2", Mpirun(2) + " " + args);
     EXPECT_EQ(mpi.exit_code, 2) << args << "\n" << mpi.err;
@@ -341,8 +340,8 @@ TEST_F(AlignerMpiTest, TakesExactlyAlignersOptions) {
 TEST_F(AlignerMpiTest, NoUsableLineIsTheOneProcessError) {
   const std::string fr = WriteFile("u.fr", "a b\n\nc d e f\n\n");
   const std::string en = WriteFile("u.en", "\nx\ny\nz\n");
-  const std::string args = "align --max-sentence-length 3 --output out --source '" + fr +
-                           "' --target '" + en + "'";
+  const std::string args =
+      "align --max-sentence-length 3 --output out --source '" + fr + "' --target '" + en + "'";
   const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
   ASSERT_EQ(one.exit_code, 1);
   const std::string message = one.err.substr(one.err.find("error: "));

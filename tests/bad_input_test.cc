@@ -173,9 +173,9 @@ TEST_F(BadInputTest, DifferentLineCountsNameBothFilesAndCountsBeforeTraining) {
     const RunResult r =
         Run("align --source " + Quote(s) + " --target " + Quote(t) + " --output " + Quote(out));
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_THAT(r.err, HasSubstr("error: the parallel files have different line counts: " + s +
-                                 " has " + std::to_string(sn) + " lines, " + t + " has " +
-                                 std::to_string(tn)));
+    EXPECT_THAT(r.err,
+                HasSubstr("error: the parallel files have different line counts: " + s + " has " +
+                          std::to_string(sn) + " lines, " + t + " has " + std::to_string(tn)));
     EXPECT_THAT(r.err, Not(HasSubstr("iteration")));  // before training
     EXPECT_EQ(r.out, "");
     EXPECT_THAT(NewFiles({source, target}), ::testing::IsEmpty());
@@ -252,8 +252,7 @@ TEST_F(BadInputTest, BlankAndWhitespaceOnlyLinesKeepTheirOutputLines) {
 
   // Bitext: a blank line and a spaces-only line have no separator
   // (malformed); a line that is only a TAB splits into two empty sides.
-  const std::string bitext =
-      WriteFile("b", "a b ||| x y\n\nc d ||| z w\n    \n\t\na ||| x\n");
+  const std::string bitext = WriteFile("b", "a b ||| x y\n\nc d ||| z w\n    \n\t\na ||| x\n");
   r = Run("align -i " + Quote(bitext));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   lines = OutputLines(r.out);
@@ -277,8 +276,8 @@ TEST_F(BadInputTest, CrlfTabsAndMissingFinalNewlineAlignLikeCleanInput) {
   for (const std::string& line : SplitInputLines(clean_text)) crlf += line + "\r\n";
   std::string no_final_newline = clean_text.substr(0, clean_text.size() - 1);
   std::string tabs = "a b c\tx y z\nb\tc ||| y\tz\na c\t|||\tx z\nc\tz";
-  for (const auto& [name, text] : {std::pair{"crlf", crlf}, std::pair{"nofinal", no_final_newline},
-                                   std::pair{"tabs", tabs}}) {
+  for (const auto& [name, text] :
+       {std::pair{"crlf", crlf}, std::pair{"nofinal", no_final_newline}, std::pair{"tabs", tabs}}) {
     const std::string path = WriteFile(name, text);
     const RunResult r = Run("align -i " + Quote(path) + " -d -o -v --quiet");
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
@@ -290,8 +289,8 @@ TEST_F(BadInputTest, CrlfTabsAndMissingFinalNewlineAlignLikeCleanInput) {
   // the other.
   const std::string source = WriteFile("s", "a b c\r\nb c\r\na c\r\nc\r\n");
   const std::string target = WriteFile("t", "x y z\ny z\nx z\nz");
-  const RunResult r = Run("align --source " + Quote(source) + " --target " + Quote(target) +
-                          " -d -o -v --quiet");
+  const RunResult r =
+      Run("align --source " + Quote(source) + " --target " + Quote(target) + " -d -o -v --quiet");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, expected.out);
 }
@@ -299,11 +298,11 @@ TEST_F(BadInputTest, CrlfTabsAndMissingFinalNewlineAlignLikeCleanInput) {
 TEST_F(BadInputTest, MalformedSeparatorLinesGiveEmptyLinesAndOneCountedWarning) {
   const std::string text =
       "a b ||| x y\n"
-      "no separator here\n"          // line 2
-      "a ||| b ||| c\n"              // line 3: two separators
+      "no separator here\n"  // line 2
+      "a ||| b ||| c\n"      // line 3: two separators
       "b ||| y\n"
-      "a|||b\n"                      // line 5: '|||' not standing alone
-      "a b ||| x y ||| \n"           // line 6
+      "a|||b\n"             // line 5: '|||' not standing alone
+      "a b ||| x y ||| \n"  // line 6
       "a ||| x";
   const std::string path = WriteFile("bitext", text);
   const RunResult r = Run("align -i " + Quote(path) + " --output " + Quote(Path("out")));
@@ -362,8 +361,7 @@ TEST_F(BadInputTest, VeryLongSentencesAlignWhenAllowed) {
   const std::string text = "a b c ||| x y z\n" + RandomSentence(&rng, 5000, 300, "w") + " ||| " +
                            RandomSentence(&rng, 5000, 300, "v") + "\n" + "a b ||| x y\n";
   const std::string path = WriteFile("long", text);
-  const RunResult r =
-      Run("align -i " + Quote(path) + " --max-sentence-length 5000 -I 2 --quiet");
+  const RunResult r = Run("align -i " + Quote(path) + " --max-sentence-length 5000 -I 2 --quiet");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::vector<std::string> lines = OutputLines(r.out);
   ASSERT_EQ(lines.size(), 3u);
@@ -375,11 +373,11 @@ TEST_F(BadInputTest, VeryLongSentencesAlignWhenAllowed) {
 TEST_F(BadInputTest, ExtremeLengthRatiosAlignInRange) {
   std::mt19937 rng(9);
   const std::string text = "one ||| " + RandomSentence(&rng, 2000, 300, "v") + "\n" +
-                           RandomSentence(&rng, 2000, 300, "w") + " ||| one\n" +
-                           "a b ||| x y\n" + "a ||| " + RandomSentence(&rng, 999, 50, "v") + "\n";
+                           RandomSentence(&rng, 2000, 300, "w") + " ||| one\n" + "a b ||| x y\n" +
+                           "a ||| " + RandomSentence(&rng, 999, 50, "v") + "\n";
   const std::string path = WriteFile("ratio", text);
-  for (const std::string flags :
-       {"-d -o -v", "-d -o -v -r", "--model model2", "--model hmm -I 2", "-d --posterior-threshold 0.1"}) {
+  for (const std::string flags : {"-d -o -v", "-d -o -v -r", "--model model2", "--model hmm -I 2",
+                                  "-d --posterior-threshold 0.1"}) {
     const RunResult r =
         Run("align -i " + Quote(path) + " --max-sentence-length 2000 --quiet " + flags);
     EXPECT_EQ(r.exit_code, 0) << flags << ": " << r.err;
@@ -596,9 +594,9 @@ TEST_F(BadInputTest, BadOptionsAreUsageErrorsBeforeAnyWork) {
 
 TEST_F(BadInputTest, ValidThresholdsAndDefaultViterbiStillWork) {
   const std::string input = WriteFile("in", "a b ||| x y\nb ||| y\na ||| x\n");
-  for (const std::string flags : {"", "--posterior-threshold 0", "--posterior-threshold 1",
-                                  "--posterior-threshold 0.5", "-d -T 1000", "-d -o -T 1e300",
-                                  "-v --alpha 1e300"}) {
+  for (const std::string flags :
+       {"", "--posterior-threshold 0", "--posterior-threshold 1", "--posterior-threshold 0.5",
+        "-d -T 1000", "-d -o -T 1e300", "-v --alpha 1e300"}) {
     const RunResult r = Run("align -i " + Quote(input) + " --quiet " + flags);
     EXPECT_EQ(r.exit_code, 0) << flags << ": " << r.err;
     EXPECT_EQ(OutputLines(r.out).size(), 3u) << flags;
@@ -656,8 +654,8 @@ TEST_F(BadInputTest, SymmetrizeWritesThroughASymlinkAndKeepsPermissions) {
   const std::string target = WriteFile("data/sym", "stale\n");
   ASSERT_EQ(::chmod(target.c_str(), 0600), 0);
   fs::create_symlink(target, Path("sym"));
-  const RunResult r = Run("symmetrize -i " + Quote(links) + " -j " + Quote(links) +
-                          " --output " + Quote(Path("sym")));
+  const RunResult r = Run("symmetrize -i " + Quote(links) + " -j " + Quote(links) + " --output " +
+                          Quote(Path("sym")));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::is_symlink(Path("sym")));
   EXPECT_EQ(ReadWholeFile(target), "0-0 1-1\n0-0\n");
@@ -671,7 +669,8 @@ TEST_F(BadInputTest, OneBasedGoldWithoutOneBasedIsRefused) {
   const std::string gold = WriteFile("g", "1-1 2-2 3-3\n1-1 2p2\n");
   RunResult r = Run("evaluate -a " + Quote(alignment) + " -g " + Quote(gold));
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, AllOf(HasSubstr("aligner evaluate: " + gold + " looks 1-based: none of its "
+  EXPECT_THAT(r.err, AllOf(HasSubstr("aligner evaluate: " + gold +
+                                     " looks 1-based: none of its "
                                      "5 links has position 0 on either side (positions 1 to 3), "
                                      "while 2 links of the alignment do"),
                            HasSubstr("Give --one-based if the gold counts from 1")));
@@ -694,8 +693,7 @@ TEST_F(BadInputTest, SymmetrizeAndEvaluateNameTheBadFileAndLine) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("alignment files differ in length: " + good + " has 3 lines but " +
                                shorter + " has 1"));
-  r = Run("symmetrize -i " + Quote(good) + " -j " + Quote(bad) + " --output " +
-          Quote(Path("sym")));
+  r = Run("symmetrize -i " + Quote(good) + " -j " + Quote(bad) + " --output " + Quote(Path("sym")));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr(bad + ":2: bad alignment link '1-x'"));
   EXPECT_FALSE(fs::exists(Path("sym")));

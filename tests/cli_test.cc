@@ -9,17 +9,16 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <csignal>
-#include <optional>
-
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -196,7 +195,8 @@ TEST_F(CliTest, BitextParallelFilesAndCompressedInputsGiveIdenticalOutput) {
     EXPECT_EQ(gz_bitext.out, bitext.out) << flags;
 
     Shell("zstd -q -f -c " + Quote(bitext_) + " > " + Quote(Path("trial.bitext.zst")));
-    const RunResult zst_bitext = Run("align --quiet -i " + Quote(Path("trial.bitext.zst")) + " " + flags);
+    const RunResult zst_bitext =
+        Run("align --quiet -i " + Quote(Path("trial.bitext.zst")) + " " + flags);
     ASSERT_EQ(zst_bitext.exit_code, 0) << zst_bitext.err;
     EXPECT_EQ(zst_bitext.out, bitext.out) << flags;
 
@@ -211,8 +211,8 @@ TEST_F(CliTest, BitextParallelFilesAndCompressedInputsGiveIdenticalOutput) {
     EXPECT_EQ(source_stdin.out, bitext.out) << flags;
 
     // --output FILE writes the same as stdout.
-    const RunResult to_file =
-        Run("align --quiet -i " + Quote(bitext_) + " --output " + Quote(Path("out.txt")) + " " + flags);
+    const RunResult to_file = Run("align --quiet -i " + Quote(bitext_) + " --output " +
+                                  Quote(Path("out.txt")) + " " + flags);
     ASSERT_EQ(to_file.exit_code, 0) << to_file.err;
     EXPECT_EQ(ReadWholeFile(Path("out.txt")), bitext.out);
     EXPECT_THAT(to_file.out, IsEmpty());
@@ -221,18 +221,18 @@ TEST_F(CliTest, BitextParallelFilesAndCompressedInputsGiveIdenticalOutput) {
 
 TEST_F(CliTest, OneOutputLinePerInputLine) {
   const std::string bitext = WriteFile("mixed.txt",
-                                       "la maison ||| the house\n"          // 1
-                                       "\n"                                 // 2 blank
-                                       "pas de separateur\n"                // 3 malformed
-                                       "la fleur ||| the flower\n"          // 4
-                                       "a ||| b ||| c\n"                    // 5 two separators
-                                       " ||| the\n"                         // 6 empty source
-                                       "la ||| \n"                          // 7 empty target
-                                       "un deux trois quatre ||| one\n"     // 8 too long
+                                       "la maison ||| the house\n"             // 1
+                                       "\n"                                    // 2 blank
+                                       "pas de separateur\n"                   // 3 malformed
+                                       "la fleur ||| the flower\n"             // 4
+                                       "a ||| b ||| c\n"                       // 5 two separators
+                                       " ||| the\n"                            // 6 empty source
+                                       "la ||| \n"                             // 7 empty target
+                                       "un deux trois quatre ||| one\n"        // 8 too long
                                        "la maison bleue ||| the blue house\n"  // 9
-                                       "maison ||| house");                 // 10, no newline
-  for (const std::string flags : {"", "-d -o -v", "--model model2", "-r",
-                                  "--posterior-threshold 0.1", "-s"}) {
+                                       "maison ||| house");                    // 10, no newline
+  for (const std::string flags :
+       {"", "-d -o -v", "--model model2", "-r", "--posterior-threshold 0.1", "-s"}) {
     const RunResult r =
         Run("align -i " + Quote(bitext) + " --max-sentence-length 3 --threads 2 " + flags);
     ASSERT_EQ(r.exit_code, 0) << flags << ": " << r.err;
@@ -362,10 +362,10 @@ TEST_F(CliTest, BadOptionsFailWithAMessageAndWriteNothing) {
               HasSubstr("posterior-threshold"));
   // Neither or both of -i and --source/--target.
   EXPECT_NE(Run("align").exit_code, 0);
-  EXPECT_NE(Run("align -i " + Quote(bitext_) + " --source " + Quote(fr_) + " --target " +
-                Quote(en_))
-                .exit_code,
-            0);
+  EXPECT_NE(
+      Run("align -i " + Quote(bitext_) + " --source " + Quote(fr_) + " --target " + Quote(en_))
+          .exit_code,
+      0);
   EXPECT_NE(Run("align --source " + Quote(fr_)).exit_code, 0);
   EXPECT_NE(Run("no-such-command").exit_code, 0);
   EXPECT_NE(Run("").exit_code, 0);
@@ -405,10 +405,10 @@ TEST_F(CliTest, FailedRunLeavesNoOutputFiles) {
   const std::string whole = ReadWholeFile(gz);
   const std::string truncated = WriteFile("truncated.gz", whole.substr(0, whole.size() / 2));
   const std::vector<std::string> before = ListDir();
-  for (const std::string& input : {"--source " + Quote(fr_) + " --target " + Quote(short_en),
-                                   "-i " + Quote(truncated)}) {
-    const RunResult r = Run("align --quiet " + input + " --output " + Quote(output) +
-                            " --giza-a3 " + Quote(a3));
+  for (const std::string& input :
+       {"--source " + Quote(fr_) + " --target " + Quote(short_en), "-i " + Quote(truncated)}) {
+    const RunResult r =
+        Run("align --quiet " + input + " --output " + Quote(output) + " --giza-a3 " + Quote(a3));
     EXPECT_NE(r.exit_code, 0) << input;
     EXPECT_FALSE(r.err.empty()) << input;
     EXPECT_FALSE(fs::exists(output)) << input;
@@ -453,13 +453,15 @@ TEST_F(CliTest, ResumeRefusesAnotherRunsCheckpoint) {
   const std::vector<std::string> fr_lines = Lines(ReadWholeFile(fr_));
   for (size_t k = 0; k + 1 < fr_lines.size(); ++k) fr_fewer += fr_lines[k] + "\n";
   const std::string changed_en = WriteFile("changed.en", changed);
-  const std::string fewer_fr = WriteFile("fewer.fr", fr_fewer), fewer_en = WriteFile("fewer.en", fewer);
+  const std::string fewer_fr = WriteFile("fewer.fr", fr_fewer),
+                    fewer_en = WriteFile("fewer.en", fewer);
   struct Case {
     std::string args, names;
   };
   const std::vector<Case> cases = {
       {run + "--source " + Quote(fr_) + " --target " + Quote(changed_en), "corpus (the checkpoint"},
-      {run + "--source " + Quote(fewer_fr) + " --target " + Quote(fewer_en), "pairs (the checkpoint"},
+      {run + "--source " + Quote(fewer_fr) + " --target " + Quote(fewer_en),
+       "pairs (the checkpoint"},
       {"align --quiet --model hmm -I 3 --model1-iterations 1 " + corpus,
        "iterations (2 in the checkpoint, 3 now)"},
       {run + corpus + " --hmm-p0 0.3", "hmm_p0 (default in the checkpoint, 0.3 now)"},
@@ -467,7 +469,8 @@ TEST_F(CliTest, ResumeRefusesAnotherRunsCheckpoint) {
        "max_sentence_length (1000 in the checkpoint, 500 now)"},
   };
   for (const Case& c : cases) {
-    const RunResult r = Run(c.args + " --resume " + Quote(checkpoint) + " --output " + Quote(Path("c")));
+    const RunResult r =
+        Run(c.args + " --resume " + Quote(checkpoint) + " --output " + Quote(Path("c")));
     EXPECT_NE(r.exit_code, 0) << c.args;
     EXPECT_THAT(r.err, HasSubstr(checkpoint + " was written by another run")) << c.args;
     EXPECT_THAT(r.err, HasSubstr(c.names)) << c.args << "\n" << r.err;
@@ -498,11 +501,11 @@ TEST_F(CliTest, InterruptedRunLeavesNoOutputFiles) {
   // Ctrl-C or a kill during training removes the half-written outputs.
   const std::string output = Path("out.txt"), a3 = Path("out.A3");
   for (const char* signal : {"INT", "TERM"}) {
-    const RunResult r = Run("align --quiet -I 100000 --threads 1 --source " +
-                            Quote(kData + "/hansards10k.fr.gz") + " --target " +
-                            Quote(kData + "/hansards10k.en.gz") + " --output " + Quote(output) +
-                            " --giza-a3 " + Quote(a3),
-                            "", std::string("timeout -s ") + signal + " 1.5 ");
+    const RunResult r =
+        Run("align --quiet -I 100000 --threads 1 --source " + Quote(kData + "/hansards10k.fr.gz") +
+                " --target " + Quote(kData + "/hansards10k.en.gz") + " --output " + Quote(output) +
+                " --giza-a3 " + Quote(a3),
+            "", std::string("timeout -s ") + signal + " 1.5 ");
     EXPECT_EQ(r.exit_code, 124) << signal << ": " << r.err;  // killed by timeout
     EXPECT_THAT(ListDir(), IsEmpty()) << signal;
   }
@@ -569,8 +572,7 @@ TEST_F(CliTest, GizaA3OutputParsesWithOneEntryPerInputLine) {
 TEST_F(CliTest, TranslationTableOutput) {
   WriteTrialCorpus();
   const std::string table = Path("ttable");
-  const RunResult r =
-      Run("align --quiet -d -o -v -i " + Quote(bitext_) + " -p " + Quote(table));
+  const RunResult r = Run("align --quiet -d -o -v -i " + Quote(bitext_) + " -p " + Quote(table));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = Lines(ReadWholeFile(table));
   ASSERT_FALSE(lines.empty());
@@ -600,7 +602,8 @@ TEST_F(CliTest, SymmetrizeAndEvaluateEndToEnd) {
   const std::string forward = Path("fwd"), reverse = Path("rev");
   const std::string corpus = "--source " + Quote(fr) + " --target " + Quote(en);
   ASSERT_EQ(Run("align --quiet -d -o -v " + corpus + " --output " + Quote(forward)).exit_code, 0);
-  ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(reverse)).exit_code, 0);
+  ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(reverse)).exit_code,
+            0);
   const auto forward_lines = Lines(ReadWholeFile(forward));
   ASSERT_EQ(forward_lines.size(), 10037u);
 
@@ -671,7 +674,8 @@ TEST_F(CliTest, SymmetrizeAndEvaluateOnTrialFiles) {
   const std::string forward = Path("fwd"), reverse = Path("rev"), sym = Path("sym");
   const std::string corpus = "--source " + Quote(fr_) + " --target " + Quote(en_);
   ASSERT_EQ(Run("align --quiet -d -o -v " + corpus + " --output " + Quote(forward)).exit_code, 0);
-  ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(reverse)).exit_code, 0);
+  ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(reverse)).exit_code,
+            0);
   const RunResult s = Run("symmetrize -i " + Quote(forward) + " -j " + Quote(reverse));
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_EQ(Lines(s.out).size(), 37u);
@@ -680,8 +684,8 @@ TEST_F(CliTest, SymmetrizeAndEvaluateOnTrialFiles) {
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_THAT(e.out, ::testing::StartsWith("AER "));
   // Bad heuristic and missing files.
-  EXPECT_NE(Run("symmetrize -i " + Quote(forward) + " -j " + Quote(reverse) + " -c bogus").exit_code,
-            0);
+  EXPECT_NE(
+      Run("symmetrize -i " + Quote(forward) + " -j " + Quote(reverse) + " -c bogus").exit_code, 0);
   const RunResult missing = Run("symmetrize -i " + Quote(forward) + " -j " + Quote(Path("nope")));
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_THAT(missing.err, HasSubstr(Path("nope")));
@@ -700,8 +704,8 @@ TEST_F(CliTest, SymmetricEqualsAlignBothWaysThenSymmetrize) {
   WriteTrialCorpus();
   const std::string corpus = "--source " + Quote(fr_) + " --target " + Quote(en_);
   const std::string prefix = Path("both");
-  const RunResult both =
-      Run("symmetric --quiet --no-agreement --no-lowercase -d -o -v " + corpus + " --prefix " + Quote(prefix) + " -c grow-diag");
+  const RunResult both = Run("symmetric --quiet --no-agreement --no-lowercase -d -o -v " + corpus +
+                             " --prefix " + Quote(prefix) + " -c grow-diag");
   ASSERT_EQ(both.exit_code, 0) << both.err;
   ASSERT_EQ(Run("align --quiet -d -o -v " + corpus + " --output " + Quote(Path("f"))).exit_code, 0);
   ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(Path("r"))).exit_code,
@@ -782,9 +786,8 @@ TEST_F(CliTest, ProgressLineOnlyOnATerminal) {
   // after a line's last '\r' is the whole normal line.
   std::vector<std::string> lines;
   for (const std::string& line : Lines(terminal.err)) {
-    const std::string shown = line.substr(line.rfind('\r') == std::string::npos
-                                              ? 0
-                                              : line.rfind('\r') + 1);
+    const std::string shown =
+        line.substr(line.rfind('\r') == std::string::npos ? 0 : line.rfind('\r') + 1);
     EXPECT_THAT(shown, ::testing::StartsWith("aligner align: ")) << terminal.err;
     EXPECT_THAT(shown, Not(HasSubstr(" pairs)"))) << terminal.err;
     lines.push_back(shown);
@@ -914,12 +917,11 @@ TEST_F(CliTest, StreamAnswersEachLineAsBatchAlignDoes) {
   for (const std::string& q : queries) query_text += q + "\n";
   const std::string query_file = WriteFile("queries", query_text);
 
-  for (const std::string model_flags : {"", "-r", "--model hmm", "-d -o -v --lowercase",
-                                        "--model hmm -r --lowercase"}) {
+  for (const std::string model_flags :
+       {"", "-r", "--model hmm", "-d -o -v --lowercase", "--model hmm -r --lowercase"}) {
     const std::string model = Path("model");
-    const RunResult trained =
-        Run("train --quiet -i " + Quote(bitext_) + " --model-file " + Quote(model) + " " +
-            model_flags);
+    const RunResult trained = Run("train --quiet -i " + Quote(bitext_) + " --model-file " +
+                                  Quote(model) + " " + model_flags);
     ASSERT_EQ(trained.exit_code, 0) << model_flags << ": " << trained.err;
     for (const std::string align_flags : {"", "-s --posterior-threshold 0.2"}) {
       const std::string what = model_flags + " / " + align_flags;
@@ -971,7 +973,8 @@ TEST_F(CliTest, StreamUsageErrors) {
   // batch would.
   const RunResult piped = Run("align --quiet --stream -i - --load-model " + Quote(model), bitext_);
   ASSERT_EQ(piped.exit_code, 0) << piped.err;
-  const RunResult batch = Run("align --quiet -i " + Quote(bitext_) + " --load-model " + Quote(model));
+  const RunResult batch =
+      Run("align --quiet -i " + Quote(bitext_) + " --load-model " + Quote(model));
   EXPECT_EQ(piped.out, batch.out);
 }
 

@@ -36,16 +36,14 @@ class HandModelTest : public ::testing::Test {
     table_ = std::make_shared<TranslationTable>(
         TranslationTable::FromRows({{1, 2}, {1, 2}, {1, 2}, {1, 2}}));
     auto probs = table_->mutable_probs();
-    const float t[4][3] = {{0, 0.9f, 0.01f}, {0, 0.125f, 0.75f}, {0, 0.25f, 0.125f},
-                           {0, 0.625f, 0.125f}};
+    const float t[4][3] = {
+        {0, 0.9f, 0.01f}, {0, 0.125f, 0.75f}, {0, 0.25f, 0.125f}, {0, 0.625f, 0.125f}};
     for (WordId e = 0; e < 4; ++e) {
       for (WordId f = 1; f <= 2; ++f) probs[table_->Find(e, f)] = t[e][f];
     }
   }
 
-  SentencePair Pair() const {
-    return {absl::MakeConstSpan(source_), absl::MakeConstSpan(target_)};
-  }
+  SentencePair Pair() const { return {absl::MakeConstSpan(source_), absl::MakeConstSpan(target_)}; }
 
   std::shared_ptr<TranslationTable> table_;
   const std::vector<WordId> source_ = {1, 2, 3};
@@ -294,8 +292,7 @@ TEST(DecodeReverseTest, ReverseDirectionOnRealDataIsSourceTargetOriented) {
 // what the two separate calls give.
 TEST(ViterbiAndPosteriorsTest, EqualsViterbiAlignAndPosteriorsForEveryModel) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 300);
-  for (const char* kind : {"model1", "model2", "diagonal",
-                         "hmm"}) {
+  for (const char* kind : {"model1", "model2", "diagonal", "hmm"}) {
     SCOPED_TRACE(std::string(kind));
     TrainingOptions training;
     training.model = kind;
@@ -306,7 +303,8 @@ TEST(ViterbiAndPosteriorsTest, EqualsViterbiAlignAndPosteriorsForEveryModel) {
     std::vector<uint32_t> alignment, expected_alignment;
     std::vector<double> posteriors, expected_posteriors;
     for (size_t k = 0; k < corpus.size(); ++k) {
-      const double log_prob = (*model)->ViterbiAndPosteriors(corpus.pair(k), &alignment, &posteriors);
+      const double log_prob =
+          (*model)->ViterbiAndPosteriors(corpus.pair(k), &alignment, &posteriors);
       (*model)->Posteriors(corpus.pair(k), &expected_posteriors);
       EXPECT_EQ(log_prob, (*model)->ViterbiAlign(corpus.pair(k), &expected_alignment)) << k;
       ASSERT_EQ(alignment, expected_alignment) << k;

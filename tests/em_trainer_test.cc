@@ -14,10 +14,10 @@
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/decode/decoder.h"
 #include "aligner/model/diagonal_model.h"
+#include "aligner/model/expected_counts.h"
 #include "aligner/model/model1.h"
 #include "aligner/model/model2.h"
 #include "aligner/model/positional_model.h"
-#include "aligner/model/expected_counts.h"
 #include "aligner/train/training.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -27,7 +27,6 @@ namespace aligner {
 namespace {
 
 using ::testing::HasSubstr;
-
 
 TEST(HansardsSliceTest, ReadsAllPairs) {
   const ParallelCorpus& corpus = Hansards();

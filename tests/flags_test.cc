@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "aligner/model/hmm_model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "aligner/model/hmm_model.h"
 
 namespace aligner::cli {
 namespace {
@@ -84,8 +84,8 @@ TEST(FlagsTest, SymmetricDefaultsToTheRecommendedSetting) {
   EXPECT_TRUE(fertility.options.agreement_options.fertility);
   EXPECT_FALSE(ParseLine(ParseSymmetric, "symmetric -i c --prefix p --fertility --no-fertility")
                    .status.ok());
-  const auto independent = ParseLine(
-      ParseSymmetric, "symmetric -i c --prefix p --no-agreement --no-lowercase -d -o -v");
+  const auto independent =
+      ParseLine(ParseSymmetric, "symmetric -i c --prefix p --no-agreement --no-lowercase -d -o -v");
   ASSERT_TRUE(independent.status.ok()) << independent.status;
   EXPECT_FALSE(independent.options.agreement);
   EXPECT_FALSE(independent.options.agreement_options.fertility);
@@ -96,10 +96,10 @@ TEST(FlagsTest, SymmetricDefaultsToTheRecommendedSetting) {
 }
 
 TEST(FlagsTest, FlagsReachTheirFields) {
-  const auto parsed = ParseLine(
-      ParseAlign,
-      "align --source s --target t -d -o -v -a 0.2 -r -N -I 7 --hmm-p0 0.4 -T 6 -q 0.1 "
-      "--posterior-threshold 0.5 --lowercase --threads 3 --max-sentence-length 80");
+  const auto parsed =
+      ParseLine(ParseAlign,
+                "align --source s --target t -d -o -v -a 0.2 -r -N -I 7 --hmm-p0 0.4 -T 6 -q 0.1 "
+                "--posterior-threshold 0.5 --lowercase --threads 3 --max-sentence-length 80");
   ASSERT_TRUE(parsed.status.ok()) << parsed.status;
   const AlignOptions& o = parsed.options;
   EXPECT_EQ(o.training.model, "diagonal");

@@ -1,7 +1,6 @@
 // Tests for the GIZA++ formats: A3 alignment files (format, parse, round
 // trip) and translation-table dumps.
 #include "aligner/io/giza.h"
-#include "aligner/decode/output_formats.h"
 
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "aligner/decode/output_formats.h"
 #include "aligner/io/output_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -44,8 +44,8 @@ A3Entry Entry(int64_t n, std::vector<std::string> source, std::vector<std::strin
 TEST_F(GizaTest, FormatMatchesGizaExactly) {
   // alignment[j] = i: target 1 -> source 1, target 2 -> NULL, target 3 ->
   // source 3, target 4 -> source 1; source 2 unaligned.
-  const A3Entry entry = Entry(1, {"la", "maison", "bleue"}, {"the", "blue", "house", "."},
-                              {1, 0, 3, 1}, 1.5e-05);
+  const A3Entry entry =
+      Entry(1, {"la", "maison", "bleue"}, {"the", "blue", "house", "."}, {1, 0, 3, 1}, 1.5e-05);
   EXPECT_EQ(FormatA3Entry(entry),
             "# Sentence pair (1) source length 3 target length 4 alignment score : 1.5e-05\n"
             "the blue house .\n"
@@ -101,7 +101,8 @@ TEST_F(GizaTest, EmptyPairRoundTrips) {
             "# Sentence pair (7) source length 0 target length 0 alignment score : 1\n"
             "\n"
             "NULL ({ })\n");
-  const std::string path = WriteFile("empty.A3", text + FormatA3Entry(Entry(8, {"a"}, {"b"}, {1}, 1)));
+  const std::string path =
+      WriteFile("empty.A3", text + FormatA3Entry(Entry(8, {"a"}, {"b"}, {1}, 1)));
   auto read = ReadA3File(path);
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_EQ(read->size(), 2u);
@@ -143,10 +144,14 @@ TEST_F(GizaTest, MalformedFilesAreErrorsWithFileAndLine) {
       "# Sentence pair (1) source length 1 target length 1 alignment score : 1\n";
   const std::vector<Case> cases = {
       {"no_header", "hello\nworld\nNULL ({ })\n", ":1:"},
-      {"bad_number", "# Sentence pair (x) source length 1 target length 1 alignment score : 1\n"
-                     "a\nNULL ({ }) b ({ 1 })\n", ":1:"},
-      {"bad_score", "# Sentence pair (1) source length 1 target length 1 alignment score : zz\n"
-                    "a\nNULL ({ }) b ({ 1 })\n", ":1:"},
+      {"bad_number",
+       "# Sentence pair (x) source length 1 target length 1 alignment score : 1\n"
+       "a\nNULL ({ }) b ({ 1 })\n",
+       ":1:"},
+      {"bad_score",
+       "# Sentence pair (1) source length 1 target length 1 alignment score : zz\n"
+       "a\nNULL ({ }) b ({ 1 })\n",
+       ":1:"},
       {"position_too_big", good_header + "a\nNULL ({ }) b ({ 2 })\n", ":3:"},
       {"position_zero", good_header + "a\nNULL ({ }) b ({ 0 })\n", ":3:"},
       {"position_not_number", good_header + "a\nNULL ({ }) b ({ one })\n", ":3:"},
@@ -250,8 +255,8 @@ TEST_F(GizaTest, WriteTranslationTableProbabilityFormat) {
 TEST_F(GizaTest, WriteTranslationTableToUnwritablePathFails) {
   const SmallTable t = MakeSmallTable();
   const std::string path = Path("no/such/dir/ttable");
-  const absl::Status status = WriteTranslationTable(
-      t.table, t.source, t.target, TranslationTableFormat::kFastAlign, 0, path);
+  const absl::Status status = WriteTranslationTable(t.table, t.source, t.target,
+                                                    TranslationTableFormat::kFastAlign, 0, path);
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()), HasSubstr(path));
 }

@@ -194,8 +194,7 @@ std::vector<GoldAlignment> Gold(const std::vector<std::string>& lines) {
 
 TEST(GoldLooksZeroBasedTest, OneBasedGoldAgainstZeroBasedAlignmentIsRefused) {
   const std::vector<SentenceLinks> predicted = {{{0, 0}, {1, 1}}, {{1, 0}}};
-  const absl::Status s =
-      CheckGoldLooksZeroBased(Gold({"1-1 2-2", "2p1 3-3"}), predicted, "g.txt");
+  const absl::Status s = CheckGoldLooksZeroBased(Gold({"1-1 2-2", "2p1 3-3"}), predicted, "g.txt");
   ASSERT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(),
             "g.txt looks 1-based: none of its 4 links has position 0 on either side (positions 1 "

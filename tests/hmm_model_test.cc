@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "aligner/corpus/parallel_corpus.h"
+#include "aligner/model/expected_counts.h"
 #include "aligner/model/translation_table.h"
 #include "aligner/train/em_trainer.h"
-#include "aligner/model/expected_counts.h"
 #include "aligner/train/training.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -27,8 +27,8 @@ namespace {
 // A table where every source word (NULL included) co-occurs with every target
 // word 1..num_target-1, with probabilities drawn from [low, high] (not
 // normalized: the model only multiplies them).
-std::shared_ptr<TranslationTable> RandomTable(uint32_t num_source, uint32_t num_target,
-                                              double low, double high, std::mt19937* rng) {
+std::shared_ptr<TranslationTable> RandomTable(uint32_t num_source, uint32_t num_target, double low,
+                                              double high, std::mt19937* rng) {
   std::vector<std::vector<WordId>> rows(num_source);
   for (auto& row : rows) {
     for (WordId f = 1; f < num_target; ++f) row.push_back(f);
@@ -129,15 +129,16 @@ class HandComputedHmmTest : public ::testing::Test {
  protected:
   HandComputedHmmTest() {
     // Source words e1 = 1, e2 = 2; target words f1 = 1, f2 = 2.
-    table_ = std::make_shared<TranslationTable>(
-        TranslationTable::FromRows({{1, 2}, {1, 2}, {1, 2}}));
+    table_ =
+        std::make_shared<TranslationTable>(TranslationTable::FromRows({{1, 2}, {1, 2}, {1, 2}}));
     Set(kNullWord, 1, 0.125);
     Set(kNullWord, 2, 0.125);
     Set(1, 1, 0.5);
     Set(1, 2, 0.25);
     Set(2, 1, 0.125);
     Set(2, 2, 0.5);
-    model_ = std::make_unique<HmmModel>(table_, true, TranslationPrior(), Options(0.2, 2, 0.0, /*tension=*/0, /*end_jump=*/false),
+    model_ = std::make_unique<HmmModel>(table_, true, TranslationPrior(),
+                                        Options(0.2, 2, 0.0, /*tension=*/0, /*end_jump=*/false),
                                         /*max_source_length=*/2);
     model_->set_jump_weights({1, 1, 1, 3, 1, 3, 1});
   }
@@ -296,7 +297,8 @@ TEST(HmmModelTest, MatchesEnumerationOfAllAlignments) {
                            /*tension=*/(trial / 2) % 3 * 3.0, /*end_jump=*/trial % 3 != 2));
     model.set_jump_weights(RandomWeights(model.num_buckets(), &rng));
     const uint32_t l = 1 + trial % 4, m = 1 + (trial / 4) % 5;
-    const std::vector<WordId> source = RandomSentence(l, 6, &rng), target = RandomSentence(m, 6, &rng);
+    const std::vector<WordId> source = RandomSentence(l, 6, &rng),
+                              target = RandomSentence(m, 6, &rng);
     const SentencePair pair = Pair(source, target);
 
     std::vector<double> expected(static_cast<size_t>(l + 1) * m, 0.0);
@@ -335,7 +337,8 @@ TEST(HmmModelTest, MatchesEnumerationOfAllAlignments) {
 TEST(HmmModelTest, NewJumpWeightsTakeEffectAtOnce) {
   std::mt19937 rng(7);
   auto table = RandomTable(6, 6, 0.01, 1.0, &rng);
-  const std::vector<WordId> source = RandomSentence(4, 6, &rng), target = RandomSentence(5, 6, &rng);
+  const std::vector<WordId> source = RandomSentence(4, 6, &rng),
+                            target = RandomSentence(5, 6, &rng);
   HmmModel model(table, true, TranslationPrior(), Options(0.2, 3, 0.2, 4.0));
   std::vector<double> before, after, fresh;
   std::vector<uint32_t> alignment;
@@ -361,7 +364,8 @@ TEST(HmmModelTest, ViterbiEqualsBruteForce) {
                    Options(0.15, 2 + trial % 4, 0.05, /*tension=*/trial % 2 ? 4.0 : 0.0));
     model.set_jump_weights(RandomWeights(model.num_buckets(), &rng));
     const uint32_t l = 3 + trial % 4, m = 3 + (trial / 4) % 4;
-    const std::vector<WordId> source = RandomSentence(l, 9, &rng), target = RandomSentence(m, 9, &rng);
+    const std::vector<WordId> source = RandomSentence(l, 9, &rng),
+                              target = RandomSentence(m, 9, &rng);
     const SentencePair pair = Pair(source, target);
     double best = -1;
     std::vector<uint32_t> best_alignment;
@@ -395,7 +399,8 @@ TEST(HmmModelTest, JumpCountsMatchEnumeration) {
     model.set_jump_weights(RandomWeights(model.num_buckets(), &rng));
     const std::vector<double>& w = model.jump_weights();
     const uint32_t l = 1 + trial % 4, m = 1 + (trial / 4) % 4;
-    const std::vector<WordId> source = RandomSentence(l, 6, &rng), target = RandomSentence(m, 6, &rng);
+    const std::vector<WordId> source = RandomSentence(l, 6, &rng),
+                              target = RandomSentence(m, 6, &rng);
     const SentencePair pair = Pair(source, target);
     auto weight = [&](uint32_t r, uint32_t i) { return w[model.Bucket(r, i)]; };
     auto g = [&](uint32_t j, uint32_t i) {
@@ -502,7 +507,8 @@ TEST(HmmModelTest, ScalingMatchesLogSpaceForward) {
   auto table = RandomTable(50, 50, 1e-9, 1e-7, &rng);
   HmmModel model(table, true, TranslationPrior(), Options(0.2, 5, 0.01, 4.0));
   model.set_jump_weights(RandomWeights(model.num_buckets(), &rng));
-  const std::vector<WordId> source = RandomSentence(60, 50, &rng), target = RandomSentence(70, 50, &rng);
+  const std::vector<WordId> source = RandomSentence(60, 50, &rng),
+                            target = RandomSentence(70, 50, &rng);
   const SentencePair pair = Pair(source, target);
   std::vector<double> posteriors;
   const double log_likelihood = model.Posteriors(pair, &posteriors);
@@ -516,7 +522,8 @@ TEST(HmmModelTest, LongSentencesStayFinite) {
   auto table = RandomTable(500, 500, 1e-9, 1e-3, &rng);
   HmmModel model(table, true, TranslationPrior(), Options(0.2, 10, 0.01, 4.0));
   model.set_jump_weights(RandomWeights(model.num_buckets(), &rng));
-  const std::vector<WordId> source = RandomSentence(400, 500, &rng), target = RandomSentence(400, 500, &rng);
+  const std::vector<WordId> source = RandomSentence(400, 500, &rng),
+                            target = RandomSentence(400, 500, &rng);
   const SentencePair pair = Pair(source, target);
   std::vector<double> posteriors;
   const double log_likelihood = model.Posteriors(pair, &posteriors);
@@ -551,8 +558,6 @@ TEST(HmmModelTest, LongSentencesStayFinite) {
   EXPECT_GT(jumps, 0);
   EXPECT_LE(jumps, 401 + 1e-6);
 }
-
-
 
 TrainingOptions HmmTraining(int model1_iterations, int iterations) {
   TrainingOptions options;

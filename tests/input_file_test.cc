@@ -238,8 +238,8 @@ TEST_F(LineReaderTest, TruncatedGzipIsAnErrorNamingTheFile) {
   while ((*reader)->Next(&line)) ++lines;
   EXPECT_LT(lines, 5000);
   const absl::Status status = (*reader)->status();
-  EXPECT_FALSE(status.ok()) << "a truncated gzip stream read as a clean end of file after "
-                            << lines << " lines";
+  EXPECT_FALSE(status.ok()) << "a truncated gzip stream read as a clean end of file after " << lines
+                            << " lines";
   EXPECT_THAT(std::string(status.message()), HasSubstr(truncated));
   EXPECT_FALSE((*reader)->Next(&line));
 }

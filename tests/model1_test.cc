@@ -12,10 +12,10 @@
 
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/diagonal_model.h"
+#include "aligner/model/expected_counts.h"
 #include "aligner/model/model2.h"
 #include "aligner/model/translation_table.h"
 #include "aligner/train/em_trainer.h"
-#include "aligner/model/expected_counts.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -80,8 +80,8 @@ TEST_F(ToyModel1Test, UniformStartIsOneOverTargetVocabulary) {
   // Four English words occur: the, house, blue, flower. SetUniform gives
   // every entry, NULL row included, 1/4.
   for (float p : table_->probs()) EXPECT_FLOAT_EQ(p, 0.25f);
-  EXPECT_EQ(table_->num_entries(), 4u /*NULL*/ + 4 /*la*/ + 3 /*maison*/ + 3 /*bleue*/ +
-                                       2 /*fleur*/);
+  EXPECT_EQ(table_->num_entries(),
+            4u /*NULL*/ + 4 /*la*/ + 3 /*maison*/ + 3 /*bleue*/ + 2 /*fleur*/);
 }
 
 TEST_F(ToyModel1Test, NoNullTwoIterationsByHand) {
@@ -173,18 +173,18 @@ TEST_F(ToyModel1Test, NoNullTwoIterationsByHand) {
   EXPECT_GT(r2.log_likelihood, r1.log_likelihood);
 
   // ---- Iteration 2, M-step.
-  EXPECT_NEAR(t("the", "la"), la_the / la_total, kProbTol);        // 0.55216018
-  EXPECT_NEAR(t("house", "la"), la_house / la_total, kProbTol);    // 0.27236808
-  EXPECT_NEAR(t("blue", "la"), la_blue / la_total, kProbTol);      // 0.07388284
-  EXPECT_NEAR(t("flower", "la"), la_flower / la_total, kProbTol);  // 0.10158890
+  EXPECT_NEAR(t("the", "la"), la_the / la_total, kProbTol);                  // 0.55216018
+  EXPECT_NEAR(t("house", "la"), la_house / la_total, kProbTol);              // 0.27236808
+  EXPECT_NEAR(t("blue", "la"), la_blue / la_total, kProbTol);                // 0.07388284
+  EXPECT_NEAR(t("flower", "la"), la_flower / la_total, kProbTol);            // 0.10158890
   EXPECT_NEAR(t("the", "maison"), maison_the / maison_total, kProbTol);      // 0.39449122
   EXPECT_NEAR(t("house", "maison"), maison_house / maison_total, kProbTol);  // 0.47630564
   EXPECT_NEAR(t("blue", "maison"), maison_blue / maison_total, kProbTol);    // 0.12920314
-  EXPECT_NEAR(t("the", "bleue"), bleue_the / bleue_total, kProbTol);      // 814/3351
-  EXPECT_NEAR(t("blue", "bleue"), bleue_blue / bleue_total, kProbTol);    // 1591/3351
-  EXPECT_NEAR(t("house", "bleue"), bleue_house / bleue_total, kProbTol);  // 946/3351
-  EXPECT_NEAR(t("the", "fleur"), fleur_the / fleur_total, kProbTol);        // 12/29
-  EXPECT_NEAR(t("flower", "fleur"), fleur_flower / fleur_total, kProbTol);  // 17/29
+  EXPECT_NEAR(t("the", "bleue"), bleue_the / bleue_total, kProbTol);         // 814/3351
+  EXPECT_NEAR(t("blue", "bleue"), bleue_blue / bleue_total, kProbTol);       // 1591/3351
+  EXPECT_NEAR(t("house", "bleue"), bleue_house / bleue_total, kProbTol);     // 946/3351
+  EXPECT_NEAR(t("the", "fleur"), fleur_the / fleur_total, kProbTol);         // 12/29
+  EXPECT_NEAR(t("flower", "fleur"), fleur_flower / fleur_total, kProbTol);   // 17/29
   EXPECT_NEAR(t("the", "fleur"), 12.0 / 29, kProbTol);
   EXPECT_NEAR(t("blue", "bleue"), 1591.0 / 3351, kProbTol);
 
@@ -251,9 +251,9 @@ TEST_F(ToyModel1Test, WithNullTwoIterationsByHand) {
   EXPECT_NEAR(t("the", "fleur"), 41.0 / 110, kProbTol);
   EXPECT_NEAR(t("flower", "fleur"), 69.0 / 110, kProbTol);
   const double bleue_total = 1.0 / 2072 + 1.0 / 956 + 1.0 / 1664;
-  EXPECT_NEAR(t("the", "bleue"), (1.0 / 2072) / bleue_total, kProbTol);   // 0.22662600
-  EXPECT_NEAR(t("blue", "bleue"), (1.0 / 956) / bleue_total, kProbTol);   // 0.49118104
-  EXPECT_NEAR(t("house", "bleue"), (1.0 / 1664) / bleue_total, kProbTol); // 0.28219295
+  EXPECT_NEAR(t("the", "bleue"), (1.0 / 2072) / bleue_total, kProbTol);    // 0.22662600
+  EXPECT_NEAR(t("blue", "bleue"), (1.0 / 956) / bleue_total, kProbTol);    // 0.49118104
+  EXPECT_NEAR(t("house", "bleue"), (1.0 / 1664) / bleue_total, kProbTol);  // 0.28219295
   for (const char* f : {"the", "house", "blue", "flower"}) {
     EXPECT_NEAR(t(f, "NULL"), t(f, "la"), kProbTol) << f;
   }
@@ -275,8 +275,6 @@ TEST_F(ToyModel1Test, ViterbiAfterTraining) {
 
 // ---------------------------------------------------------------------------
 // Properties on a real slice of the Hansards.
-
-
 
 enum class Kind { kModel1, kModel1NoNull, kModel2, kDiagonal, kDiagonalVb };
 
@@ -399,11 +397,16 @@ INSTANTIATE_TEST_SUITE_P(Models, PositionalPropertyTest,
                                            Kind::kDiagonal, Kind::kDiagonalVb),
                          [](const ::testing::TestParamInfo<Kind>& info) {
                            switch (info.param) {
-                             case Kind::kModel1: return std::string("Model1");
-                             case Kind::kModel1NoNull: return std::string("Model1NoNull");
-                             case Kind::kModel2: return std::string("Model2");
-                             case Kind::kDiagonal: return std::string("Diagonal");
-                             case Kind::kDiagonalVb: return std::string("DiagonalVb");
+                             case Kind::kModel1:
+                               return std::string("Model1");
+                             case Kind::kModel1NoNull:
+                               return std::string("Model1NoNull");
+                             case Kind::kModel2:
+                               return std::string("Model2");
+                             case Kind::kDiagonal:
+                               return std::string("Diagonal");
+                             case Kind::kDiagonalVb:
+                               return std::string("DiagonalVb");
                            }
                            return std::string("Unknown");
                          });
@@ -524,7 +527,8 @@ TEST(DiagonalModelTest, TensionOptimizationMovesTowardsTheData) {
   DiagonalOptions options;
   options.tension = 1.0;
   options.optimize_tension = true;
-  DiagonalModel model(table, true, TranslationPrior(), options, DiagonalModel::CountLengths(corpus));
+  DiagonalModel model(table, true, TranslationPrior(), options,
+                      DiagonalModel::CountLengths(corpus));
   EmTrainer trainer(corpus, 1);
   for (int it = 1; it <= 5; ++it) trainer.Iterate(&model, it);
   EXPECT_GT(model.tension(), 4.0);

@@ -25,7 +25,6 @@ std::string WriteTemp(const std::string& name, const std::string& content) {
   return path;
 }
 
-
 std::vector<std::vector<uint32_t>> ViterbiAll(const AlignmentModel& model,
                                               const ParallelCorpus& corpus) {
   std::vector<std::vector<uint32_t>> result;
@@ -52,8 +51,8 @@ TEST_P(ModelRoundTrip, LoadedModelAlignsTheTrainingDataIdentically) {
   metadata.max_sentence_length = 77;
   metadata.training_options = "model=x";
   const std::string path = ::testing::TempDir() + "/roundtrip." + (*model)->name();
-  ASSERT_TRUE(SaveModel(**model, TrialCorpus().source_vocabulary(), TrialCorpus().target_vocabulary(),
-                        metadata, path)
+  ASSERT_TRUE(SaveModel(**model, TrialCorpus().source_vocabulary(),
+                        TrialCorpus().target_vocabulary(), metadata, path)
                   .ok());
   auto loaded = LoadModel(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -77,8 +76,7 @@ TEST_P(ModelRoundTrip, LoadedModelAlignsTheTrainingDataIdentically) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModels, ModelRoundTrip,
-                         ::testing::Values("model1", "model2",
-                                           "diagonal", "hmm"),
+                         ::testing::Values("model1", "model2", "diagonal", "hmm"),
                          [](const auto& info) { return std::string(info.param); });
 
 TEST(ModelIo, UnknownWordsAlignByPositionWithoutCrashing) {
@@ -106,8 +104,8 @@ std::string SavedModelBytes() {
   options.iterations = 1;
   auto model = TrainQuietly(TrialCorpus(), options, 1);
   ModelWriter writer;
-  EXPECT_TRUE(WriteModel(**model, TrialCorpus().source_vocabulary(), TrialCorpus().target_vocabulary(),
-                         ModelMetadata(), &writer)
+  EXPECT_TRUE(WriteModel(**model, TrialCorpus().source_vocabulary(),
+                         TrialCorpus().target_vocabulary(), ModelMetadata(), &writer)
                   .ok());
   return writer.Serialize();
 }

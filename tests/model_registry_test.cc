@@ -61,8 +61,8 @@ ParallelCorpus CorpusOfLengths(const std::vector<std::pair<int, int>>& lengths) 
 }
 
 TEST(ModelRegistryTest, PairLengthsInOrderOfFirstAppearanceWithCounts) {
-  const ParallelCorpus corpus = CorpusOfLengths({{2, 3}, {0, 4}, {1, 1}, {2, 3}, {3, 0}, {1, 1},
-                                                 {4, 2}, {2, 3}});
+  const ParallelCorpus corpus =
+      CorpusOfLengths({{2, 3}, {0, 4}, {1, 1}, {2, 3}, {3, 0}, {1, 1}, {4, 2}, {2, 3}});
   EXPECT_EQ(CountPairLengths(corpus),
             (PairLengths{{2, 3, 3}, {1, 1, 2}, {4, 2, 1}}));  // empty sides left out
   EXPECT_EQ(CountPairLengths(CorpusOfLengths({})), PairLengths());

@@ -151,9 +151,8 @@ TEST_F(OutputFileReplaceTest, ResolveOutputTarget) {
   EXPECT_FALSE(ResolveOutputTarget(Path("sub/")).ok());
   const auto missing = ResolveOutputTarget(Path("none/out"));
   ASSERT_FALSE(missing.ok());
-  EXPECT_THAT(missing.status().message(),
-              HasSubstr("No such file or directory (directory '" + Path("none") +
-                        "' does not exist)"));
+  EXPECT_THAT(missing.status().message(), HasSubstr("No such file or directory (directory '" +
+                                                    Path("none") + "' does not exist)"));
 }
 
 }  // namespace

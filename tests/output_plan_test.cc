@@ -48,8 +48,7 @@ TEST_F(OutputPlanTest, DistinctFilesAreAccepted) {
                      {"--load-model", std::nullopt, kIn}}),
             "");
   // One output on stdout, one input on stdin.
-  EXPECT_EQ(Refusal({{"-i", "-", kIn}, {"--output", "-", kOut}, {"-p", Path("t"), kOptional}}),
-            "");
+  EXPECT_EQ(Refusal({{"-i", "-", kIn}, {"--output", "-", kOut}, {"-p", Path("t"), kOptional}}), "");
   // Two inputs may be one file (scoring a file against itself).
   EXPECT_EQ(Refusal({{"-a", corpus, kIn}, {"-g", corpus, kIn}}), "");
 }
@@ -85,17 +84,19 @@ TEST_F(OutputPlanTest, TwoOutputsOnOneFileAreRefused) {
                     HasSubstr("each output needs a file of its own")));
   // The same new file spelled differently.
   fs::create_directories(Path("sub"));
-  EXPECT_THAT(Refusal({{"--output", x, kOut}, {"-p", Path("sub/../x"), kOptional}}),
-              HasSubstr("--output '" + x + "' and -p '" + Path("sub/../x") +
-                        "' are the same file"));
+  EXPECT_THAT(
+      Refusal({{"--output", x, kOut}, {"-p", Path("sub/../x"), kOptional}}),
+      HasSubstr("--output '" + x + "' and -p '" + Path("sub/../x") + "' are the same file"));
   // An existing file through a symlink, and through a hard link.
   WriteFile("target", "old\n");
   fs::create_symlink(Path("target"), Path("link"));
-  EXPECT_THAT(Refusal({{"--output", Path("target"), kOut}, {"--model-file", Path("link"), kOptional}}),
-              HasSubstr("are the same file (" + fs::canonical(Path("target")).string() + ")"));
+  EXPECT_THAT(
+      Refusal({{"--output", Path("target"), kOut}, {"--model-file", Path("link"), kOptional}}),
+      HasSubstr("are the same file (" + fs::canonical(Path("target")).string() + ")"));
   fs::create_hard_link(Path("target"), Path("hard"));
-  EXPECT_THAT(Refusal({{"--output", Path("target"), kOut}, {"--checkpoint", Path("hard"), kOptional}}),
-              HasSubstr("are the same file"));
+  EXPECT_THAT(
+      Refusal({{"--output", Path("target"), kOut}, {"--checkpoint", Path("hard"), kOptional}}),
+      HasSubstr("are the same file"));
   // A symlink to a file that does not exist yet is that file.
   fs::create_symlink(Path("future"), Path("dangling"));
   EXPECT_THAT(Refusal({{"--output", Path("future"), kOut}, {"-p", Path("dangling"), kOptional}}),
@@ -112,10 +113,10 @@ TEST_F(OutputPlanTest, NullDeviceMayTakeSeveralOutputs) {
 
 TEST_F(OutputPlanTest, OutputThatIsAnInputIsRefused) {
   const std::string corpus = WriteFile("c.fe", "a ||| b\n");
-  EXPECT_THAT(Refusal({{"-i", corpus, kIn}, {"--output", corpus, kOut}}),
-              AllOf(HasSubstr("the output --output '" + corpus + "' is the input -i '" + corpus +
-                              "'"),
-                    HasSubstr("writing it would destroy the input")));
+  EXPECT_THAT(
+      Refusal({{"-i", corpus, kIn}, {"--output", corpus, kOut}}),
+      AllOf(HasSubstr("the output --output '" + corpus + "' is the input -i '" + corpus + "'"),
+            HasSubstr("writing it would destroy the input")));
   // symmetrize -i f -j f --output f
   EXPECT_THAT(Refusal({{"-i", corpus, kIn}, {"-j", corpus, kIn}, {"--output", corpus, kOut}}),
               HasSubstr("is the input -i"));
@@ -136,9 +137,9 @@ TEST_F(OutputPlanTest, OutputThatIsAnInputIsRefused) {
 }
 
 TEST_F(OutputPlanTest, OutputInMissingDirectoryOrOnADirectoryIsRefused) {
-  EXPECT_THAT(Refusal({{"--output", Path("no/such/dir/out"), kOut}}),
-              AllOf(HasSubstr("--output '" + Path("no/such/dir/out") + "'"),
-                    HasSubstr("does not exist")));
+  EXPECT_THAT(
+      Refusal({{"--output", Path("no/such/dir/out"), kOut}}),
+      AllOf(HasSubstr("--output '" + Path("no/such/dir/out") + "'"), HasSubstr("does not exist")));
   EXPECT_THAT(Refusal({{"--giza-a3", dir_.string(), kOptional}}), HasSubstr("is a directory"));
   EXPECT_THAT(Refusal({{"--giza-a3", Path("sub/"), kOptional}}), HasSubstr("names a directory"));
 }
@@ -162,13 +163,13 @@ TEST_F(OutputPlanTest, OutputInUnwritableDirectoryIsRefused) {
     if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
     const absl::Status locked = CheckRunPaths({{"--output", Path("locked/out"), kOut}});
     const absl::Status readonly = CheckRunPaths({{"--output", existing, kOut}});
-    const bool ok =
-        !locked.ok() &&
-        std::string(locked.message()).find("cannot write '" + Path("locked/out") +
-                                           "' (--output): directory") != std::string::npos &&
-        std::string(locked.message()).find("Permission denied") != std::string::npos &&
-        !readonly.ok() &&
-        std::string(readonly.message()).find("is not writable") != std::string::npos;
+    const bool ok = !locked.ok() &&
+                    std::string(locked.message())
+                            .find("cannot write '" + Path("locked/out") +
+                                  "' (--output): directory") != std::string::npos &&
+                    std::string(locked.message()).find("Permission denied") != std::string::npos &&
+                    !readonly.ok() &&
+                    std::string(readonly.message()).find("is not writable") != std::string::npos;
     ::_exit(ok ? 0 : 1);
   }
   int status = 0;
@@ -193,12 +194,12 @@ TEST_F(OutputPlanTest, RandomPlansMatchAnIndependentOracle) {
   fs::create_symlink(Path("a"), Path("link_a"));
   fs::create_hard_link(Path("a"), Path("hard_a"));
   fs::create_symlink(Path("new2"), Path("dangling"));
-  const std::vector<std::string> input_pool = {Path("a"), Path("b"), Path("link_a"),
-                                               Path("hard_a"), "-", ""};
+  const std::vector<std::string> input_pool = {Path("a"),      Path("b"), Path("link_a"),
+                                               Path("hard_a"), "-",       ""};
   const std::vector<std::string> output_pool = {
-      Path("a"),      Path("b"),        Path("link_a"),    Path("hard_a"), Path("new1"),
-      Path("new2"),   Path("sub/../new1"), Path("dangling"), "-",           Path("none/x"),
-      Path("sub"),    ""};
+      Path("a"),    Path("b"),      Path("link_a"),      Path("hard_a"),
+      Path("new1"), Path("new2"),   Path("sub/../new1"), Path("dangling"),
+      "-",          Path("none/x"), Path("sub"),         ""};
   // What a path is, for the oracle: "" (refused), "stdin"/"stdout", "bad"
   // (refused output), or the file it names.
   auto identity = [&](const std::string& path, bool output) -> std::string {
@@ -232,7 +233,8 @@ TEST_F(OutputPlanTest, RandomPlansMatchAnIndependentOracle) {
     for (const std::string& i : ins) expected &= !i.empty();
     for (const std::string& o : outs) expected &= !o.empty() && o != "bad";
     for (size_t x = 0; x < ins.size(); ++x) {
-      for (size_t y = x + 1; y < ins.size(); ++y) expected &= !(ins[x] == "stdin" && ins[y] == "stdin");
+      for (size_t y = x + 1; y < ins.size(); ++y)
+        expected &= !(ins[x] == "stdin" && ins[y] == "stdin");
     }
     for (size_t x = 0; x < outs.size(); ++x) {
       for (size_t y = x + 1; y < outs.size(); ++y) expected &= outs[x] != outs[y];
@@ -263,15 +265,15 @@ TEST_F(OutputPlanTest, RandomSymmetrizeRunsNeverModifyAnInputOrLeaveAPartialFile
   std::map<std::pair<std::string, std::string>, std::string> expected;
   for (const std::string& x : {std::string("cf"), std::string("cr")}) {
     for (const std::string& y : {std::string("cf"), std::string("cr")}) {
-      const std::string command = binary + " symmetrize -i " + Path(x) + " -j " + Path(y) +
-                                  " > " + Path("clean");
+      const std::string command =
+          binary + " symmetrize -i " + Path(x) + " -j " + Path(y) + " > " + Path("clean");
       ASSERT_EQ(std::system(command.c_str()), 0) << command;
       expected[{x == "cf" ? forward : reverse, y == "cf" ? forward : reverse}] =
           ReadWholeFile(Path("clean"));
     }
   }
-  const std::vector<std::string> names = {"f", "r", "link_f", "hard_r", "new", "dangling",
-                                          "-", "none/x"};
+  const std::vector<std::string> names = {"f",   "r",        "link_f", "hard_r",
+                                          "new", "dangling", "-",      "none/x"};
   std::mt19937 rng(1818);
   int succeeded = 0;
   for (int trial = 0; trial < 60; ++trial) {
@@ -298,8 +300,10 @@ TEST_F(OutputPlanTest, RandomSymmetrizeRunsNeverModifyAnInputOrLeaveAPartialFile
     const bool output_is_r = o == "r" || o == "hard_r";
     const bool f_read = i == "f" || i == "link_f" || j == "f" || j == "link_f";
     const bool r_read = i == "r" || i == "hard_r" || j == "r" || j == "hard_r";
-    if (f_read || !output_is_f || code != 0) EXPECT_EQ(ReadWholeFile(Path("f")), forward) << command;
-    if (r_read || !output_is_r || code != 0) EXPECT_EQ(ReadWholeFile(Path("r")), reverse) << command;
+    if (f_read || !output_is_f || code != 0)
+      EXPECT_EQ(ReadWholeFile(Path("f")), forward) << command;
+    if (r_read || !output_is_r || code != 0)
+      EXPECT_EQ(ReadWholeFile(Path("r")), reverse) << command;
     // Refused exactly when an output would be an input, stdin is read twice
     // or the directory is missing.
     const bool refuse = (output_is_f && f_read) || (output_is_r && r_read) ||
@@ -307,8 +311,9 @@ TEST_F(OutputPlanTest, RandomSymmetrizeRunsNeverModifyAnInputOrLeaveAPartialFile
     EXPECT_EQ(code, refuse ? 2 : 0) << command << "\n" << ReadWholeFile(Path("stderr"));
     if (code == 0) {
       ++succeeded;
-      const std::string written =
-          o == "-" ? Path("stdout") : o == "dangling" ? Path("target") : Path(o);
+      const std::string written = o == "-"          ? Path("stdout")
+                                  : o == "dangling" ? Path("target")
+                                                    : Path(o);
       // Both inputs are f-like or r-like; symmetrizing a file with itself
       // gives that file back.
       const std::string first = i == "-" || i == "f" || i == "link_f" ? forward : reverse;

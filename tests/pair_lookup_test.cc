@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "aligner/corpus/parallel_corpus.h"
-#include "aligner/model/translation_table.h"
 #include "aligner/model/expected_counts.h"
+#include "aligner/model/translation_table.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -76,8 +76,10 @@ TEST(PairLookupTest, EveryCellHasTheTablesSlotAndProbability) {
 TEST(PairLookupTest, DistinctWordsOfARepetitivePair) {
   ParallelCorpus corpus;
   std::vector<WordId> source, target;
-  for (const char* w : {"a", "b", "a", "a"}) source.push_back(corpus.mutable_source_vocabulary().Intern(w));
-  for (const char* w : {"x", "y", "x"}) target.push_back(corpus.mutable_target_vocabulary().Intern(w));
+  for (const char* w : {"a", "b", "a", "a"})
+    source.push_back(corpus.mutable_source_vocabulary().Intern(w));
+  for (const char* w : {"x", "y", "x"})
+    target.push_back(corpus.mutable_target_vocabulary().Intern(w));
   corpus.mutable_source_text().AddSentence(source);
   corpus.mutable_target_text().AddSentence(target);
   const TranslationTable table = TranslationTable::FromCorpus(corpus);

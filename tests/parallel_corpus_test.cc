@@ -64,12 +64,11 @@ void ExpectSameCorpus(const ParallelCorpus& a, const ParallelCorpus& b) {
 using ReadCorpusTest = CorpusFileTest;
 
 TEST_F(ReadCorpusTest, BitextAndParallelFilesGiveSameIdsAndTokens) {
-  const std::string bitext = WriteFile(
-      "corpus.txt",
-      "la maison ||| the house\n"
-      "la maison bleue ||| the blue house\n"
-      "  la   fleur\t||| the\tflower  \n"
-      "maison ||| house\n");
+  const std::string bitext = WriteFile("corpus.txt",
+                                       "la maison ||| the house\n"
+                                       "la maison bleue ||| the blue house\n"
+                                       "  la   fleur\t||| the\tflower  \n"
+                                       "maison ||| house\n");
   const std::string fr =
       WriteFile("corpus.fr", "la maison\nla maison bleue\n  la   fleur\t\nmaison\n");
   const std::string en =
@@ -136,13 +135,13 @@ TEST_F(ReadCorpusTest, TabSeparatedBitextLines) {
 
 TEST_F(ReadCorpusTest, MalformedLinesAreKeptAsEmptyPairsAndReported) {
   const std::string path = WriteFile("bad.txt",
-                                     "a b ||| x y\n"          // 1 ok
-                                     "no separator here\n"    // 2 malformed
-                                     "a ||| x ||| y\n"        // 3 two separators
-                                     "c ||| z\n"              // 4 ok
-                                     "\n"                     // 5 blank: no separator
-                                     "one\ttwo\tthree\n"      // 6 two TABs
-                                     "d|||w\n");              // 7 '|||' not a token
+                                     "a b ||| x y\n"        // 1 ok
+                                     "no separator here\n"  // 2 malformed
+                                     "a ||| x ||| y\n"      // 3 two separators
+                                     "c ||| z\n"            // 4 ok
+                                     "\n"                   // 5 blank: no separator
+                                     "one\ttwo\tthree\n"    // 6 two TABs
+                                     "d|||w\n");            // 7 '|||' not a token
   CorpusReport report;
   auto corpus = ReadBitext(path, {}, &report);
   ASSERT_TRUE(corpus.ok()) << corpus.status();
@@ -169,8 +168,7 @@ TEST_F(ReadCorpusTest, FirstMalformedLineIsOneBased) {
 }
 
 TEST_F(ReadCorpusTest, EmptySideGivesEmptyPairCounted) {
-  const std::string path =
-      WriteFile("empty.txt", "a ||| x\n ||| y\nb |||\n   |||   \nc ||| z\n");
+  const std::string path = WriteFile("empty.txt", "a ||| x\n ||| y\nb |||\n   |||   \nc ||| z\n");
   CorpusReport report;
   auto corpus = ReadBitext(path, {}, &report);
   ASSERT_TRUE(corpus.ok()) << corpus.status();
@@ -201,9 +199,9 @@ TEST_F(ReadCorpusTest, EmptyLinesInParallelFilesAreEmptyPairs) {
 
 TEST_F(ReadCorpusTest, OverLongPairsAreEmptiedAndCounted) {
   const std::string path = WriteFile("long.txt",
-                                     "a b c ||| x y z\n"        // 3 and 3: fine
-                                     "a b c d ||| x\n"          // source too long
-                                     "a ||| w x y z\n"          // target too long
+                                     "a b c ||| x y z\n"  // 3 and 3: fine
+                                     "a b c d ||| x\n"    // source too long
+                                     "a ||| w x y z\n"    // target too long
                                      "a b ||| x y\n");
   CorpusReadOptions options;
   options.max_sentence_length = 3;
@@ -285,9 +283,9 @@ TEST_F(ReadCorpusTest, PairsOverTheMemoryBoundAreSkippedAndCountedApart) {
   EXPECT_EQ(MaxSideLengthForCells(1), 0u);
   const std::string path = WriteFile("big.txt",
                                      "a b ||| x y\n"
-                                     "a b c d ||| x\n"              // over the cell bound
-                                     "a b c d e f g ||| x y\n"      // over both bounds
-                                     "a ||| x y z w\n");            // over the cell bound
+                                     "a b c d ||| x\n"          // over the cell bound
+                                     "a b c d e f g ||| x y\n"  // over both bounds
+                                     "a ||| x y z w\n");        // over the cell bound
   CorpusReadOptions options;
   options.max_sentence_length = 6;
   options.max_pair_cells = 16;  // sides of at most 3 tokens
@@ -333,9 +331,10 @@ TEST_F(ReadCorpusTest, CorpusWithoutAUsableLineIsAnErrorNamingTheFile) {
   ASSERT_FALSE(corpus.ok());
   EXPECT_EQ(corpus.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(corpus.status().message(),
-            bitext + ": none of its 3 lines can be aligned (1 without one ' ||| ' separator, 1 "
-                     "with an empty side, 1 with a side longer than --max-sentence-length 3); "
-                     "there is nothing to train on or align");
+            bitext +
+                ": none of its 3 lines can be aligned (1 without one ' ||| ' separator, 1 "
+                "with an empty side, 1 with a side longer than --max-sentence-length 3); "
+                "there is nothing to train on or align");
   const std::string fr = WriteFile("e.fr", "a\n\n");
   const std::string en = WriteFile("e.en", "\nx\n");
   auto files = ReadParallelFiles(fr, en, {}, &report);
@@ -462,7 +461,8 @@ TEST_F(ReadCorpusTest, CrlfLinesAndMissingFinalNewline) {
 }
 
 TEST_F(ReadCorpusTest, LowercaseOptionMergesCasedWords) {
-  const std::string path = WriteFile("case.txt", "La MAISON ||| The House\nla maison ||| the house\n");
+  const std::string path =
+      WriteFile("case.txt", "La MAISON ||| The House\nla maison ||| the house\n");
   CorpusReadOptions options;
   options.lowercase = true;
   CorpusReport report;
@@ -562,12 +562,12 @@ TEST_F(ReadCorpusTest, NumberWordsByFrequencyKeepsTheWords) {
 // bound and cased pairs handled alike (the words of skipped pairs, "big",
 // "huge", "wide", are not interned).
 TEST_F(ReadCorpusTest, BuilderGivesTheFileReadersCorpus) {
-  const std::vector<std::string> fr = {"La maison", "  la   maison bleue\t", "", "Fleur",
-                                       "big big big big big", "a", "wide wide wide wide",
-                                       "la fleur"};
-  const std::vector<std::string> en = {"the house", "the blue house", "nothing", "",
-                                       "late", "huge huge huge huge huge", "x",
-                                       "The flower late"};
+  const std::vector<std::string> fr = {
+      "La maison", "  la   maison bleue\t", "",        "Fleur", "big big big big big",
+      "a",         "wide wide wide wide",   "la fleur"};
+  const std::vector<std::string> en = {"the house", "the blue house", "nothing",
+                                       "",          "late",           "huge huge huge huge huge",
+                                       "x",         "The flower late"};
   std::string fr_text, en_text, bitext;
   for (size_t k = 0; k < fr.size(); ++k) {
     fr_text += fr[k] + "\n";
@@ -671,8 +671,8 @@ TEST(ParallelCorpusBuilderTest, TokensAFileCouldNotHoldAreErrors) {
   builder.AddPair("a", "b");
   const absl::Status space = builder.AddTokenizedPair({"a b"}, {"c"});
   EXPECT_EQ(space.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(space.message(), AllOf(HasSubstr("pair 1"), HasSubstr("source"),
-                                     HasSubstr("\"a b\""), HasSubstr("whitespace")));
+  EXPECT_THAT(space.message(), AllOf(HasSubstr("pair 1"), HasSubstr("source"), HasSubstr("\"a b\""),
+                                     HasSubstr("whitespace")));
   const absl::Status empty = builder.AddTokenizedPair({"a"}, {"c", ""});
   EXPECT_THAT(empty.message(), AllOf(HasSubstr("target"), HasSubstr("empty")));
   // A rejected pair is not added.
@@ -734,8 +734,13 @@ TEST(SplitTokensTest, AsciiWhitespaceOnly) {
   SplitTokens(" \t ", &tokens);
   EXPECT_THAT(tokens, IsEmpty());
   // U+00A0 (no-break space) is not ASCII whitespace: it stays in the token.
-  SplitTokens("a\xc2\xa0" "b c", &tokens);
-  EXPECT_THAT(tokens, ElementsAre("a\xc2\xa0" "b", "c"));
+  SplitTokens(
+      "a\xc2\xa0"
+      "b c",
+      &tokens);
+  EXPECT_THAT(tokens, ElementsAre("a\xc2\xa0"
+                                  "b",
+                                  "c"));
 }
 
 TEST(LowercaseUtf8Test, AsciiLatinGreekCyrillic) {

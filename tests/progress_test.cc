@@ -49,7 +49,7 @@ TEST_F(ProgressCounterTest, ReportsAtMostOncePerIntervalAndFinishesOnce) {
     counter.Finish();
     counter.Finish();  // no second final update
     counter.Add(5);    // after the end: ignored
-  }  // the destructor does not finish again
+  }                    // the destructor does not finish again
   ASSERT_EQ(updates_.size(), 4u);
   EXPECT_EQ(updates_[0].done, 10u);
   EXPECT_DOUBLE_EQ(updates_[0].seconds, 0);
@@ -160,8 +160,8 @@ TEST(ProgressLineTest, RedrawsInPlaceAndClearsBeforeLines) {
   EXPECT_EQ(out, "\raligner align: E-step 5% (5/100 pairs)    ");
   out.clear();
   line.PrintLine("aligner align: hmm iteration 1: log-likelihood -1");
-  EXPECT_EQ(out, "\r" + std::string(38, ' ') +
-                     "\raligner align: hmm iteration 1: log-likelihood -1\n");
+  EXPECT_EQ(out,
+            "\r" + std::string(38, ' ') + "\raligner align: hmm iteration 1: log-likelihood -1\n");
   out.clear();
   line.PrintLine("next");  // nothing to clear
   EXPECT_EQ(out, "next\n");
@@ -182,11 +182,9 @@ TEST(ProgressLineTest, ScopesShareTheLineWhichFitsTheWidth) {
   ProgressLine line([&](std::string_view text) { out = std::string(text); }, "> ", 0);
   line.Update(Update("forward", 10));
   line.Update(Update("reverse", 20));
-  EXPECT_EQ(out,
-            "\r> forward: E-step 10% (10/100 pairs)  |  reverse: E-step 20% (20/100 pairs)");
+  EXPECT_EQ(out, "\r> forward: E-step 10% (10/100 pairs)  |  reverse: E-step 20% (20/100 pairs)");
   line.Update(Update("forward", 30));
-  EXPECT_EQ(out,
-            "\r> forward: E-step 30% (30/100 pairs)  |  reverse: E-step 20% (20/100 pairs)");
+  EXPECT_EQ(out, "\r> forward: E-step 30% (30/100 pairs)  |  reverse: E-step 20% (20/100 pairs)");
   line.Update(Update("forward", 100, true));
   EXPECT_THAT(out, HasSubstr("reverse: E-step 20%"));
   EXPECT_THAT(out, Not(HasSubstr("forward")));

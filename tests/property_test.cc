@@ -30,19 +30,18 @@
 #include "aligner/train/training.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
 #include "tbb/global_control.h"
+#include "tests/test_util.h"
 
 namespace aligner {
 namespace {
-
 
 constexpr int kNumCorpora = 20;
 
 // One generated corpus in its two file forms, and what the reader must make
 // of it.
 struct RandomCorpus {
-  std::string bitext;                // "source ||| target" (or TAB) lines
+  std::string bitext;                    // "source ||| target" (or TAB) lines
   std::string source_text, target_text;  // the same as parallel files
   size_t lines = 0;
   int64_t malformed = 0;
@@ -79,8 +78,7 @@ RandomCorpus Generate(uint64_t seed) {
   // Up to several E-step blocks of 64 pairs, so that threads share the work.
   c.lines = 5 + rng() % 300;
   c.max_sentence_length = std::vector<size_t>{1000, 50, 120}[rng() % 3];
-  c.model = std::vector<std::string>{"model1", "diagonal", "model2",
-                                   "hmm"}[seed % 4];
+  c.model = std::vector<std::string>{"model1", "diagonal", "model2", "hmm"}[seed % 4];
   c.reverse = rng() % 2 == 0;
   c.posterior_threshold = rng() % 3 == 0 ? 0.3 : -1;
   for (size_t k = 0; k < c.lines; ++k) {
@@ -234,8 +232,8 @@ TEST_F(PropertyTest, RandomCorporaAlignLineForLineInRangeAndThreadIndependently)
 // Runs the tool; returns stdout, or fails the test on a non-zero exit.
 std::string RunAligner(const std::string& args, const std::string& scratch) {
   const std::string out = scratch + ".out", err = scratch + ".err";
-  const std::string command = std::string(ALIGNER_BINARY) + " " + args + " > '" + out +
-                              "' 2> '" + err + "'";
+  const std::string command =
+      std::string(ALIGNER_BINARY) + " " + args + " > '" + out + "' 2> '" + err + "'";
   const int status = std::system(command.c_str());
   std::ifstream out_stream(out, std::ios::binary), err_stream(err, std::ios::binary);
   std::stringstream out_text, err_text;
@@ -261,8 +259,7 @@ TEST_F(PropertyTest, CommandLineWritesOneLinePerInputLineForAnyThreadCount) {
     EXPECT_EQ(newlines, c.lines);
     EXPECT_TRUE(first.empty() || first.back() == '\n');
     for (int threads : {2, 3}) {
-      EXPECT_EQ(RunAligner("align -i '" + bitext + "' --threads " + std::to_string(threads) +
-                               flags,
+      EXPECT_EQ(RunAligner("align -i '" + bitext + "' --threads " + std::to_string(threads) + flags,
                            (dir_ / "run").string()),
                 first)
           << threads << " threads";

@@ -80,8 +80,8 @@ inline absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainQuietly(const Parall
 inline const ParallelCorpus& ShippedCorpus(const std::string& source, const std::string& target) {
   const std::string dir = ALIGNER_TEST_DATA_DIR;
   CorpusReport report;
-  auto read = ReadParallelFiles(dir + "/" + source, dir + "/" + target, CorpusReadOptions(),
-                                &report);
+  auto read =
+      ReadParallelFiles(dir + "/" + source, dir + "/" + target, CorpusReadOptions(), &report);
   if (!read.ok()) {
     ADD_FAILURE() << read.status();
     return *new ParallelCorpus();

@@ -12,7 +12,6 @@
 namespace aligner {
 namespace {
 
-
 // Everything a trained model computes on the corpus, bit for bit.
 std::vector<double> Fingerprint(const AlignmentModel& model) {
   std::vector<double> all, posteriors;
@@ -71,8 +70,7 @@ TEST_P(CheckpointResume, ResumedRunEqualsUninterruptedRun) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModels, CheckpointResume,
-                         ::testing::Values("model1", "model2",
-                                           "diagonal", "hmm"),
+                         ::testing::Values("model1", "model2", "diagonal", "hmm"),
                          [](const auto& info) { return std::string(info.param); });
 
 TEST(CheckpointResume, CheckpointOfAnotherModelIsRefused) {
@@ -83,8 +81,8 @@ TEST(CheckpointResume, CheckpointOfAnotherModelIsRefused) {
   auto model2 = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {});
   ASSERT_TRUE(model2.ok());
   options.model = "hmm";
-  auto resumed = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {}, nullptr,
-                            model2->get(), {1, 1});
+  auto resumed = TrainModel(TrialCorpus(), options, &trainer, [](const IterationReport&) {},
+                            nullptr, model2->get(), {1, 1});
   ASSERT_FALSE(resumed.ok());
   EXPECT_NE(std::string(resumed.status().message()).find("model2"), std::string::npos);
 }

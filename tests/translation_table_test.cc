@@ -72,7 +72,7 @@ class TinyTableTest : public ::testing::Test {
 
 TEST_F(TinyTableTest, RowsHoldExactlyTheCooccurringPairs) {
   ASSERT_EQ(table_.num_source_words(), corpus_.source_vocabulary().size());
-  EXPECT_THAT(Row(table_, S("a")), ElementsAre(T("x"), T("y")));           // repeats once
+  EXPECT_THAT(Row(table_, S("a")), ElementsAre(T("x"), T("y")));  // repeats once
   EXPECT_THAT(Row(table_, S("b")), ElementsAre(T("x"), T("y"), T("z")));
   EXPECT_THAT(Row(table_, S("c")), ElementsAre(T("y"), T("z")));
   EXPECT_THAT(Row(table_, S("e")), IsEmpty());  // only in an unusable pair
@@ -102,10 +102,10 @@ TEST_F(TinyTableTest, FindReturnsNoSlotForOtherPairs) {
   EXPECT_EQ(table_.Find(S("e"), T("v")), kNo);  // unusable pair
   EXPECT_EQ(table_.Find(kNullWord, T("v")), kNo);
   EXPECT_EQ(table_.Find(S("a"), kNullWord), kNo);
-  EXPECT_EQ(table_.Find(S("a"), 1000), kNo);                // unknown target id
+  EXPECT_EQ(table_.Find(S("a"), 1000), kNo);  // unknown target id
   EXPECT_EQ(table_.Find(S("b"), 0xffffffffu), kNo);
   const WordId past = static_cast<WordId>(table_.num_source_words());
-  EXPECT_EQ(table_.Find(past, T("x")), kNo);                // ids past the table
+  EXPECT_EQ(table_.Find(past, T("x")), kNo);  // ids past the table
   EXPECT_EQ(table_.Find(past + 1000, T("x")), kNo);
   EXPECT_EQ(table_.ProbOr(S("a"), T("z"), 0.125f), 0.125f);
   EXPECT_EQ(table_.ProbOr(past, T("z"), 0.5f), 0.5f);
@@ -196,9 +196,9 @@ TEST(TranslationTableTest, FindBatchAgreesWithLowerBoundOnRowsOfEveryLength) {
     table.FindBatch(e, queries.data(), queries.size(), slots.data(), 1);
     for (size_t k = 0; k < queries.size(); ++k) {
       const auto it = std::lower_bound(rows[e].begin(), rows[e].end(), queries[k]);
-      const TranslationTable::Slot expected =
-          it != rows[e].end() && *it == queries[k] ? table.row_begin(e) + (it - rows[e].begin())
-                                                   : TranslationTable::kNoSlot;
+      const TranslationTable::Slot expected = it != rows[e].end() && *it == queries[k]
+                                                  ? table.row_begin(e) + (it - rows[e].begin())
+                                                  : TranslationTable::kNoSlot;
       ASSERT_EQ(slots[k], expected) << "row length " << rows[e].size() << ", f " << queries[k];
     }
   }
@@ -220,9 +220,11 @@ FixedPointArray Counts(const TranslationTable& table,
 TEST_F(TinyTableTest, MaximumLikelihoodNormalizesEachRow) {
   const WordId a = S("a"), b = S("b"), x = T("x"), y = T("y"), z = T("z");
   FixedPointArray counts = Counts(table_, {
-                                              {a, x, 1.5}, {a, y, 0.5},       // total 2
-                                              {b, y, 1.0}, {b, z, 3.0},       // total 4, x: 0
-                                              {kNullWord, x, 0.25},           // total 1
+                                              {a, x, 1.5},
+                                              {a, y, 0.5},  // total 2
+                                              {b, y, 1.0},
+                                              {b, z, 3.0},           // total 4, x: 0
+                                              {kNullWord, x, 0.25},  // total 1
                                               {kNullWord, y, 0.25},
                                               {kNullWord, z, 0.5},
                                               // row c: no counts at all
@@ -255,10 +257,8 @@ TEST_F(TinyTableTest, VariationalBayesMatchesHandComputedDigammas) {
   //   t(x) = exp(psi(1.5) - psi(2.5)) = exp(-2/3),
   //   t(y) = t(z) = exp(psi(0.5) - psi(2.5)) = exp(-8/3).
   // Row c has no counts: unchanged (1/3).
-  FixedPointArray counts = Counts(table_, {{a, x, 0.5},
-                                           {a, y, 0.5},
-                                           {b, y, 1.5},
-                                           {kNullWord, x, 1.0}});
+  FixedPointArray counts =
+      Counts(table_, {{a, x, 0.5}, {a, y, 0.5}, {b, y, 1.5}, {kNullWord, x, 1.0}});
   TranslationPrior prior;
   prior.variational_bayes = true;
   prior.alpha = 0.5;

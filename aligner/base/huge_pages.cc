@@ -34,8 +34,8 @@ void* AllocateLarge(size_t bytes) {
   if (bytes < kMinLarge) return ::operator new(bytes);
   const size_t size = RoundUp(bytes);
   // Over-allocate by one huge page, then trim to a 2 MiB-aligned block.
-  void* mapped = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* mapped =
+      mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapped == MAP_FAILED) throw std::bad_alloc();
   const uintptr_t start = reinterpret_cast<uintptr_t>(mapped);
   const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;

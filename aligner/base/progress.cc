@@ -19,8 +19,7 @@ ProgressCallback ScopedProgress(ProgressCallback callback, std::string scope) {
 }
 
 double SteadySeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 ProgressCounter::ProgressCounter(ProgressCallback callback, std::string task, uint64_t total,
@@ -92,7 +91,8 @@ std::string FormatProgress(const ProgressUpdate& u) {
   if (u.seconds >= 0.05 && u.done > 0) {
     const double rate = u.done / u.seconds;
     absl::StrAppend(&text, ", ", Rate(rate), " pairs/s");
-    if (u.done < u.total) absl::StrAppend(&text, ", ", Duration((u.total - u.done) / rate), " left");
+    if (u.done < u.total)
+      absl::StrAppend(&text, ", ", Duration((u.total - u.done) / rate), " left");
   }
   return text;
 }

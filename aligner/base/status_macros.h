@@ -9,9 +9,9 @@
 #define ALIGNER_CONCAT_(a, b) ALIGNER_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                       \
-  do {                                              \
-    ::absl::Status aligner_status_ = (expr);        \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::absl::Status aligner_status_ = (expr);           \
     if (!aligner_status_.ok()) return aligner_status_; \
   } while (false)
 

@@ -23,18 +23,18 @@ int EvaluateCommand(int argc, char** argv) {
   bool zero_based = false;
   int64_t offset = -1;
   po::options_description options("Options");
-  options.add_options()
-      ("alignment,a", po::value(&alignment_path), "alignment to score (Pharaoh 'i-j')")
-      ("gold,g", po::value(&gold_path), "gold alignment");
+  options.add_options()("alignment,a", po::value(&alignment_path),
+                        "alignment to score (Pharaoh 'i-j')")("gold,g", po::value(&gold_path),
+                                                              "gold alignment");
   AddGoldFlags(&gold_flags, &options);
-  options.add_options()
-      ("zero-based", po::bool_switch(&zero_based),
-       "pharaoh gold links are 0-based even though none has position 0 (without it such a "
-       "gold is refused as looking 1-based when the alignment has position 0)")
-      ("offset", po::value(&offset),
-       "score alignment lines offset+1 .. offset+n against the n gold lines (for a corpus "
-       "trained with the test pairs first or last); without it the line counts must match")
-      ("help,h", "show this help");
+  options.add_options()(
+      "zero-based", po::bool_switch(&zero_based),
+      "pharaoh gold links are 0-based even though none has position 0 (without it such a "
+      "gold is refused as looking 1-based when the alignment has position 0)")(
+      "offset", po::value(&offset),
+      "score alignment lines offset+1 .. offset+n against the n gold lines (for a corpus "
+      "trained with the test pairs first or last); without it the line counts must match")(
+      "help,h", "show this help");
   po::variables_map vm;
   if (!ParseOptions(kCommand, argc, argv, options, &vm)) return 2;
   if (vm.count("help")) {
@@ -47,12 +47,13 @@ int EvaluateCommand(int argc, char** argv) {
     return UsageError(kCommand, "give both -a ALIGNMENT and -g GOLD");
   }
   // `-a - -g -` would read stdin twice.
-  if (absl::Status s = CheckRunPaths({{"-a", alignment_path, PathRole::kInput},
-                                      {"-g", gold_path, PathRole::kInput}});
+  if (absl::Status s = CheckRunPaths(
+          {{"-a", alignment_path, PathRole::kInput}, {"-g", gold_path, PathRole::kInput}});
       !s.ok()) {
     return UsageError(kCommand, std::string(s.message()));
   }
-  if (gold_flags.one_based && zero_based) return UsageError(kCommand, "give --one-based or --zero-based, not both");
+  if (gold_flags.one_based && zero_based)
+    return UsageError(kCommand, "give --one-based or --zero-based, not both");
   GoldFormat format;
   GoldOptions gold_options;
   if (absl::Status s = ApplyGoldFlags(gold_flags, &format, &gold_options); !s.ok()) {
@@ -60,8 +61,7 @@ int EvaluateCommand(int argc, char** argv) {
   }
   auto predicted = ReadPharaohFile(alignment_path);
   if (!predicted.ok()) return Fail(kCommand, predicted.status());
-  auto gold = ReadGoldFile(gold_path, format, gold_options,
-                           offset >= 0 ? 0 : predicted->size());
+  auto gold = ReadGoldFile(gold_path, format, gold_options, offset >= 0 ? 0 : predicted->size());
   if (!gold.ok()) return Fail(kCommand, gold.status());
   if (offset >= 0) {
     if (static_cast<size_t>(offset) + gold->size() > predicted->size()) {

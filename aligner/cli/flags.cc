@@ -34,64 +34,58 @@ po::typed_value<T>* Optional(std::optional<T>* field) {
 }
 
 void AddCorpusFlags(CorpusOptions* o, po::options_description* group) {
-  group->add_options()
-      ("input,i", po::value(&o->input), "parallel corpus, one 'source ||| target' pair per line "
-       "(a TAB also separates); plain, gzip or zstd; '-' for stdin")
-      ("source", po::value(&o->source), "source side, one sentence per line (with --target)")
-      ("target", po::value(&o->target), "target side, line-parallel to --source")
-      ("max-sentence-length", Bound(&o->max_sentence_length),
-       "pairs with a longer side are not trained on and get an empty output line");
+  group->add_options()("input,i", po::value(&o->input),
+                       "parallel corpus, one 'source ||| target' pair per line "
+                       "(a TAB also separates); plain, gzip or zstd; '-' for stdin")(
+      "source", po::value(&o->source), "source side, one sentence per line (with --target)")(
+      "target", po::value(&o->target), "target side, line-parallel to --source")(
+      "max-sentence-length", Bound(&o->max_sentence_length),
+      "pairs with a longer side are not trained on and get an empty output line");
 }
 
 // Model and training options. `favor_diagonal` receives -d.
 void AddTrainingFlags(TrainingOptions* o, bool* favor_diagonal, po::options_description* group) {
-  group->add_options()
-      ("favor-diagonal,d", po::bool_switch(favor_diagonal),
-       "diagonal-favoring IBM Model 2 of fast_align (same as --model diagonal)")
-      ("model", Bound(&o->model),
-       absl::StrCat(ModelNames(), " (hmm: the jump-based HMM of Vogel et al.)").c_str())
-      ("iterations,I", Bound(&o->iterations), "EM iterations of the main model")
-      ("model1-iterations", Bound(&o->model1_iterations),
-       absl::StrCat("IBM Model 1 iterations before the main model; -1: the model's default (5 "
-                    "before model2, 0 before diagonal and hmm, ",
-                    kAgreementHmmModel1Iterations, " before hmm by agreement)")
-           .c_str())
-      ("optimize-tension,o", po::bool_switch(&o->diagonal.optimize_tension),
-       "re-estimate the diagonal tension during training")
-      ("diagonal-tension,T", Bound(&o->diagonal.tension), "starting diagonal tension")
-      ("p0,q", Bound(&o->diagonal.p0),
-       "NULL alignment probability (diagonal; fast_align's default is 0.08, ours was chosen "
-       "by AER on three language pairs)")
-      ("optimize-p0", po::bool_switch(&o->diagonal.optimize_p0),
-       "re-estimate p0 during training (diagonal)")
-      ("hmm-p0", Optional(&o->hmm_p0),
-       absl::StrCat("probability of moving to a NULL state at each target word (hmm; default ",
-                    HmmOptions().null_probability, ", ", kAgreementHmmP0, " by agreement)")
-           .c_str())
-      ("hmm-max-jump", Bound(&o->hmm.max_jump),
-       "jumps longer than this share one weight per direction (hmm)")
-      ("hmm-jump-smoothing", Bound(&o->hmm.jump_smoothing),
-       "weight of a uniform jump mixed into every transition (hmm)")
-      ("hmm-diagonal-tension", Bound(&o->hmm.diagonal_tension),
-       "strength of the pull of jumps toward the diagonal; 0: none (hmm)")
-      ("variational-bayes,v", po::bool_switch(&o->prior.variational_bayes),
-       "variational Bayes with a symmetric Dirichlet prior on t(f|e)")
-      ("alpha,a", Optional(&o->alpha),
-       absl::StrCat("Dirichlet prior parameter (default ", TranslationPrior().alpha, ", ",
-                    kHmmDefaultAlpha, " for hmm)")
-           .c_str());
+  group->add_options()("favor-diagonal,d", po::bool_switch(favor_diagonal),
+                       "diagonal-favoring IBM Model 2 of fast_align (same as --model diagonal)")(
+      "model", Bound(&o->model),
+      absl::StrCat(ModelNames(), " (hmm: the jump-based HMM of Vogel et al.)").c_str())(
+      "iterations,I", Bound(&o->iterations), "EM iterations of the main model")(
+      "model1-iterations", Bound(&o->model1_iterations),
+      absl::StrCat("IBM Model 1 iterations before the main model; -1: the model's default (5 "
+                   "before model2, 0 before diagonal and hmm, ",
+                   kAgreementHmmModel1Iterations, " before hmm by agreement)")
+          .c_str())("optimize-tension,o", po::bool_switch(&o->diagonal.optimize_tension),
+                    "re-estimate the diagonal tension during training")(
+      "diagonal-tension,T", Bound(&o->diagonal.tension), "starting diagonal tension")(
+      "p0,q", Bound(&o->diagonal.p0),
+      "NULL alignment probability (diagonal; fast_align's default is 0.08, ours was chosen "
+      "by AER on three language pairs)")("optimize-p0", po::bool_switch(&o->diagonal.optimize_p0),
+                                         "re-estimate p0 during training (diagonal)")(
+      "hmm-p0", Optional(&o->hmm_p0),
+      absl::StrCat("probability of moving to a NULL state at each target word (hmm; default ",
+                   HmmOptions().null_probability, ", ", kAgreementHmmP0, " by agreement)")
+          .c_str())("hmm-max-jump", Bound(&o->hmm.max_jump),
+                    "jumps longer than this share one weight per direction (hmm)")(
+      "hmm-jump-smoothing", Bound(&o->hmm.jump_smoothing),
+      "weight of a uniform jump mixed into every transition (hmm)")(
+      "hmm-diagonal-tension", Bound(&o->hmm.diagonal_tension),
+      "strength of the pull of jumps toward the diagonal; 0: none (hmm)")(
+      "variational-bayes,v", po::bool_switch(&o->prior.variational_bayes),
+      "variational Bayes with a symmetric Dirichlet prior on t(f|e)")(
+      "alpha,a", Optional(&o->alpha),
+      absl::StrCat("Dirichlet prior parameter (default ", TranslationPrior().alpha, ", ",
+                   kHmmDefaultAlpha, " for hmm)")
+          .c_str());
 }
 
 // fast_align's long names, accepted silently.
 void AddFastAlignNames(po::options_description* group) {
-  group->add_options()
-      ("favor_diagonal", po::bool_switch(), "")("optimize_tension", po::bool_switch(), "")
-      ("variational_bayes", po::bool_switch(), "")("no_null_word", po::bool_switch(), "")
-      ("diagonal_tension", po::value<double>(), "");
+  group->add_options()("favor_diagonal", po::bool_switch(), "")(
+      "optimize_tension", po::bool_switch(), "")("variational_bayes", po::bool_switch(), "")(
+      "no_null_word", po::bool_switch(), "")("diagonal_tension", po::value<double>(), "");
 }
 
-void ApplyFastAlignNames(const po::variables_map& vm, bool* favor_diagonal,
-                         TrainingOptions* o) {
+void ApplyFastAlignNames(const po::variables_map& vm, bool* favor_diagonal, TrainingOptions* o) {
   if (vm["favor_diagonal"].as<bool>()) *favor_diagonal = true;
   if (vm["optimize_tension"].as<bool>()) o->diagonal.optimize_tension = true;
   if (vm["variational_bayes"].as<bool>()) o->prior.variational_bayes = true;
@@ -124,22 +118,23 @@ bool OptionGiven(const po::variables_map& vm, const char* flag) {
 // In a front end without files (ParseTrainSettings, ParseSymmetricSettings),
 // an error naming the first of the file and output options that was given.
 absl::Status RefuseFileOptions(const po::variables_map& vm) {
-  for (const char* flag : {"input", "source", "target", "output", "prefix", "giza-a3",
-                           "link-posteriors", "output-parameters", "ttable-format",
-                           "ttable-min-prob", "model-file", "checkpoint", "resume",
-                           "print-scores"}) {
+  for (const char* flag :
+       {"input", "source", "target", "output", "prefix", "giza-a3", "link-posteriors",
+        "output-parameters", "ttable-format", "ttable-min-prob", "model-file", "checkpoint",
+        "resume", "print-scores"}) {
     if (OptionGiven(vm, flag)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", flag, " names a file or an output format; here the sentences are given and the "
-          "links returned"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag,
+                       " names a file or an output format; here the sentences are given and the "
+                       "links returned"));
     }
   }
   return absl::OkStatus();
 }
 
 // Parses into `vm`; false with `status` set on a usage error.
-bool ParseInto(int argc, char** argv, const po::options_description& options,
-               po::variables_map* vm, absl::Status* status) {
+bool ParseInto(int argc, char** argv, const po::options_description& options, po::variables_map* vm,
+               absl::Status* status) {
   try {
     // No positional arguments: a stray word (`align -i c -d out.align`) is an
     // error, not silently dropped.
@@ -169,11 +164,10 @@ bool ParseInto(int argc, char** argv, const po::options_description& options,
 template <typename Options>
 bool ParseGroups(int argc, char** argv, std::initializer_list<po::options_description*> groups,
                  const char* usage, po::variables_map* vm, Parsed<Options>* parsed) {
-  groups.end()[-1]->add_options()
-      ("quiet", po::bool_switch(&parsed->quiet),
-       "no progress reports on stderr (on a terminal, the status line within each iteration; "
-       "otherwise a line per iteration), only warnings")
-      ("help,h", "show this help");
+  groups.end()[-1]->add_options()(
+      "quiet", po::bool_switch(&parsed->quiet),
+      "no progress reports on stderr (on a terminal, the status line within each iteration; "
+      "otherwise a line per iteration), only warnings")("help,h", "show this help");
   po::options_description visible;
   for (po::options_description* group : groups) visible.add(*group);
   po::options_description compat;
@@ -206,40 +200,38 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
                       "lowercase words before training");
   po::options_description model("Model and training");
   AddTrainingFlags(&o.training, &favor_diagonal, &model);
-  model.add_options()
-      ("reverse,r", po::bool_switch(&o.reverse),
-       "train the reverse direction (each source word generated by one target word); links "
-       "are still written source-target")
-      ("no-null-word,N", po::bool_switch(&no_null), "no NULL source word")
-      ("threads", Bound(&o.threads), "worker threads; 0 = all cores");
+  model.add_options()(
+      "reverse,r", po::bool_switch(&o.reverse),
+      "train the reverse direction (each source word generated by one target word); links "
+      "are still written source-target")("no-null-word,N", po::bool_switch(&no_null),
+                                         "no NULL source word")("threads", Bound(&o.threads),
+                                                                "worker threads; 0 = all cores");
   po::options_description output("Output");
-  output.add_options()
-      ("output", Bound(&o.output),
-       mode != Mode::kAlign ? "also write the training corpus's Pharaoh links here ('-': stdout)"
-                            : "Pharaoh links 'i-j', one line per input line; '-' for stdout")
-      ("posterior-threshold", Optional(&o.posterior_threshold),
-       "write every link whose posterior reaches this value instead of Viterbi links")
-      ("print-scores,s", po::bool_switch(&o.print_scores),
-       "append ' ||| log probability' to every output line")
-      ("giza-a3", po::value(&o.a3_output), "also write a GIZA++ A3 alignment file")
-      ("link-posteriors", po::value(&o.posteriors_output),
-       "also write, line by line, the posterior probability of every written link, in the "
-       "order of the links")
-      ("output-parameters,p", po::value(&o.ttable_output),
-       "write the translation table t(f|e) to this file")
-      ("ttable-format", po::value<std::string>()->default_value("fast_align"),
-       "fast_align (source TAB target TAB log prob, NULL as <eps>) or prob (source target "
-       "prob)")
-      ("ttable-min-prob", Bound(&o.ttable_min_prob),
-       "leave out table entries below this probability")
-      ("model-file", po::value(&o.model_output),
-       mode != Mode::kAlign ? "write the trained model to this file (required)"
-                            : "also write the trained model to this file")
-      ("checkpoint", po::value(&o.checkpoint),
-       "after every EM iteration, save the model and its place in the schedule here")
-      ("resume", po::value(&o.resume),
-       "continue training from a --checkpoint file (same corpus and options); the result is "
-       "the same as an uninterrupted run's");
+  output.add_options()("output", Bound(&o.output),
+                       mode != Mode::kAlign
+                           ? "also write the training corpus's Pharaoh links here ('-': stdout)"
+                           : "Pharaoh links 'i-j', one line per input line; '-' for stdout")(
+      "posterior-threshold", Optional(&o.posterior_threshold),
+      "write every link whose posterior reaches this value instead of Viterbi links")(
+      "print-scores,s", po::bool_switch(&o.print_scores),
+      "append ' ||| log probability' to every output line")(
+      "giza-a3", po::value(&o.a3_output), "also write a GIZA++ A3 alignment file")(
+      "link-posteriors", po::value(&o.posteriors_output),
+      "also write, line by line, the posterior probability of every written link, in the "
+      "order of the links")("output-parameters,p", po::value(&o.ttable_output),
+                            "write the translation table t(f|e) to this file")(
+      "ttable-format", po::value<std::string>()->default_value("fast_align"),
+      "fast_align (source TAB target TAB log prob, NULL as <eps>) or prob (source target "
+      "prob)")("ttable-min-prob", Bound(&o.ttable_min_prob),
+               "leave out table entries below this probability")(
+      "model-file", po::value(&o.model_output),
+      mode != Mode::kAlign ? "write the trained model to this file (required)"
+                           : "also write the trained model to this file")(
+      "checkpoint", po::value(&o.checkpoint),
+      "after every EM iteration, save the model and its place in the schedule here")(
+      "resume", po::value(&o.resume),
+      "continue training from a --checkpoint file (same corpus and options); the result is "
+      "the same as an uninterrupted run's");
   if (mode == Mode::kAlign) {
     output.add_options()(
         "load-model", po::value(&o.load_model),
@@ -280,16 +272,33 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
   if (!o.load_model.empty()) {
     // A loaded model aligns as it was trained: training flags would be
     // silently dropped, so they are refused.
-    for (const char* flag :
-         {"favor-diagonal", "model", "iterations", "model1-iterations", "optimize-tension",
-          "diagonal-tension", "p0", "optimize-p0", "hmm-p0", "hmm-max-jump", "hmm-jump-smoothing",
-          "hmm-diagonal-tension", "variational-bayes", "alpha", "no-null-word", "lowercase",
-          "max-sentence-length", "favor_diagonal", "optimize_tension", "variational_bayes",
-          "no_null_word", "diagonal_tension"}) {
+    for (const char* flag : {"favor-diagonal",
+                             "model",
+                             "iterations",
+                             "model1-iterations",
+                             "optimize-tension",
+                             "diagonal-tension",
+                             "p0",
+                             "optimize-p0",
+                             "hmm-p0",
+                             "hmm-max-jump",
+                             "hmm-jump-smoothing",
+                             "hmm-diagonal-tension",
+                             "variational-bayes",
+                             "alpha",
+                             "no-null-word",
+                             "lowercase",
+                             "max-sentence-length",
+                             "favor_diagonal",
+                             "optimize_tension",
+                             "variational_bayes",
+                             "no_null_word",
+                             "diagonal_tension"}) {
       if (OptionGiven(vm, flag)) {
-        parsed.status = absl::InvalidArgumentError(absl::StrCat(
-            "--", flag, " is a training option; --load-model aligns with the model's own "
-            "options (its file records them)"));
+        parsed.status = absl::InvalidArgumentError(
+            absl::StrCat("--", flag,
+                         " is a training option; --load-model aligns with the model's own "
+                         "options (its file records them)"));
         return parsed;
       }
     }
@@ -300,7 +309,8 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
     return parsed;
   }
   if (mode == Mode::kTrain && o.model_output.empty()) {
-    parsed.status = absl::InvalidArgumentError("give --model-file FILE to write the trained model to");
+    parsed.status =
+        absl::InvalidArgumentError("give --model-file FILE to write the trained model to");
     return parsed;
   }
   parsed.status = ValidateAlignOptions(o);
@@ -336,38 +346,38 @@ Parsed<SymmetricOptions> ParseSymmetricOrSettings(int argc, char** argv, bool se
   std::string agreement_null = o.agreement_options.null == AgreementNull::kRest ? "rest" : "own";
   po::options_description input("Input");
   AddCorpusFlags(&o.corpus, &input);
-  input.add_options()
-      ("lowercase", po::bool_switch(), "lowercase words before training (the default)")
-      ("no-lowercase", po::bool_switch(&no_lowercase), "keep the case of words");
+  input.add_options()("lowercase", po::bool_switch(),
+                      "lowercase words before training (the default)")(
+      "no-lowercase", po::bool_switch(&no_lowercase), "keep the case of words");
   po::options_description model("Model and training");
   AddTrainingFlags(&o.training, &favor_diagonal, &model);
-  model.add_options()
-      ("agreement", po::bool_switch(),
-       "train the two directions together by agreement (Liang et al. 2006; the default)")
-      ("no-agreement", po::bool_switch(&no_agreement),
-       "train each direction on its own, both at once with half the threads each")
-      ("agreement-null", po::value(&agreement_null)->default_value(agreement_null),
-       "expected NULL counts under agreement: rest (1 - the word's agreed links) or own "
-       "(each model's own NULL posterior)")
-      ("fertility", po::bool_switch(),
-       "with agreement: a fertility model per direction over the posteriors (mean field), "
-       "in training and decoding (the default)")
-      ("no-fertility", po::bool_switch(&no_fertility), "agreement without the fertility models")
-      ("no-null-word,N", po::bool_switch(&no_null), "no NULL source word")
-      ("threads", Bound(&o.threads), "worker threads; 0 = all cores");
+  model.add_options()(
+      "agreement", po::bool_switch(),
+      "train the two directions together by agreement (Liang et al. 2006; the default)")(
+      "no-agreement", po::bool_switch(&no_agreement),
+      "train each direction on its own, both at once with half the threads each")(
+      "agreement-null", po::value(&agreement_null)->default_value(agreement_null),
+      "expected NULL counts under agreement: rest (1 - the word's agreed links) or own "
+      "(each model's own NULL posterior)")(
+      "fertility", po::bool_switch(),
+      "with agreement: a fertility model per direction over the posteriors (mean field), "
+      "in training and decoding (the default)")("no-fertility", po::bool_switch(&no_fertility),
+                                                "agreement without the fertility models")(
+      "no-null-word,N", po::bool_switch(&no_null), "no NULL source word")(
+      "threads", Bound(&o.threads), "worker threads; 0 = all cores");
   po::options_description output("Output");
-  output.add_options()
-      ("prefix", po::value(&o.prefix),
-       "write PREFIX.forward, PREFIX.reverse, PREFIX.<heuristic> (and PREFIX.agreement)")
-      ("command,c", po::value(&heuristic)->default_value(heuristic),
-       "symmetrization heuristic: intersect, union, grow-diag, grow-diag-final or "
-       "grow-diag-final-and")
-      ("agreement-threshold", Bound(&o.agreement_threshold),
-       "PREFIX.agreement links: product of the two directions' posteriors at least this")
-      ("posterior-threshold", Optional(&o.posterior_threshold),
-       "write every link whose posterior reaches this value instead of Viterbi links")
-      ("print-scores,s", po::bool_switch(&o.print_scores),
-       "append ' ||| log probability' to every output line");
+  output.add_options()(
+      "prefix", po::value(&o.prefix),
+      "write PREFIX.forward, PREFIX.reverse, PREFIX.<heuristic> (and PREFIX.agreement)")(
+      "command,c", po::value(&heuristic)->default_value(heuristic),
+      "symmetrization heuristic: intersect, union, grow-diag, grow-diag-final or "
+      "grow-diag-final-and")(
+      "agreement-threshold", Bound(&o.agreement_threshold),
+      "PREFIX.agreement links: product of the two directions' posteriors at least this")(
+      "posterior-threshold", Optional(&o.posterior_threshold),
+      "write every link whose posterior reaches this value instead of Viterbi links")(
+      "print-scores,s", po::bool_switch(&o.print_scores),
+      "append ' ||| log probability' to every output line");
   const char* usage =
       "usage: aligner symmetric --source FILE --target FILE --prefix OUT [options]\n"
       "       aligner symmetric -i CORPUS --prefix OUT [options]\n\n"
@@ -412,8 +422,8 @@ Parsed<SymmetricOptions> ParseSymmetricOrSettings(int argc, char** argv, bool se
   // Fertility models are part of agreement training: --no-agreement or
   // --no-fertility turns them off.
   if (no_fertility || !o.agreement) o.agreement_options.fertility = false;
-  if (!o.agreement && (!vm["agreement-threshold"].defaulted() || !vm["agreement-null"].defaulted() ||
-                       fertility)) {
+  if (!o.agreement &&
+      (!vm["agreement-threshold"].defaulted() || !vm["agreement-null"].defaulted() || fertility)) {
     parsed.status = absl::InvalidArgumentError(
         "--agreement-threshold, --agreement-null and --fertility are for agreement training "
         "(drop --no-agreement)");

@@ -18,7 +18,7 @@ struct Parsed {
   Options options;
   bool help = false;
   std::string help_text;
-  bool quiet = false;  // --quiet: warnings only on stderr
+  bool quiet = false;   // --quiet: warnings only on stderr
   absl::Status status;  // not OK: a usage error
 };
 

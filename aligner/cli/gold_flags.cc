@@ -4,13 +4,13 @@ namespace aligner::cli {
 
 void AddGoldFlags(GoldFlags* flags, boost::program_options::options_description* options) {
   namespace po = boost::program_options;
-  options->add_options()
-      ("gold-format", po::value(&flags->format)->default_value(flags->format),
-       "pharaoh: one line per pair, 'i-j' sure and 'ipj' possible links; naacl: the NAACL "
-       "2003 shared-task lines 'sentence i j [S|P]', 1-based")
-      ("reverse-gold", po::bool_switch(&flags->reverse),
-       "the gold's first index is the alignment's target side")
-      ("one-based", po::bool_switch(&flags->one_based), "pharaoh gold links are 1-based");
+  options->add_options()(
+      "gold-format", po::value(&flags->format)->default_value(flags->format),
+      "pharaoh: one line per pair, 'i-j' sure and 'ipj' possible links; naacl: the NAACL "
+      "2003 shared-task lines 'sentence i j [S|P]', 1-based")(
+      "reverse-gold", po::bool_switch(&flags->reverse),
+      "the gold's first index is the alignment's target side")(
+      "one-based", po::bool_switch(&flags->one_based), "pharaoh gold links are 1-based");
 }
 
 absl::Status ApplyGoldFlags(const GoldFlags& flags, GoldFormat* format, GoldOptions* options) {

@@ -16,14 +16,14 @@ int SymmetrizeCommand(int argc, char** argv) {
   constexpr char kCommand[] = "symmetrize";
   std::string forward, reverse, heuristic = "grow-diag-final-and", output = "-";
   po::options_description options("Options");
-  options.add_options()
-      ("input,i", po::value(&forward), "forward alignment (Pharaoh, source-target)")
-      ("input2,j", po::value(&reverse),
-       "reverse alignment (Pharaoh, also source-target, as 'align -r' writes it)")
-      ("command,c", po::value(&heuristic)->default_value(heuristic),
-       "intersect, union, grow-diag, grow-diag-final or grow-diag-final-and")
-      ("output", po::value(&output)->default_value("-"), "output file; '-' for stdout")
-      ("help,h", "show this help");
+  options.add_options()("input,i", po::value(&forward),
+                        "forward alignment (Pharaoh, source-target)")(
+      "input2,j", po::value(&reverse),
+      "reverse alignment (Pharaoh, also source-target, as 'align -r' writes it)")(
+      "command,c", po::value(&heuristic)->default_value(heuristic),
+      "intersect, union, grow-diag, grow-diag-final or grow-diag-final-and")(
+      "output", po::value(&output)->default_value("-"), "output file; '-' for stdout")(
+      "help,h", "show this help");
   po::variables_map vm;
   if (!ParseOptions(kCommand, argc, argv, options, &vm)) return 2;
   if (vm.count("help")) {

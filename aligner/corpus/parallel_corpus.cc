@@ -19,18 +19,18 @@ namespace {
 // Lowercases one code point in U+0080..U+07FF; returns it unchanged when it
 // has no simple lowercase form in the ranges we cover.
 uint32_t LowerTwoByte(uint32_t cp) {
-  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;             // Latin-1
-  if (cp >= 0x100 && cp <= 0x137 && cp % 2 == 0) return cp + 1;             // Latin Ext-A
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;  // Latin-1
+  if (cp >= 0x100 && cp <= 0x137 && cp % 2 == 0) return cp + 1;  // Latin Ext-A
   if (cp >= 0x139 && cp <= 0x148 && cp % 2 == 1) return cp + 1;
   if (cp >= 0x14A && cp <= 0x177 && cp % 2 == 0) return cp + 1;
   if (cp == 0x178) return 0xFF;
   if (cp >= 0x179 && cp <= 0x17E && cp % 2 == 1) return cp + 1;
-  if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) return cp + 0x20;          // Greek
-  if (cp == 0x386) return 0x3AC;                                             // with tonos
+  if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) return cp + 0x20;  // Greek
+  if (cp == 0x386) return 0x3AC;                                    // with tonos
   if (cp >= 0x388 && cp <= 0x38A) return cp + 0x25;
   if (cp == 0x38C) return 0x3CC;
   if (cp == 0x38E || cp == 0x38F) return cp + 0x3F;
-  if (cp >= 0x410 && cp <= 0x42F) return cp + 0x20;                         // Cyrillic
+  if (cp >= 0x410 && cp <= 0x42F) return cp + 0x20;  // Cyrillic
   if (cp >= 0x400 && cp <= 0x40F) return cp + 0x50;
   return cp;
 }
@@ -90,8 +90,8 @@ struct SideReader {
     status = (*reader)->status();
   }
 
-  static void Encode(const std::vector<std::string_view>& tokens, bool lowercase,
-                     Vocabulary* vocab, std::vector<WordId>* ids) {
+  static void Encode(const std::vector<std::string_view>& tokens, bool lowercase, Vocabulary* vocab,
+                     std::vector<WordId>* ids) {
     ids->clear();
     for (std::string_view token : tokens) {
       ids->push_back(lowercase ? vocab->Intern(LowercaseUtf8(token)) : vocab->Intern(token));
@@ -186,7 +186,8 @@ absl::Status NoUsablePairError(const std::string& what, const CorpusReport& repo
   if (report.malformed_lines > 0) {
     reasons.push_back(absl::StrCat(report.malformed_lines, " without one ' ||| ' separator"));
   }
-  if (report.empty_pairs > 0) reasons.push_back(absl::StrCat(report.empty_pairs, " with an empty side"));
+  if (report.empty_pairs > 0)
+    reasons.push_back(absl::StrCat(report.empty_pairs, " with an empty side"));
   const int64_t over_length = report.too_long_pairs - report.too_large_pairs;
   if (over_length > 0) {
     reasons.push_back(absl::StrCat(over_length, " with a side longer than --max-sentence-length ",
@@ -225,10 +226,10 @@ std::vector<std::string> UnusablePairWarnings(const CorpusReport& report,
                                               const CorpusReadOptions& options) {
   std::vector<std::string> warnings;
   if (report.malformed_lines > 0) {
-    warnings.push_back(absl::StrCat(
-        "warning: ", report.malformed_lines,
-        " lines have no ' ||| ' separator (or more than one), first at line ",
-        report.first_malformed_line, "; their output lines are empty"));
+    warnings.push_back(
+        absl::StrCat("warning: ", report.malformed_lines,
+                     " lines have no ' ||| ' separator (or more than one), first at line ",
+                     report.first_malformed_line, "; their output lines are empty"));
   }
   if (report.empty_pairs > 0) {
     warnings.push_back(absl::StrCat("warning: ", report.empty_pairs,
@@ -238,7 +239,8 @@ std::vector<std::string> UnusablePairWarnings(const CorpusReport& report,
   if (over_length > 0) {
     warnings.push_back(absl::StrCat(
         "warning: ", over_length, " pairs have a side longer than --max-sentence-length",
-        report.too_large_pairs > 0 ? "" : absl::StrCat(", first at line ", report.first_too_long_line),
+        report.too_large_pairs > 0 ? ""
+                                   : absl::StrCat(", first at line ", report.first_too_long_line),
         "; they are not trained on and their output lines are empty"));
   }
   if (report.too_large_pairs > 0) {
@@ -246,8 +248,8 @@ std::vector<std::string> UnusablePairWarnings(const CorpusReport& report,
         "warning: ", report.too_large_pairs, " pairs have a side longer than ",
         MaxSideLengthForCells(options.max_pair_cells),
         " tokens, too large to hold in memory whatever --max-sentence-length says, first at "
-        "line ", report.first_too_large_line,
-        "; they are not trained on and their output lines are empty"));
+        "line ",
+        report.first_too_large_line, "; they are not trained on and their output lines are empty"));
   }
   return warnings;
 }
@@ -349,14 +351,16 @@ std::vector<WordId> IdsByFrequency(const EncodedText& text, size_t vocabulary_si
   std::stable_sort(order.begin() + 1, order.end(),
                    [&](WordId a, WordId b) { return counts[a] > counts[b]; });
   std::vector<WordId> new_ids(vocabulary_size);
-  for (size_t rank = 0; rank < vocabulary_size; ++rank) new_ids[order[rank]] = static_cast<WordId>(rank);
+  for (size_t rank = 0; rank < vocabulary_size; ++rank)
+    new_ids[order[rank]] = static_cast<WordId>(rank);
   return new_ids;
 }
 
 }  // namespace
 
 void ParallelCorpus::NumberWordsByFrequency() {
-  for (auto [vocab, text] : {std::pair{&source_vocab_, &source_}, std::pair{&target_vocab_, &target_}}) {
+  for (auto [vocab, text] :
+       {std::pair{&source_vocab_, &source_}, std::pair{&target_vocab_, &target_}}) {
     const std::vector<WordId> new_ids = IdsByFrequency(*text, vocab->size());
     vocab->Renumber(new_ids);
     text->Renumber(new_ids);
@@ -368,8 +372,7 @@ void ParallelCorpus::SwapSides() {
   std::swap(source_, target_);
 }
 
-ParallelCorpusBuilder::ParallelCorpusBuilder(const CorpusReadOptions& options)
-    : options_(options) {
+ParallelCorpusBuilder::ParallelCorpusBuilder(const CorpusReadOptions& options) : options_(options) {
   if (options.source_vocabulary) corpus_.mutable_source_vocabulary() = *options.source_vocabulary;
   if (options.target_vocabulary) corpus_.mutable_target_vocabulary() = *options.target_vocabulary;
   // Kept only for the builder's lifetime.
@@ -405,9 +408,9 @@ absl::Status ParallelCorpusBuilder::AddTokenizedPair(absl::Span<const std::strin
     views->clear();
     for (const std::string& token : tokens) {
       if (token.empty() || std::any_of(token.begin(), token.end(), IsSpace)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "pair ", size(), ": ", side, " token \"", token, "\" is ",
-            token.empty() ? "empty" : "not one word (it holds whitespace)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("pair ", size(), ": ", side, " token \"", token, "\" is ",
+                         token.empty() ? "empty" : "not one word (it holds whitespace)"));
       }
       views->push_back(token);
     }
@@ -438,8 +441,7 @@ absl::StatusOr<ParallelCorpus> ParallelCorpusBuilder::Finish(std::string_view no
   return std::move(corpus_);
 }
 
-absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
-                                          const CorpusReadOptions& options,
+absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path, const CorpusReadOptions& options,
                                           CorpusReport* report) {
   *report = CorpusReport();
   ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
@@ -482,9 +484,9 @@ absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
   const size_t source_lines = source.text.num_sentences();
   const size_t target_lines = target.text.num_sentences();
   if (source_lines != target_lines) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the parallel files have different line counts: ", source_path, " has ", source_lines,
-        " lines, ", target_path, " has ", target_lines));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the parallel files have different line counts: ", source_path, " has ",
+                     source_lines, " lines, ", target_path, " has ", target_lines));
   }
   // Each side skipped its own over-long lines unread; the other side of
   // such a pair was interned, and is forgotten here.

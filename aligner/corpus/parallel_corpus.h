@@ -52,11 +52,11 @@ struct SentencePair {
 // What the reader noticed about the input; the tool warns once per kind.
 struct CorpusReport {
   int64_t pairs = 0;
-  int64_t usable_pairs = 0;         // neither malformed, nor empty, nor too long
-  int64_t malformed_lines = 0;      // no separator, or more than one
+  int64_t usable_pairs = 0;          // neither malformed, nor empty, nor too long
+  int64_t malformed_lines = 0;       // no separator, or more than one
   int64_t first_malformed_line = 0;  // 1-based, 0 if none
-  int64_t empty_pairs = 0;          // a side with no tokens
-  int64_t too_long_pairs = 0;       // a side over max_sentence_length or the memory bound
+  int64_t empty_pairs = 0;           // a side with no tokens
+  int64_t too_long_pairs = 0;        // a side over max_sentence_length or the memory bound
   int64_t first_too_long_line = 0;
   // Of too_long_pairs, those within max_sentence_length but over
   // max_pair_cells (see CorpusReadOptions).
@@ -69,11 +69,10 @@ struct CorpusReport {
 // (l + 1) x m cells, and the HMM also l x l transition tables, each cell a
 // double, for every thread at once: measured, the HMM needs about 170 bytes
 // per cell per thread (a peak of 692 MB aligning 2,000 x 2,000 pairs on one
-// thread), Model 1 and the diagonal model a fifth to a third of that. 2^25 cells allow sides of up to
-// 5,791 tokens (about 5.5 GB per thread for the HMM at the bound); a
-// 100,000-token pair would need terabytes and is skipped instead of aborting
-// the run with std::bad_alloc. Far above the default --max-sentence-length
-// of 1000 (10^6 cells), so it only matters when that is raised.
+// thread), Model 1 and the diagonal model a fifth to a third of that. 2^25 cells allow sides of up
+// to 5,791 tokens (about 5.5 GB per thread for the HMM at the bound); a 100,000-token pair would
+// need terabytes and is skipped instead of aborting the run with std::bad_alloc. Far above the
+// default --max-sentence-length of 1000 (10^6 cells), so it only matters when that is raised.
 inline constexpr uint64_t kDefaultMaxPairCells = uint64_t{1} << 25;
 
 // The longest side a pair may have under `max_pair_cells`.
@@ -204,8 +203,7 @@ absl::Status CheckSomePairUsable(const CorpusReport& report, const CorpusReadOpt
 // no "|||" token but exactly one TAB is split at the TAB. A file with lines
 // of which none can be aligned is InvalidArgument naming the file and why
 // (an empty file is an empty corpus).
-absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path,
-                                          const CorpusReadOptions& options,
+absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path, const CorpusReadOptions& options,
                                           CorpusReport* report);
 
 // Reads two line-parallel files (Moses, GIZA++, eflomal). Files with different

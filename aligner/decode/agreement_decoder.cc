@@ -11,8 +11,7 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
                        const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
                        const DecodeOptions& options, double threshold,
                        const std::function<void(size_t index, const AgreementDecodedPair&)>& sink,
-                       const ProgressCallback& progress,
-                       const FertilityModel* forward_fertility,
+                       const ProgressCallback& progress, const FertilityModel* forward_fertility,
                        const FertilityModel* reverse_fertility, int fertility_sweeps) {
   const bool fertility = forward_fertility != nullptr && reverse_fertility != nullptr;
   const size_t n = std::min(forward_corpus.size(), reverse_corpus.size());

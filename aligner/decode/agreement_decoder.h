@@ -45,8 +45,7 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
                        const std::function<void(size_t index, const AgreementDecodedPair&)>& sink,
                        const ProgressCallback& progress = nullptr,
                        const FertilityModel* forward_fertility = nullptr,
-                       const FertilityModel* reverse_fertility = nullptr,
-                       int fertility_sweeps = 2);
+                       const FertilityModel* reverse_fertility = nullptr, int fertility_sweeps = 2);
 
 }  // namespace aligner
 

@@ -13,9 +13,8 @@ Link Oriented(uint32_t source_position, uint32_t target_position, bool reverse) 
 
 }  // namespace
 
-void DecodePair(const AlignmentModel& model, const SentencePair& pair,
-                const DecodeOptions& options, DecodedPair* out,
-                std::vector<double>* posteriors_out) {
+void DecodePair(const AlignmentModel& model, const SentencePair& pair, const DecodeOptions& options,
+                DecodedPair* out, std::vector<double>* posteriors_out) {
   out->links.clear();
   out->link_posteriors.clear();
   out->alignment.clear();

@@ -48,9 +48,8 @@ struct DecodedPair {
 // Decodes one pair. When `posteriors` is not null it also receives the
 // pair's alignment posteriors (AlignmentModel::Posteriors), computed with
 // the same lookups as the links.
-void DecodePair(const AlignmentModel& model, const SentencePair& pair,
-                const DecodeOptions& options, DecodedPair* out,
-                std::vector<double>* posteriors = nullptr);
+void DecodePair(const AlignmentModel& model, const SentencePair& pair, const DecodeOptions& options,
+                DecodedPair* out, std::vector<double>* posteriors = nullptr);
 
 // Decodes every pair of `corpus` in parallel, in blocks, and hands them to
 // `sink` strictly in corpus order, so writers stream without holding the

@@ -181,8 +181,7 @@ absl::Status CheckGoldLooksZeroBased(const std::vector<GoldAlignment>& gold,
   if (predicted_zero == 0) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       gold_path, " looks 1-based: none of its ", gold_links,
-      " links has position 0 on either side (positions 1 to ", largest, "), while ",
-      predicted_zero,
+      " links has position 0 on either side (positions 1 to ", largest, "), while ", predicted_zero,
       " links of the alignment do; scored as 0-based it would give a meaningless AER. Give "
       "--one-based if the gold counts from 1, or --zero-based if it really is 0-based"));
 }

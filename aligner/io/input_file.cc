@@ -50,8 +50,15 @@ class ZstdFrameTracker {
 
  private:
   enum class State {
-    kMagic, kDescriptor, kHeaderRest, kBlockHeader, kBlockBody, kChecksum, kSkippableSize,
-    kSkippableBody, kUnknown
+    kMagic,
+    kDescriptor,
+    kHeaderRest,
+    kBlockHeader,
+    kBlockBody,
+    kChecksum,
+    kSkippableSize,
+    kSkippableBody,
+    kUnknown
   };
 
   bool IsSkip() const {
@@ -231,8 +238,8 @@ absl::StatusOr<std::unique_ptr<LineReader>> LineReader::Open(const std::string& 
     case Compression::kNone:
       break;
   }
-  impl->stream.push(
-      SniffedFdSource(impl->fd, std::move(head), compression == Compression::kZstd), 1 << 16);
+  impl->stream.push(SniffedFdSource(impl->fd, std::move(head), compression == Compression::kZstd),
+                    1 << 16);
   return std::unique_ptr<LineReader>(new LineReader(path, std::move(impl)));
 }
 
@@ -252,8 +259,8 @@ bool LineReader::Next(std::string* line) {
       return false;
     }
   } catch (const std::exception& e) {
-    status_ = absl::DataLossError(FileLineMessage(path_, line_number_ + 1,
-                                                  absl::StrCat("read error: ", e.what())));
+    status_ = absl::DataLossError(
+        FileLineMessage(path_, line_number_ + 1, absl::StrCat("read error: ", e.what())));
     return false;
   }
   ++line_number_;

@@ -165,20 +165,18 @@ absl::StatusOr<ModelReader> ModelReader::Parse(std::string bytes, const std::str
   return reader;
 }
 
-bool ModelReader::Has(std::string_view name) const {
-  return sections_.contains(ToAbsl(name));
-}
+bool ModelReader::Has(std::string_view name) const { return sections_.contains(ToAbsl(name)); }
 
 absl::StatusOr<const ModelReader::Section*> ModelReader::Find(std::string_view name,
                                                               uint8_t type) const {
   auto it = sections_.find(ToAbsl(name));
   if (it == sections_.end()) {
-    return absl::DataLossError(absl::StrCat(origin_, ": model file has no section '",
-                                            ToAbsl(name), "'"));
+    return absl::DataLossError(
+        absl::StrCat(origin_, ": model file has no section '", ToAbsl(name), "'"));
   }
   if (it->second.type != type) {
-    return absl::DataLossError(absl::StrCat(origin_, ": model file section '", ToAbsl(name),
-                                            "' has the wrong type"));
+    return absl::DataLossError(
+        absl::StrCat(origin_, ": model file section '", ToAbsl(name), "' has the wrong type"));
   }
   return &it->second;
 }
@@ -187,7 +185,8 @@ template <typename T>
 absl::StatusOr<std::vector<T>> ModelReader::GetArray(std::string_view name, uint8_t type) const {
   ASSIGN_OR_RETURN(const Section* section, Find(name, type));
   std::vector<T> values(section->count);
-  if (section->bytes > 0) std::memcpy(values.data(), bytes_.data() + section->offset, section->bytes);
+  if (section->bytes > 0)
+    std::memcpy(values.data(), bytes_.data() + section->offset, section->bytes);
   return values;
 }
 

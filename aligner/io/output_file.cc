@@ -166,14 +166,16 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& 
     // and mode, as an in-place write would. chown first: it can clear the
     // set-id bits that chmod then restores.
     const int fd = ::fileno(file);
-    if (::fchown(fd, info.st_uid, info.st_gid) != 0) { /* not ours to give away */ }
-    if (::fchmod(fd, info.st_mode & 07777) != 0) { /* keeps the umask's mode */ }
+    if (::fchown(fd, info.st_uid, info.st_gid) != 0) { /* not ours to give away */
+    }
+    if (::fchmod(fd, info.st_mode & 07777) != 0) { /* keeps the umask's mode */
+    }
   }
-  return std::unique_ptr<OutputFile>(new OutputFile(path, *std::move(target), std::move(temp), file));
+  return std::unique_ptr<OutputFile>(
+      new OutputFile(path, *std::move(target), std::move(temp), file));
 }
 
-OutputFile::OutputFile(std::string path, std::string target, std::string temp_path,
-                       std::FILE* file)
+OutputFile::OutputFile(std::string path, std::string target, std::string temp_path, std::FILE* file)
     : path_(std::move(path)),
       target_(std::move(target)),
       temp_path_(std::move(temp_path)),

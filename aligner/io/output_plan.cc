@@ -22,7 +22,7 @@ struct ResolvedPath {
   bool stdio = false;   // "-"
   bool exists = false;  // stat succeeded (for stdio: fstat of fd 0 or 1)
   struct stat info {};
-  std::string real;     // absolute, links followed; "" for stdio
+  std::string real;  // absolute, links followed; "" for stdio
 };
 
 bool IsOutput(PathRole role) { return role != PathRole::kInput; }
@@ -100,15 +100,15 @@ absl::Status ResolveOutput(ResolvedPath* p) {
     p->exists = true;
     p->real = path;
     if (::access(path.c_str(), W_OK) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot write ", Quoted(path), " (", flag,
-                                                     "): ", std::strerror(errno)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot write ", Quoted(path), " (", flag, "): ", std::strerror(errno)));
     }
     return absl::OkStatus();
   }
   absl::StatusOr<std::string> target = ResolveOutputTarget(path);
   if (!target.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " ", Quoted(path), ": ",
-                                                   target.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", Quoted(path), ": ", target.status().message()));
   }
   p->real = *target;
   p->exists = ::stat(p->real.c_str(), &p->info) == 0;
@@ -134,8 +134,7 @@ absl::Status ResolveOutput(ResolvedPath* p) {
   return absl::OkStatus();
 }
 
-bool MayReplace(const OutputPlanOptions& options, const NamedPath& input,
-                const NamedPath& output) {
+bool MayReplace(const OutputPlanOptions& options, const NamedPath& input, const NamedPath& output) {
   for (const auto& [input_flag, output_flag] : options.output_may_replace_input) {
     if (input_flag == input.flag && output_flag == output.flag) return true;
   }
@@ -144,8 +143,7 @@ bool MayReplace(const OutputPlanOptions& options, const NamedPath& input,
 
 }  // namespace
 
-absl::Status CheckRunPaths(const std::vector<NamedPath>& paths,
-                           const OutputPlanOptions& options) {
+absl::Status CheckRunPaths(const std::vector<NamedPath>& paths, const OutputPlanOptions& options) {
   std::vector<ResolvedPath> inputs, outputs;
   for (const NamedPath& named : paths) {
     if (!named.path.has_value()) {
@@ -155,9 +153,9 @@ absl::Status CheckRunPaths(const std::vector<NamedPath>& paths,
       continue;
     }
     if (named.path->empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          named.flag, " was given an empty path; give a file name, or '-' for ",
-          IsOutput(named.role) ? "stdout" : "stdin"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(named.flag, " was given an empty path; give a file name, or '-' for ",
+                       IsOutput(named.role) ? "stdout" : "stdin"));
     }
     ResolvedPath resolved;
     resolved.named = &named;
@@ -197,8 +195,8 @@ absl::Status CheckRunPaths(const std::vector<NamedPath>& paths,
     for (size_t b = a + 1; b < outputs.size(); ++b) {
       if (!SameFile(outputs[a], outputs[b])) continue;
       if (outputs[a].exists && IsNullDevice(outputs[a].info)) continue;
-      return absl::InvalidArgumentError(absl::StrCat(
-          SameFileMessage(outputs[a], outputs[b]), "; each output needs a file of its own"));
+      return absl::InvalidArgumentError(absl::StrCat(SameFileMessage(outputs[a], outputs[b]),
+                                                     "; each output needs a file of its own"));
     }
   }
   for (const ResolvedPath& out : outputs) {
@@ -208,12 +206,12 @@ absl::Status CheckRunPaths(const std::vector<NamedPath>& paths,
       if (!in.exists || !out.exists || !S_ISREG(in.info.st_mode) || !SameFile(in, out)) continue;
       if (MayReplace(options, *in.named, *out.named)) continue;
       const std::string where = out.real.empty() ? in.real : out.real;
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the output ", Describe(out), " is the input ", Describe(in),
-          *out.named->path == *in.named->path || where.empty()
-              ? ""
-              : absl::StrCat(" (both are ", where, ")"),
-          "; writing it would destroy the input"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the output ", Describe(out), " is the input ", Describe(in),
+                       *out.named->path == *in.named->path || where.empty()
+                           ? ""
+                           : absl::StrCat(" (both are ", where, ")"),
+                       "; writing it would destroy the input"));
     }
   }
   return absl::OkStatus();

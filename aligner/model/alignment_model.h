@@ -11,9 +11,9 @@
 #include "absl/status/status.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/io/model_file.h"
+#include "aligner/model/expected_counts.h"
 #include "aligner/model/pair_lookup.h"
 #include "aligner/model/translation_table.h"
-#include "aligner/model/expected_counts.h"
 
 namespace aligner {
 

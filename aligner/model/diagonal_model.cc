@@ -83,8 +83,7 @@ std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> DiagonalModel::Co
 }
 
 std::string DiagonalModel::DescribeParameters() const {
-  return absl::StrFormat("tension %.4f, p0 %.4f", options_.tension,
-                         use_null() ? options_.p0 : 0.0);
+  return absl::StrFormat("tension %.4f, p0 %.4f", options_.tension, use_null() ? options_.p0 : 0.0);
 }
 
 void DiagonalModel::AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const {
@@ -192,9 +191,9 @@ ModelInfo DiagonalModel::Info() {
   info.aliases = {"fast_align"};
   info.description = "fast_align's Model 2: p0 plus an exponential pull toward the diagonal";
   info.create = [](const ModelSetup& setup) -> std::unique_ptr<AlignmentModel> {
-    return std::make_unique<DiagonalModel>(
-        setup.table, setup.options.use_null, setup.options.prior, setup.options.diagonal,
-        SortedLengthCounts(TrainingPairLengths(setup)));
+    return std::make_unique<DiagonalModel>(setup.table, setup.options.use_null, setup.options.prior,
+                                           setup.options.diagonal,
+                                           SortedLengthCounts(TrainingPairLengths(setup)));
   };
   // Tension and p0 are learned (ReadParameters); a loaded model does not train.
   info.read_options = [](const ModelReader&, ModelOptions* options) {

@@ -19,7 +19,7 @@ namespace aligner {
 struct ModelInfo;
 
 struct DiagonalOptions {
-  double tension = 4.0;        // fast_align's -T
+  double tension = 4.0;  // fast_align's -T
   // fast_align's -q (NULL probability). fast_align defaults to 0.08; 0.2
   // gave lower AER on French-English, Czech-English and German-English.
   double p0 = 0.2;

@@ -26,9 +26,7 @@ inline void AddLink(double q, const double* in, double* out) {
 }  // namespace
 
 FertilityModel::FertilityModel(size_t num_source_words, double alpha)
-    : num_source_words_(num_source_words),
-      alpha_(alpha),
-      log_probs_(num_source_words * S, 0.0) {}
+    : num_source_words_(num_source_words), alpha_(alpha), log_probs_(num_source_words * S, 0.0) {}
 
 void FertilityModel::InitCounts(FixedPointArray* counts) const {
   counts->Resize(num_source_words_ * S);
@@ -71,7 +69,8 @@ void FertilityModel::Maximize(const FixedPointArray& counts) {
 
 void FertilityModel::set_probs(WordId e, const std::vector<double>& probs) {
   for (int phi = 0; phi < S; ++phi) {
-    log_probs_[static_cast<size_t>(e) * S + phi] = std::log(std::max(probs[phi], kMinFertilityProb));
+    log_probs_[static_cast<size_t>(e) * S + phi] =
+        std::log(std::max(probs[phi], kMinFertilityProb));
   }
   trained_ = true;
 }

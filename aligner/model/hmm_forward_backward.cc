@@ -18,8 +18,8 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
                                  const PairLookup& lookup, double* posteriors,
                                  ExpectedCounts* counts, bool translation_counts) const {
   const uint32_t stride = l + 1;
-  thread_local std::vector<double> alpha_real, alpha_null, scale, beta, beta_next, u, h, v,
-      rho, acc, x, xs, hs, xsum, coef, y, bucket_n, bucket_d;
+  thread_local std::vector<double> alpha_real, alpha_null, scale, beta, beta_next, u, h, v, rho,
+      acc, x, xs, hs, xsum, coef, y, bucket_n, bucket_d;
   const size_t cells = static_cast<size_t>(stride) * m;
   // The translation counts of the pair follow forward-backward (here or in
   // the agreement trainer): start fetching their lines.
@@ -38,7 +38,7 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
   x.resize(stride);
   const double p0 = p0_, lambda = options_.jump_smoothing;
   const double a = (1.0 - p0) * (1.0 - lambda);  // weighted part of a real transition
-  const double u0 = (1.0 - p0) * lambda / l;      // uniform part
+  const double u0 = (1.0 - p0) * lambda / l;     // uniform part
   // rho[r]: the mass of the states remembering r (R_r and N_r) at position
   // j, from the scaled forward probabilities; the virtual N_0 before j = 0.
   auto remembered = [&](int64_t j) {
@@ -238,7 +238,8 @@ void HmmModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts* count
   thread_local PairLookup lookup;
   posteriors.resize(static_cast<size_t>(l + 1) * m);
   const double* emit = Emissions(pair, &lookup);
-  const double log_likelihood = ForwardBackward(l, m, emit, lookup, posteriors.data(), counts, true);
+  const double log_likelihood =
+      ForwardBackward(l, m, emit, lookup, posteriors.data(), counts, true);
   counts->AddPair(log_likelihood, l, m);
 }
 

@@ -25,7 +25,7 @@ using Vec8 = double __attribute__((vector_size(64)));
 
 template <int kVectors>
 inline void AccumulateColumns(const double* x, size_t x_stride, size_t rows, const double* matrix,
-                       size_t matrix_stride, size_t width, double* out) {
+                              size_t matrix_stride, size_t width, double* out) {
   Vec8 acc[kVectors] = {};
   for (size_t k = 0; k < rows; ++k) {
     const double xk = x[k * x_stride];
@@ -86,7 +86,7 @@ inline uint32_t FirstArgMax(const double* best, const double* column, uint32_t n
 }
 
 inline void AccumulateRows(const double* x, size_t x_stride, size_t rows, const double* matrix,
-                    size_t matrix_stride, size_t n, double* out) {
+                           size_t matrix_stride, size_t n, double* out) {
   for (size_t i = 0; i < n; i += 32) {
     const size_t width = std::min<size_t>(32, n - i);
     switch ((width + 7) / 8) {

@@ -21,8 +21,8 @@ std::atomic<uint64_t> next_weights_version{1};
 
 }  // namespace
 
-HmmModel::HmmModel(std::shared_ptr<TranslationTable> table, bool use_null,
-                   TranslationPrior prior, HmmOptions options, uint32_t /*max_source_length*/)
+HmmModel::HmmModel(std::shared_ptr<TranslationTable> table, bool use_null, TranslationPrior prior,
+                   HmmOptions options, uint32_t /*max_source_length*/)
     : table_(std::move(table)),
       use_null_(use_null),
       prior_(prior),
@@ -36,7 +36,8 @@ HmmModel::HmmModel(std::shared_ptr<TranslationTable> table, bool use_null,
 
 uint32_t HmmModel::MaxSourceLength(const ParallelCorpus& corpus) {
   size_t longest = 0;
-  for (size_t k = 0; k < corpus.size(); ++k) longest = std::max(longest, corpus.pair(k).source.size());
+  for (size_t k = 0; k < corpus.size(); ++k)
+    longest = std::max(longest, corpus.pair(k).source.size());
   return static_cast<uint32_t>(longest);
 }
 

@@ -104,7 +104,8 @@ class HmmModel : public AlignmentModel {
   void InitCounts(ExpectedCounts* counts) const override;
   void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
-                                          PairLookup* lookup, ExpectedCounts* counts) const override;
+                                          PairLookup* lookup,
+                                          ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   // Consecutive pairs of equal lengths share the jump tables.
   bool PrefersPairsByLengths() const override { return true; }
@@ -153,14 +154,14 @@ class HmmModel : public AlignmentModel {
   // What forward-backward and Viterbi need about the jumps of a pair with
   // lengths l and m, all flat arrays.
   struct JumpTables {
-    std::vector<double> w;           // w[r * l + i - 1] = w(b(r, i))
-    std::vector<double> w_t;         // w_t[(i - 1) * (l + 1) + r] = w(b(r, i))
-    std::vector<double> g;           // g[j * l + i - 1] = g_j(i)
-    std::vector<double> inv_z;       // inv_z[j * (l + 1) + r] = 1 / Z_j(r) (one row if tau = 0)
-    std::vector<double> end;         // E(r)
-    std::vector<double> end_inv_z;   // (1 - lambda) / sum_{i=1..l+1} w(b(r, i))
-    std::vector<double> up, down;    // exp(+-tau i / l), i = 1..l
-    std::vector<double> left, right; // exp(-+tau (j + 1) / m), j = 0..m-1
+    std::vector<double> w;            // w[r * l + i - 1] = w(b(r, i))
+    std::vector<double> w_t;          // w_t[(i - 1) * (l + 1) + r] = w(b(r, i))
+    std::vector<double> g;            // g[j * l + i - 1] = g_j(i)
+    std::vector<double> inv_z;        // inv_z[j * (l + 1) + r] = 1 / Z_j(r) (one row if tau = 0)
+    std::vector<double> end;          // E(r)
+    std::vector<double> end_inv_z;    // (1 - lambda) / sum_{i=1..l+1} w(b(r, i))
+    std::vector<double> up, down;     // exp(+-tau i / l), i = 1..l
+    std::vector<double> left, right;  // exp(-+tau (j + 1) / m), j = 0..m-1
     bool diagonal = false;
     // What the tables were computed for (CachedJumpTables).
     uint64_t version = 0;
@@ -187,8 +188,7 @@ class HmmModel : public AlignmentModel {
   // `translation_counts`, the translation counts. Returns
   // log p(target | source).
   double ForwardBackward(uint32_t l, uint32_t m, const double* emit, const PairLookup& lookup,
-                         double* posteriors, ExpectedCounts* counts,
-                         bool translation_counts) const;
+                         double* posteriors, ExpectedCounts* counts, bool translation_counts) const;
   // The Viterbi alignment of a pair with emissions `emit`; returns its
   // log-probability.
   double Viterbi(uint32_t l, uint32_t m, const double* emit,

@@ -22,8 +22,8 @@ void WriteTable(const TranslationTable& table, ModelWriter* writer) {
 }
 
 absl::StatusOr<std::shared_ptr<TranslationTable>> ReadTable(const ModelReader& reader,
-                                                           size_t source_words,
-                                                           size_t target_words) {
+                                                            size_t source_words,
+                                                            size_t target_words) {
   ASSIGN_OR_RETURN(auto offsets, reader.GetUint64s("ttable.row_offsets"));
   ASSIGN_OR_RETURN(auto targets, reader.GetUint32s("ttable.targets"));
   ASSIGN_OR_RETURN(auto probs, reader.GetFloats("ttable.probs"));
@@ -35,8 +35,8 @@ absl::StatusOr<std::shared_ptr<TranslationTable>> ReadTable(const ModelReader& r
       return Corrupt(reader.origin(), "translation table names an unknown target word");
     }
   }
-  auto table = TranslationTable::FromArrays(std::move(offsets), std::move(targets),
-                                            std::move(probs));
+  auto table =
+      TranslationTable::FromArrays(std::move(offsets), std::move(targets), std::move(probs));
   if (!table.ok()) return Corrupt(reader.origin(), std::string(table.status().message()));
   return std::make_shared<TranslationTable>(std::move(*table));
 }

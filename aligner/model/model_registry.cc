@@ -64,7 +64,7 @@ absl::StatusOr<const ModelInfo*> FindModel(std::string_view name) {
 }
 
 absl::StatusOr<std::unique_ptr<AlignmentModel>> CreateModel(std::string_view name,
-                                                           const ModelSetup& setup) {
+                                                            const ModelSetup& setup) {
   ASSIGN_OR_RETURN(const ModelInfo* info, FindModel(name));
   return info->create(setup);
 }

@@ -85,7 +85,7 @@ std::string ModelNames();
 
 // A fresh model of `name`.
 absl::StatusOr<std::unique_ptr<AlignmentModel>> CreateModel(std::string_view name,
-                                                           const ModelSetup& setup);
+                                                            const ModelSetup& setup);
 
 // Gives `model` the learned parameters of `saved`, a model of the same name
 // (e.g. a checkpoint's), through the model-file sections both write and read.

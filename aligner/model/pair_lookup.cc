@@ -52,8 +52,8 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
   if (table.is_uniform()) {
     // Every known pair has the same probability: no need to fetch it.
     for (size_t k = 0; k < slots_.size(); ++k) {
-      probs_[k] = slots_[k] == TranslationTable::kNoSlot ? kUnknownTranslationProb
-                                                         : table.uniform_prob();
+      probs_[k] =
+          slots_[k] == TranslationTable::kNoSlot ? kUnknownTranslationProb : table.uniform_prob();
     }
   } else {
     for (size_t k = 0; k < slots_.size(); ++k) {
@@ -96,7 +96,8 @@ void PairLookup::AddCounts(const double* link_counts, ExpectedCounts* counts) co
   for (uint32_t j = 0; j < m_; ++j) {
     int64_t* column = sums_.data() + target_index_[j];
     const double* values = link_counts + j * stride;
-    for (uint32_t i = 0; i <= l_; ++i) column[source_offset_[i]] += FixedPointArray::ToFixed(values[i]);
+    for (uint32_t i = 0; i <= l_; ++i)
+      column[source_offset_[i]] += FixedPointArray::ToFixed(values[i]);
   }
   for (size_t k = 0; k < slots_.size(); ++k) {
     if (slots_[k] != TranslationTable::kNoSlot) counts->AddTranslationFixed(slots_[k], sums_[k]);

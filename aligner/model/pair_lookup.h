@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "aligner/corpus/parallel_corpus.h"
-#include "aligner/model/translation_table.h"
 #include "aligner/model/expected_counts.h"
+#include "aligner/model/translation_table.h"
 
 namespace aligner {
 
@@ -51,9 +51,7 @@ class PairLookup {
   void AddCounts(const double* link_counts, ExpectedCounts* counts) const;
 
  private:
-  size_t Distinct(uint32_t i, uint32_t j) const {
-    return source_offset_[i] + target_index_[j];
-  }
+  size_t Distinct(uint32_t i, uint32_t j) const { return source_offset_[i] + target_index_[j]; }
 
   uint32_t l_ = 0, m_ = 0;
   // source_offset_[i]: the first distinct cell of e_i's row (i = 0: NULL).

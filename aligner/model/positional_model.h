@@ -16,13 +16,13 @@ namespace aligner {
 
 class PositionalModel : public AlignmentModel {
  public:
-  PositionalModel(std::shared_ptr<TranslationTable> table, bool use_null,
-                  TranslationPrior prior);
+  PositionalModel(std::shared_ptr<TranslationTable> table, bool use_null, TranslationPrior prior);
 
   void InitCounts(ExpectedCounts* counts) const override;
   void AddExpectedCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
-                                          PairLookup* lookup, ExpectedCounts* counts) const override;
+                                          PairLookup* lookup,
+                                          ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;

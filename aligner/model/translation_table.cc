@@ -159,7 +159,8 @@ void TranslationTable::BuildSeparators() {
   const size_t num_rows = row_offsets_.size() - 1;
   separator_offsets_.assign(num_rows + 1, 0);
   for (size_t e = 0; e < num_rows; ++e) {
-    separator_offsets_[e + 1] = separator_offsets_[e] + (row_end(e) - row_begin(e) + kGroup - 1) / kGroup;
+    separator_offsets_[e + 1] =
+        separator_offsets_[e] + (row_end(e) - row_begin(e) + kGroup - 1) / kGroup;
   }
   separators_.resize(separator_offsets_.back());
   tbb::parallel_for(size_t{0}, num_rows, [&](size_t e) {

@@ -3,8 +3,8 @@
 #ifndef ALIGNER_MODEL_TRANSLATION_TABLE_H_
 #define ALIGNER_MODEL_TRANSLATION_TABLE_H_
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -175,13 +175,13 @@ class TranslationTable {
     return d == kAbsent ? nullptr : dense_index_.data() + static_cast<size_t>(d) * dense_width_;
   }
 
-  std::vector<uint64_t> row_offsets_;  // size num_source_words + 1
-  HugePageVector<WordId> targets_;     // target word of every slot, sorted within a row
-  HugePageVector<float> probs_;        // t(f|e) of every slot
-  std::vector<uint32_t> dense_row_;    // per source word: dense index number, or kAbsent
-  HugePageVector<uint32_t> dense_index_;  // dense rows back to back: offset in row, or kAbsent
-  uint32_t dense_width_ = 0;           // target ids covered by a dense row
-  std::vector<WordId> separators_;     // per row: targets at offsets 0, kGroup, 2 kGroup, ...
+  std::vector<uint64_t> row_offsets_;        // size num_source_words + 1
+  HugePageVector<WordId> targets_;           // target word of every slot, sorted within a row
+  HugePageVector<float> probs_;              // t(f|e) of every slot
+  std::vector<uint32_t> dense_row_;          // per source word: dense index number, or kAbsent
+  HugePageVector<uint32_t> dense_index_;     // dense rows back to back: offset in row, or kAbsent
+  uint32_t dense_width_ = 0;                 // target ids covered by a dense row
+  std::vector<WordId> separators_;           // per row: targets at offsets 0, kGroup, 2 kGroup, ...
   std::vector<uint64_t> separator_offsets_;  // size num_source_words + 1
   bool uniform_ = false;
   float uniform_prob_ = 0;

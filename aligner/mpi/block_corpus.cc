@@ -40,9 +40,9 @@ absl::StatusOr<int64_t> CountCorpusLines(const CorpusOptions& files) {
   auto target_lines = CountLines(files.target);
   if (!target_lines.ok()) return target_lines.status();
   if (*source_lines != *target_lines) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the parallel files have different line counts: ", files.source, " has ", *source_lines,
-        " lines, ", files.target, " has ", *target_lines));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the parallel files have different line counts: ", files.source, " has ",
+                     *source_lines, " lines, ", files.target, " has ", *target_lines));
   }
   return *source_lines;
 }
@@ -54,7 +54,7 @@ struct SideWords {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned /*version*/) {
-    archive & words & counts;
+    archive& words& counts;
   }
 };
 
@@ -138,9 +138,8 @@ absl::StatusOr<CorpusBlock> ReadCorpusBlock(const boost::mpi::communicator& comm
   block_options.end_line = lines.end;
   CorpusReport report;
   absl::StatusOr<ParallelCorpus> corpus =
-      files.input.empty()
-          ? ReadParallelFiles(files.source, files.target, block_options, &report)
-          : ReadBitext(files.input, block_options, &report);
+      files.input.empty() ? ReadParallelFiles(files.source, files.target, block_options, &report)
+                          : ReadBitext(files.input, block_options, &report);
   if (corpus.ok() && static_cast<int64_t>(corpus->size()) != lines.end - lines.first) {
     corpus = absl::DataLossError(absl::StrCat("read ", corpus->size(), " lines of lines ",
                                               lines.first + 1, "-", lines.end,
@@ -161,8 +160,7 @@ absl::StatusOr<CorpusBlock> ReadCorpusBlock(const boost::mpi::communicator& comm
   block.report.too_large_pairs = Sum(comm, report.too_large_pairs);
   const auto first_nonzero = [&](int64_t line) {
     const int64_t none = INT64_MAX;
-    const int64_t first =
-        -Max(comm, -(line == 0 ? none : line));  // the minimum over ranks
+    const int64_t first = -Max(comm, -(line == 0 ? none : line));  // the minimum over ranks
     return first == none ? 0 : first;
   };
   block.report.first_malformed_line = first_nonzero(report.first_malformed_line);

@@ -104,8 +104,7 @@ absl::StatusOr<DistributedModel> DistributedTrainModel(
 
 absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
     const boost::mpi::communicator& comm, const ParallelCorpus& forward_block,
-    const ParallelCorpus& reverse_block, const TrainingOptions& options,
-    AgreementTrainer* trainer,
+    const ParallelCorpus& reverse_block, const TrainingOptions& options, AgreementTrainer* trainer,
     const std::function<void(const AgreementIterationReport&)>& on_iteration) {
   if (absl::Status status = ValidateTrainingOptions(options); !status.ok()) return status;
   DistributedAgreementModels result;

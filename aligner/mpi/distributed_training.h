@@ -62,8 +62,7 @@ struct DistributedAgreementModels {
 };
 absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
     const boost::mpi::communicator& comm, const ParallelCorpus& forward_block,
-    const ParallelCorpus& reverse_block, const TrainingOptions& options,
-    AgreementTrainer* trainer,
+    const ParallelCorpus& reverse_block, const TrainingOptions& options, AgreementTrainer* trainer,
     const std::function<void(const AgreementIterationReport&)>& on_iteration);
 
 }  // namespace aligner::mpi

@@ -143,9 +143,8 @@ absl::Status CommitAtRoot(const boost::mpi::communicator& comm, absl::Status sta
 
 // Collective: this rank's block, with the pipeline's warnings and size line.
 absl::StatusOr<CorpusBlock> ReadBlock(const boost::mpi::communicator& comm,
-                                      const CorpusOptions& options,
-                                      const LoadedModel* vocabularies, bool reverse,
-                                      const Logger& log) {
+                                      const CorpusOptions& options, const LoadedModel* vocabularies,
+                                      bool reverse, const Logger& log) {
   const auto start = std::chrono::steady_clock::now();
   const CorpusReadOptions read = ReadOptionsFor(options, vocabularies, reverse);
   ASSIGN_OR_RETURN(CorpusBlock block, ReadCorpusBlock(comm, options, read));
@@ -173,8 +172,7 @@ void LogTableSizes(const boost::mpi::communicator& comm, const DistributedModel&
   const int64_t largest_local = Max(comm, static_cast<int64_t>(sharded.local().num_entries()));
   const int64_t largest_owned = Max(comm, owned);
   const int64_t total_entries = Sum(comm, owned);
-  const int64_t largest_bytes =
-      Max(comm, static_cast<int64_t>(sharded.bytes_sent_per_iteration()));
+  const int64_t largest_bytes = Max(comm, static_cast<int64_t>(sharded.bytes_sent_per_iteration()));
   Log(log,
       "trained in %.2fs; table entries: %d in all, largest rank %d local and %d owned; "
       "largest rank sends %d bytes per iteration",
@@ -279,8 +277,8 @@ absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& 
 
 // Collective: `symmetric` by agreement (the pipeline's RunByAgreement), both
 // directions trained together with two sharded tables.
-absl::Status RunByAgreement(const boost::mpi::communicator& comm,
-                            const SymmetricOptions& options, const Logger& log) {
+absl::Status RunByAgreement(const boost::mpi::communicator& comm, const SymmetricOptions& options,
+                            const Logger& log) {
   ASSIGN_OR_RETURN(const TrainingOptions training, ResolveDefaults(options.training, true));
   const SymmetricPaths paths = SymmetricOutputPaths(options);
 
@@ -307,15 +305,15 @@ absl::Status RunByAgreement(const boost::mpi::communicator& comm,
   decode.posterior_threshold = options.posterior_threshold.value_or(-1);
   std::string forward_links, reverse_links, agreement_links;
   trainer.Run([&] {
-    DecodeByAgreement(*models->forward.model, *models->reverse.model, corpus, reverse_corpus,
-                      decode, options.agreement_threshold,
-                      [&](size_t, const AgreementDecodedPair& pair) {
-                        forward_links += PharaohLine(pair.forward.links, options.print_scores,
-                                                     pair.forward.log_prob);
-                        reverse_links += PharaohLine(pair.reverse.links, options.print_scores,
-                                                     pair.reverse.log_prob);
-                        agreement_links += PharaohLine(pair.agreement, false, 0);
-                      });
+    DecodeByAgreement(
+        *models->forward.model, *models->reverse.model, corpus, reverse_corpus, decode,
+        options.agreement_threshold, [&](size_t, const AgreementDecodedPair& pair) {
+          forward_links +=
+              PharaohLine(pair.forward.links, options.print_scores, pair.forward.log_prob);
+          reverse_links +=
+              PharaohLine(pair.reverse.links, options.print_scores, pair.reverse.log_prob);
+          agreement_links += PharaohLine(pair.agreement, false, 0);
+        });
   });
   WriteInRankOrder(comm, forward_links, forward_output.file.get());
   WriteInRankOrder(comm, reverse_links, reverse_output.file.get());
@@ -398,8 +396,7 @@ int main(int argc, char** argv) {
                           });
   }
   if (root) {
-    std::fprintf(stderr, "aligner-mpi: unknown command '%s'\n\n%s", command.c_str(),
-                 mpi::kUsage);
+    std::fprintf(stderr, "aligner-mpi: unknown command '%s'\n\n%s", command.c_str(), mpi::kUsage);
   }
   return 2;
 }

@@ -31,8 +31,9 @@ void Exchange(const boost::mpi::communicator& comm, int to, const std::vector<T>
   std::vector<MPI_Request> requests;
   for (size_t begin = 0; begin < received->size(); begin += kPiece) {
     requests.emplace_back();
-    MPI_Irecv(received->data() + begin, static_cast<int>(std::min(kPiece, received->size() - begin)),
-              type, from, kExchangeTag, comm, &requests.back());
+    MPI_Irecv(received->data() + begin,
+              static_cast<int>(std::min(kPiece, received->size() - begin)), type, from,
+              kExchangeTag, comm, &requests.back());
   }
   for (size_t begin = 0; begin < sent.size(); begin += kPiece) {
     requests.emplace_back();
@@ -61,10 +62,10 @@ ShardedTranslationTable::ShardedTranslationTable(const boost::mpi::communicator&
     ForEachSlotOwnedBy(owner, [&](size_t, uint64_t) { ++send_counts_[owner]; });
   }
   receive_counts_.assign(num_ranks, 0);
-  MPI_Alltoall(send_counts_.data(), 1, MPI_INT64_T, receive_counts_.data(), 1, MPI_INT64_T,
-               comm_);
+  MPI_Alltoall(send_counts_.data(), 1, MPI_INT64_T, receive_counts_.data(), 1, MPI_INT64_T, comm_);
   receive_offsets_.assign(num_ranks + 1, 0);
-  for (int r = 0; r < num_ranks; ++r) receive_offsets_[r + 1] = receive_offsets_[r] + receive_counts_[r];
+  for (int r = 0; r < num_ranks; ++r)
+    receive_offsets_[r + 1] = receive_offsets_[r] + receive_counts_[r];
 
   // Tell each owner which (e, f) this rank has in its rows: each rank's
   // list comes sorted by (e, f).
@@ -100,8 +101,10 @@ ShardedTranslationTable::ShardedTranslationTable(const boost::mpi::communicator&
     heads.pop();
     if (targets.empty() || key != last_key) {
       if (targets.size() >= UINT32_MAX) {
-        std::fprintf(stderr, "aligner-mpi: rank %d owns more than 2^32 table entries; use more "
-                             "ranks\n", self);
+        std::fprintf(stderr,
+                     "aligner-mpi: rank %d owns more than 2^32 table entries; use more "
+                     "ranks\n",
+                     self);
         std::abort();
       }
       targets.push_back(static_cast<WordId>(key));
@@ -119,8 +122,8 @@ ShardedTranslationTable::ShardedTranslationTable(const boost::mpi::communicator&
   }
   std::vector<float> probs(targets.size(), 0.0f);
   // Consistent by construction (rows sorted, sizes matching).
-  owned_ = *TranslationTable::FromArrays(std::move(row_offsets), std::move(targets),
-                                         std::move(probs));
+  owned_ =
+      *TranslationTable::FromArrays(std::move(row_offsets), std::move(targets), std::move(probs));
   // One process's uniform start: 1 / the longest row of the whole table
   // (TranslationTable::SetUniform).
   const uint64_t num_targets = Max(comm_, static_cast<int64_t>(longest_row));
@@ -141,7 +144,8 @@ void ShardedTranslationTable::Maximize(const FixedPointArray& local_counts,
     std::vector<int64_t> received(receive_counts_[from]);
     Exchange(comm_, to, sent, from, &received);
     const uint32_t* slots = received_slots_.data() + receive_offsets_[from];
-    for (size_t p = 0; p < received.size(); ++p) owned_counts_.AtomicAddFixed(slots[p], received[p]);
+    for (size_t p = 0; p < received.size(); ++p)
+      owned_counts_.AtomicAddFixed(slots[p], received[p]);
   }
   EstimateTranslationTable(owned_counts_, prior, &owned_);
   // The probabilities back to every rank that has the entries.

@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include "aligner/model/translation_table.h"
 #include "aligner/model/expected_counts.h"
+#include "aligner/model/translation_table.h"
 #include "boost/mpi/communicator.hpp"
 
 namespace aligner::mpi {

@@ -109,15 +109,17 @@ absl::Status CheckResumeFingerprint(const std::string& path, const std::string& 
                                  [&](const auto& saved) { return saved.first == name; });
     const std::string old_value = it == before.end() ? "(none)" : it->second;
     if (old_value == value) continue;
-    differences.push_back(name == "corpus" || name == "pairs"
-                              ? absl::StrCat(name, " (the checkpoint's run read another corpus)")
-                              : absl::StrCat(name, " (", old_value, " in the checkpoint, ",
-                                             value, " now)"));
+    differences.push_back(
+        name == "corpus" || name == "pairs"
+            ? absl::StrCat(name, " (the checkpoint's run read another corpus)")
+            : absl::StrCat(name, " (", old_value, " in the checkpoint, ", value, " now)"));
   }
   if (differences.empty()) differences.push_back("the options' description");
   return absl::InvalidArgumentError(
-      absl::StrCat(path, " was written by another run; resume with the same corpus and options. "
-                   "Differs: ", absl::StrJoin(differences, ", ")));
+      absl::StrCat(path,
+                   " was written by another run; resume with the same corpus and options. "
+                   "Differs: ",
+                   absl::StrJoin(differences, ", ")));
 }
 
 std::string PosteriorsLine(const std::vector<double>& posteriors) {
@@ -170,8 +172,8 @@ std::string DescribeOptions(const AlignOptions& o) {
       " print_scores=", o.print_scores, " output=", o.output, " a3_output=", o.a3_output,
       " posteriors_output=", o.posteriors_output, " ttable_output=", o.ttable_output,
       " ttable_format=", static_cast<int>(o.ttable_format), " ttable_min_prob=", o.ttable_min_prob,
-      " model_output=", o.model_output, " load_model=", o.load_model,
-      " checkpoint=", o.checkpoint, " resume=", o.resume);
+      " model_output=", o.model_output, " load_model=", o.load_model, " checkpoint=", o.checkpoint,
+      " resume=", o.resume);
 }
 
 std::string DescribeOptions(const SymmetricOptions& o) {
@@ -292,7 +294,8 @@ absl::Status ValidateAlignOptions(const AlignOptions& options) {
   paths.push_back({"--resume", Given(options.resume), PathRole::kInput});
   paths.push_back({"--output", Given(options.output), PathRole::kOptionalOutput});
   paths.push_back({"--giza-a3", Given(options.a3_output), PathRole::kOptionalOutput});
-  paths.push_back({"--link-posteriors", Given(options.posteriors_output), PathRole::kOptionalOutput});
+  paths.push_back(
+      {"--link-posteriors", Given(options.posteriors_output), PathRole::kOptionalOutput});
   paths.push_back({"--output-parameters", Given(options.ttable_output), PathRole::kOptionalOutput});
   paths.push_back({"--model-file", Given(options.model_output), PathRole::kOptionalOutput});
   paths.push_back({"--checkpoint", Given(options.checkpoint), PathRole::kOptionalOutput});
@@ -317,9 +320,9 @@ absl::Status ValidateAlignSettings(const AlignOptions& options) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus,
-                                          const AlignOptions& options, const LoadedModel* resume,
-                                          EmTrainer* trainer, const Logger& log) {
+absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus, const AlignOptions& options,
+                                          const LoadedModel* resume, EmTrainer* trainer,
+                                          const Logger& log) {
   ASSIGN_OR_RETURN(const TrainingOptions training, ResolveDefaults(options.training, false));
   Stopwatch clock;
   LoadedModel trained;
@@ -343,12 +346,11 @@ absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus,
     Log(log, "resuming from %s after %s iteration %d", options.resume,
         resume_at.stage == 0 ? "model1" : resume->model->name(), resume_at.iteration);
   }
-  ASSIGN_OR_RETURN(
-      trained.model,
-      TrainModel(
-          corpus, training, trainer,
-          [&](const IterationReport& r) { Log(log, "%s", FormatIterationReport(r)); }, checkpoint,
-          resume != nullptr ? resume->model.get() : nullptr, resume_at));
+  ASSIGN_OR_RETURN(trained.model,
+                   TrainModel(
+                       corpus, training, trainer,
+                       [&](const IterationReport& r) { Log(log, "%s", FormatIterationReport(r)); },
+                       checkpoint, resume != nullptr ? resume->model.get() : nullptr, resume_at));
   trained.source_vocabulary = corpus.source_vocabulary();
   trained.target_vocabulary = corpus.target_vocabulary();
   Log(log, "trained in %.2fs", clock.Seconds());
@@ -409,9 +411,8 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
     corpus_options.lowercase = loaded->metadata.lowercase;
     corpus_options.max_sentence_length = loaded->metadata.max_sentence_length;
   }
-  ASSIGN_OR_RETURN(
-      const ParallelCorpus corpus,
-      ReadCorpus(corpus_options, loaded ? loaded.get() : resume.get(), reverse, log));
+  ASSIGN_OR_RETURN(const ParallelCorpus corpus,
+                   ReadCorpus(corpus_options, loaded ? loaded.get() : resume.get(), reverse, log));
 
   EmTrainer trainer(corpus, options.threads);
   trainer.set_progress(options.progress);
@@ -429,20 +430,22 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
     decode.posterior_threshold = options.posterior_threshold.value_or(-1);
     decode.link_posteriors = posteriors_output != nullptr;
     trainer.Run([&] {
-      DecodeCorpus(model, corpus, decode, [&](size_t k, const DecodedPair& pair) {
-        if (output != nullptr) {
-          output->Write(PharaohLine(pair.links, options.print_scores, pair.log_prob));
-        }
-        if (posteriors_output != nullptr) {
-          posteriors_output->Write(PosteriorsLine(pair.link_posteriors));
-        }
-        if (a3_output != nullptr) {
-          a3_output->Write(FormatA3Entry(MakeA3Entry(k + 1, corpus.pair(k),
-                                                     corpus.source_vocabulary(),
-                                                     corpus.target_vocabulary(), pair.alignment,
-                                                     pair.log_prob)));
-        }
-      }, options.progress);
+      DecodeCorpus(
+          model, corpus, decode,
+          [&](size_t k, const DecodedPair& pair) {
+            if (output != nullptr) {
+              output->Write(PharaohLine(pair.links, options.print_scores, pair.log_prob));
+            }
+            if (posteriors_output != nullptr) {
+              posteriors_output->Write(PosteriorsLine(pair.link_posteriors));
+            }
+            if (a3_output != nullptr) {
+              a3_output->Write(FormatA3Entry(
+                  MakeA3Entry(k + 1, corpus.pair(k), corpus.source_vocabulary(),
+                              corpus.target_vocabulary(), pair.alignment, pair.log_prob)));
+            }
+          },
+          options.progress);
     });
     Log(log, "aligned in %.2fs", clock.Seconds());
   }
@@ -458,8 +461,8 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
     model_output->Write(writer.Serialize());
   }
   // Everything is complete: only now do the files get their names.
-  for (OutputFile* file : {output.get(), a3_output.get(), ttable_output.get(),
-                           model_output.get(), posteriors_output.get()}) {
+  for (OutputFile* file : {output.get(), a3_output.get(), ttable_output.get(), model_output.get(),
+                           posteriors_output.get()}) {
     if (file != nullptr) RETURN_IF_ERROR(file->Commit());
   }
   return absl::OkStatus();
@@ -554,16 +557,16 @@ absl::Status RunAlignStream(const AlignOptions& options, std::FILE* input, std::
     if (!warning.empty()) Log(log, "warning: line %d %s", line_number, warning);
     if (std::fwrite(links.data(), 1, links.size(), output) != links.size() ||
         std::fflush(output) != 0) {
-      status = absl::DataLossError(absl::StrCat("cannot write the links of line ", line_number,
-                                                ": ", std::strerror(errno)));
+      status = absl::DataLossError(
+          absl::StrCat("cannot write the links of line ", line_number, ": ", std::strerror(errno)));
       break;
     }
   }
   const bool read_failed = status.ok() && std::ferror(input);
   std::free(buffer);
   if (read_failed) {
-    return absl::DataLossError(absl::StrCat("cannot read stdin after line ", line_number, ": ",
-                                            std::strerror(errno)));
+    return absl::DataLossError(
+        absl::StrCat("cannot read stdin after line ", line_number, ": ", std::strerror(errno)));
   }
   if (status.ok()) Log(log, "aligned %d lines", line_number);
   return status;
@@ -596,7 +599,8 @@ SymmetricOptions::SymmetricOptions() {
 
 absl::Status ValidateSymmetricOptions(const SymmetricOptions& options) {
   RETURN_IF_ERROR(ValidateCorpusOptions(options.corpus));
-  if (options.prefix.empty()) return absl::InvalidArgumentError("give --prefix PATH for the outputs");
+  if (options.prefix.empty())
+    return absl::InvalidArgumentError("give --prefix PATH for the outputs");
   RETURN_IF_ERROR(ValidateSymmetricSettings(options));
   // Every path of the run, checked together before any training.
   std::vector<NamedPath> paths;
@@ -605,8 +609,8 @@ absl::Status ValidateSymmetricOptions(const SymmetricOptions& options) {
                                        "." + std::string(HeuristicName(options.heuristic))};
   if (options.agreement) suffixes.push_back(".agreement");
   for (const std::string& suffix : suffixes) {
-    paths.push_back({"--prefix (" + suffix.substr(1) + ")", options.prefix + suffix,
-                     PathRole::kOutput});
+    paths.push_back(
+        {"--prefix (" + suffix.substr(1) + ")", options.prefix + suffix, PathRole::kOutput});
   }
   return CheckRunPaths(paths);
 }
@@ -713,8 +717,7 @@ namespace {
 
 // Both directions trained on their own at once, with half the threads each.
 std::pair<AlignOptions, AlignOptions> ConcurrentDirections(const SymmetricOptions& options) {
-  const int threads =
-      options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   AlignOptions forward = DirectionOptions(options, false);
   AlignOptions reverse = DirectionOptions(options, true);
   forward.threads = std::max(1, threads / 2);
@@ -735,9 +738,7 @@ absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log
   const AlignOptions& forward = directions.first;
   const AlignOptions& reverse = directions.second;
   absl::Status reverse_status;
-  std::thread reverse_thread([&] {
-    reverse_status = RunAlign(reverse, Prefixed(log, "reverse"));
-  });
+  std::thread reverse_thread([&] { reverse_status = RunAlign(reverse, Prefixed(log, "reverse")); });
   const absl::Status forward_status = RunAlign(forward, Prefixed(log, "forward"));
   reverse_thread.join();
   RETURN_IF_ERROR(forward_status);
@@ -765,12 +766,12 @@ absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
   RETURN_IF_ERROR(ValidateSymmetricSettings(options));
   SymmetricLinks links;
   if (options.agreement) {
-    RETURN_IF_ERROR(TrainAndDecodeByAgreement(
-        corpus, options, log, [&](size_t, const AgreementDecodedPair& pair) {
-          links.forward.push_back(pair.forward.links);
-          links.reverse.push_back(pair.reverse.links);
-          links.agreement.push_back(pair.agreement);
-        }));
+    RETURN_IF_ERROR(TrainAndDecodeByAgreement(corpus, options, log,
+                                              [&](size_t, const AgreementDecodedPair& pair) {
+                                                links.forward.push_back(pair.forward.links);
+                                                links.reverse.push_back(pair.reverse.links);
+                                                links.agreement.push_back(pair.agreement);
+                                              }));
   } else {
     // As RunIndependently: each direction trained and decoded on its own,
     // both at once.
@@ -783,7 +784,8 @@ absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
                   std::vector<SentenceLinks>* out) -> absl::Status {
       EmTrainer trainer(c, o.threads);
       trainer.set_progress(o.progress);
-      ASSIGN_OR_RETURN(const LoadedModel model, TrainOnCorpus(c, o, nullptr, &trainer, direction_log));
+      ASSIGN_OR_RETURN(const LoadedModel model,
+                       TrainOnCorpus(c, o, nullptr, &trainer, direction_log));
       DecodeOptions decode;
       decode.reverse = o.reverse;
       decode.posterior_threshold = o.posterior_threshold.value_or(-1);
@@ -796,7 +798,8 @@ absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
     std::thread reverse_thread([&] {
       reverse_status = run(reverse_corpus, reverse, Prefixed(log, "reverse"), &links.reverse);
     });
-    const absl::Status forward_status = run(corpus, forward, Prefixed(log, "forward"), &links.forward);
+    const absl::Status forward_status =
+        run(corpus, forward, Prefixed(log, "forward"), &links.forward);
     reverse_thread.join();
     RETURN_IF_ERROR(forward_status);
     RETURN_IF_ERROR(reverse_status);
@@ -816,24 +819,24 @@ std::vector<std::vector<double>> CorpusPosteriors(const LoadedModel& model,
   trainer->Run([&] {
     tbb::parallel_for(tbb::blocked_range<size_t>(0, corpus.size(), 64),
                       [&](const tbb::blocked_range<size_t>& range) {
-      std::vector<double> posteriors;
-      for (size_t k = range.begin(); k != range.end(); ++k) {
-        const SentencePair pair = corpus.pair(k);
-        const size_t l = pair.source.size(), m = pair.target.size();
-        if (l == 0 || m == 0) continue;
-        model.model->Posteriors(pair, &posteriors);
-        // The model's layout is [j * (l + 1) + i], i = 0 being NULL; the
-        // input's source side is the model's target side when reversed.
-        std::vector<double>& matrix = matrices[k];
-        matrix.assign(l * m, 0.0);
-        for (size_t j = 0; j < m; ++j) {
-          for (size_t i = 1; i <= l; ++i) {
-            const double p = posteriors[j * (l + 1) + i];
-            matrix[reverse ? j * l + (i - 1) : (i - 1) * m + j] = p;
-          }
-        }
-      }
-    });
+                        std::vector<double> posteriors;
+                        for (size_t k = range.begin(); k != range.end(); ++k) {
+                          const SentencePair pair = corpus.pair(k);
+                          const size_t l = pair.source.size(), m = pair.target.size();
+                          if (l == 0 || m == 0) continue;
+                          model.model->Posteriors(pair, &posteriors);
+                          // The model's layout is [j * (l + 1) + i], i = 0 being NULL; the
+                          // input's source side is the model's target side when reversed.
+                          std::vector<double>& matrix = matrices[k];
+                          matrix.assign(l * m, 0.0);
+                          for (size_t j = 0; j < m; ++j) {
+                            for (size_t i = 1; i <= l; ++i) {
+                              const double p = posteriors[j * (l + 1) + i];
+                              matrix[reverse ? j * l + (i - 1) : (i - 1) * m + j] = p;
+                            }
+                          }
+                        }
+                      });
   });
   return matrices;
 }

@@ -84,9 +84,9 @@ struct AlignOptions {
   int threads = 0;  // 0: every core
   // Unset: Viterbi links; otherwise every link whose posterior reaches it.
   std::optional<double> posterior_threshold;
-  bool print_scores = false;  // " ||| log probability" after each line
-  std::string output = "-";   // Pharaoh links
-  std::string a3_output;      // GIZA++ A3 file
+  bool print_scores = false;      // " ||| log probability" after each line
+  std::string output = "-";       // Pharaoh links
+  std::string a3_output;          // GIZA++ A3 file
   std::string posteriors_output;  // each written link's posterior
   std::string ttable_output;      // t(f|e)
   TranslationTableFormat ttable_format = TranslationTableFormat::kFastAlign;
@@ -204,9 +204,9 @@ absl::Status RunSymmetric(const SymmetricOptions& options, const Logger& log);
 
 // Trains the model `options` describe on `corpus` (already in the model's
 // direction), from `resume` when given; checkpoints as the options ask.
-absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus,
-                                          const AlignOptions& options, const LoadedModel* resume,
-                                          EmTrainer* trainer, const Logger& log);
+absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus, const AlignOptions& options,
+                                          const LoadedModel* resume, EmTrainer* trainer,
+                                          const Logger& log);
 
 // Decodes every pair of `corpus` (in the model's direction) in order.
 std::vector<DecodedPair> AlignCorpus(const LoadedModel& model, const ParallelCorpus& corpus,
@@ -234,8 +234,7 @@ absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
 // reverse model, as ReadCorpus gives it); a pair it cannot align gets an
 // empty vector.
 std::vector<std::vector<double>> CorpusPosteriors(const LoadedModel& model,
-                                                  const ParallelCorpus& corpus,
-                                                  EmTrainer* trainer);
+                                                  const ParallelCorpus& corpus, EmTrainer* trainer);
 
 // The metadata a model file trained with `options` records.
 ModelMetadata MetadataFor(const AlignOptions& options);

@@ -833,13 +833,13 @@ absl::StatusOr<ViewPage> ReadViewPage(const ViewFiles& files, const LineRange& r
       // Two literal formats: absl checks each at compile time (clang refuses
       // a format chosen at run time).
       return absl::InvalidArgumentError(
-          pharaoh ? absl::StrFormat("%s has %d lines but %s has %d; the files must be line-parallel",
-                                    files.source, lines, files.gold,
-                                    static_cast<int64_t>(gold.size()))
-                  : absl::StrFormat("%s has %d lines but %s names sentences up to %d",
-                                    files.source, lines, files.gold,
-                                    static_cast<int64_t>(gold.size()) - 1 +
-                                        files.gold_options.first_sentence_id));
+          pharaoh
+              ? absl::StrFormat("%s has %d lines but %s has %d; the files must be line-parallel",
+                                files.source, lines, files.gold, static_cast<int64_t>(gold.size()))
+              : absl::StrFormat(
+                    "%s has %d lines but %s names sentences up to %d", files.source, lines,
+                    files.gold,
+                    static_cast<int64_t>(gold.size()) - 1 + files.gold_options.first_sentence_id));
     }
   }
   RETURN_IF_ERROR(first_error);

@@ -45,12 +45,13 @@ void CombinePosteriors(uint32_t l, uint32_t m, const double* forward, const doub
 std::string FormatAgreementReport(const AgreementIterationReport& r) {
   const double links = static_cast<double>(r.forward.links + r.reverse.links);
   return absl::StrFormat(
-      "%s iteration %d by agreement: log-likelihood forward %.6f, reverse %.6f; perplexity "
-      "forward %.4f, reverse %.4f; E-step %.2fs (%.1fM links/s), M-step %.2fs",
-      r.forward.model, r.forward.iteration, r.forward.log_likelihood, r.reverse.log_likelihood,
-      r.forward.perplexity, r.reverse.perplexity, r.forward.e_step_seconds,
-      r.forward.e_step_seconds > 0 ? links / r.forward.e_step_seconds / 1e6 : 0.0,
-      r.forward.m_step_seconds) +
+             "%s iteration %d by agreement: log-likelihood forward %.6f, reverse %.6f; perplexity "
+             "forward %.4f, reverse %.4f; E-step %.2fs (%.1fM links/s), M-step %.2fs",
+             r.forward.model, r.forward.iteration, r.forward.log_likelihood,
+             r.reverse.log_likelihood, r.forward.perplexity, r.reverse.perplexity,
+             r.forward.e_step_seconds,
+             r.forward.e_step_seconds > 0 ? links / r.forward.e_step_seconds / 1e6 : 0.0,
+             r.forward.m_step_seconds) +
          (r.forward.parameters.empty() && r.reverse.parameters.empty()
               ? ""
               : absl::StrCat("; forward ", r.forward.parameters, "; reverse ",
@@ -66,14 +67,14 @@ AgreementTrainer::AgreementTrainer(const ParallelCorpus& forward, const Parallel
 
 void AgreementTrainer::EnableFertility() {
   if (!options_.fertility || forward_fertility_ != nullptr) return;
-  forward_fertility_ = std::make_unique<FertilityModel>(
-      forward_corpus_.source_vocabulary().size(), options_.fertility_alpha);
-  reverse_fertility_ = std::make_unique<FertilityModel>(
-      reverse_corpus_.source_vocabulary().size(), options_.fertility_alpha);
+  forward_fertility_ = std::make_unique<FertilityModel>(forward_corpus_.source_vocabulary().size(),
+                                                        options_.fertility_alpha);
+  reverse_fertility_ = std::make_unique<FertilityModel>(reverse_corpus_.source_vocabulary().size(),
+                                                        options_.fertility_alpha);
 }
 
-void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
-                                       const AlignmentModel& reverse, const std::string& task) {
+void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const AlignmentModel& reverse,
+                                       const std::string& task) {
   const bool fertility = forward_fertility_ != nullptr;
   if (fertility) {
     forward_fertility_->InitCounts(&forward_fertility_counts_);
@@ -132,9 +133,8 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward,
   });
 }
 
-AgreementIterationReport AgreementTrainer::Iterate(AlignmentModel* forward,
-                                                   AlignmentModel* reverse, int iteration,
-                                                   const MStepHooks& forward_hooks,
+AgreementIterationReport AgreementTrainer::Iterate(AlignmentModel* forward, AlignmentModel* reverse,
+                                                   int iteration, const MStepHooks& forward_hooks,
                                                    const MStepHooks& reverse_hooks) {
   AgreementIterationReport report;
   auto start = std::chrono::steady_clock::now();
@@ -172,8 +172,10 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
   }
   std::shared_ptr<TranslationTable> forward_table, reverse_table;
   trainer->Run([&] {
-    forward_table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward_corpus));
-    reverse_table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
+    forward_table =
+        std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward_corpus));
+    reverse_table =
+        std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
   });
   const int model1_iterations = Model1IterationsBefore(options);
   {

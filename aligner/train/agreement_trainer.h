@@ -30,9 +30,9 @@
 #include "aligner/base/types.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
+#include "aligner/model/expected_counts.h"
 #include "aligner/model/fertility_model.h"
 #include "aligner/train/em_trainer.h"
-#include "aligner/model/expected_counts.h"
 #include "aligner/train/training.h"
 #include "tbb/enumerable_thread_specific.h"
 #include "tbb/task_arena.h"
@@ -85,8 +85,8 @@ class AgreementTrainer {
 
   // One joint E-step and the M-steps of both models (each through its
   // hooks; see MStepHooks).
-  AgreementIterationReport Iterate(AlignmentModel* forward, AlignmentModel* reverse,
-                                   int iteration, const MStepHooks& forward_hooks = {},
+  AgreementIterationReport Iterate(AlignmentModel* forward, AlignmentModel* reverse, int iteration,
+                                   const MStepHooks& forward_hooks = {},
                                    const MStepHooks& reverse_hooks = {});
 
   // The joint E-step alone; the counts are valid until the next call. Its

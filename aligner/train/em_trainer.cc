@@ -21,10 +21,12 @@ int ResolveThreads(int num_threads) {
 
 std::string FormatIterationReport(const IterationReport& r) {
   return absl::StrFormat(
-      "%s iteration %d: log-likelihood %.6f, perplexity %.4f, %d target tokens, E-step %.2fs "
-      "(%.1fM links/s), M-step %.2fs",
-      r.model, r.iteration, r.log_likelihood, r.perplexity, r.target_tokens, r.e_step_seconds,
-      r.e_step_seconds > 0 ? r.links / r.e_step_seconds / 1e6 : 0.0, r.m_step_seconds) +
+             "%s iteration %d: log-likelihood %.6f, perplexity %.4f, %d target tokens, E-step "
+             "%.2fs "
+             "(%.1fM links/s), M-step %.2fs",
+             r.model, r.iteration, r.log_likelihood, r.perplexity, r.target_tokens,
+             r.e_step_seconds, r.e_step_seconds > 0 ? r.links / r.e_step_seconds / 1e6 : 0.0,
+             r.m_step_seconds) +
          (r.parameters.empty() ? "" : "; " + r.parameters);
 }
 
@@ -92,9 +94,8 @@ IterationReport ReportFromCounts(const AlignmentModel& model, const ExpectedCoun
   report.log_likelihood = counts.log_likelihood();
   report.target_tokens = counts.target_tokens;
   report.links = counts.links;
-  report.perplexity = counts.target_tokens > 0
-                          ? std::exp(-report.log_likelihood / counts.target_tokens)
-                          : 0.0;
+  report.perplexity =
+      counts.target_tokens > 0 ? std::exp(-report.log_likelihood / counts.target_tokens) : 0.0;
   return report;
 }
 
@@ -112,8 +113,7 @@ void Maximize(const MStepHooks& hooks, const ExpectedCounts& counts, AlignmentMo
   }
 }
 
-IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration,
-                                   const MStepHooks& hooks) {
+IterationReport EmTrainer::Iterate(AlignmentModel* model, int iteration, const MStepHooks& hooks) {
   auto start = std::chrono::steady_clock::now();
   ExpectationStep(*model, absl::StrCat(model->name(), " iteration ", iteration, ": E-step"));
   const double e_step_seconds = SecondsSince(start);

@@ -16,8 +16,8 @@ absl::StatusOr<TrainingOptions> ResolveDefaults(TrainingOptions options, bool ag
   if (options.model1_iterations < -1) return ValidateTrainingOptions(options);
   const bool hmm = options.model == "hmm";
   if (options.model1_iterations < 0) {
-    options.model1_iterations = agreement && hmm ? kAgreementHmmModel1Iterations
-                                                 : (*info)->default_model1_iterations;
+    options.model1_iterations =
+        agreement && hmm ? kAgreementHmmModel1Iterations : (*info)->default_model1_iterations;
   }
   options.prior.alpha = options.alpha.value_or(hmm ? kHmmDefaultAlpha : TranslationPrior().alpha);
   options.hmm.null_probability =

@@ -1,19 +1,20 @@
 // The MPI library's parts against their one-process counterparts, run by
 // CTest under `mpirun -np 3` (every rank runs every test; each compares its
 // distributed result with what one process computes from the whole corpus).
+#include "aligner/mpi/sharded_table.h"
+
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "aligner/corpus/parallel_corpus.h"
+#include "aligner/model/model2.h"
+#include "aligner/model/model_registry.h"
 #include "aligner/model/translation_table.h"
 #include "aligner/mpi/block_corpus.h"
 #include "aligner/mpi/collectives.h"
 #include "aligner/mpi/distributed_training.h"
-#include "aligner/mpi/sharded_table.h"
-#include "aligner/model/model2.h"
-#include "aligner/model/model_registry.h"
 #include "boost/mpi/communicator.hpp"
 #include "boost/mpi/environment.hpp"
 #include "gtest/gtest.h"
@@ -134,7 +135,8 @@ TEST_F(ShardedTableTest, OwnedRowsAreTheWholeTablesAndStartUniformAsIt) {
     const uint64_t length = whole_table_.row_end(e) - whole_table_.row_begin(e);
     ASSERT_EQ(owned.row_end(e) - owned.row_begin(e), mine ? length : 0) << "row " << e;
     for (uint64_t s = 0; mine && s < length; ++s) {
-      EXPECT_EQ(owned.target(owned.row_begin(e) + s), whole_table_.target(whole_table_.row_begin(e) + s));
+      EXPECT_EQ(owned.target(owned.row_begin(e) + s),
+                whole_table_.target(whole_table_.row_begin(e) + s));
     }
   }
   EXPECT_EQ(Sum(comm_, owned.num_entries()), static_cast<int64_t>(whole_table_.num_entries()));
@@ -151,7 +153,8 @@ TEST_F(ShardedTableTest, MaximizeGivesTheWholeTablesEstimateBitForBit) {
   for (size_t k = 0; k < whole_.size(); ++k) {
     const SentencePair pair = whole_.pair(k);
     if (pair.source.empty() || pair.target.empty()) continue;
-    const bool in_block = static_cast<int64_t>(k) >= lines.first && static_cast<int64_t>(k) < lines.end;
+    const bool in_block =
+        static_cast<int64_t>(k) >= lines.first && static_cast<int64_t>(k) < lines.end;
     for (size_t j = 0; j < pair.target.size(); ++j) {
       for (size_t i = 0; i <= pair.source.size(); ++i) {
         const WordId e = i == 0 ? kNullWord : pair.source[i - 1], f = pair.target[j];
