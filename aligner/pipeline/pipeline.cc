@@ -605,12 +605,14 @@ absl::Status ValidateSymmetricOptions(const SymmetricOptions& options) {
   // Every path of the run, checked together before any training.
   std::vector<NamedPath> paths;
   AddCorpusPaths(options.corpus, &paths);
-  std::vector<std::string> suffixes = {".forward", ".reverse",
-                                       "." + std::string(HeuristicName(options.heuristic))};
-  if (options.agreement) suffixes.push_back(".agreement");
-  for (const std::string& suffix : suffixes) {
-    paths.push_back(
-        {"--prefix (" + suffix.substr(1) + ")", options.prefix + suffix, PathRole::kOutput});
+  const SymmetricPaths outputs = SymmetricOutputPaths(options);
+  std::vector<std::pair<std::string, std::string>> named = {
+      {"forward", outputs.forward},
+      {"reverse", outputs.reverse},
+      {std::string(HeuristicName(options.heuristic)), outputs.combined}};
+  if (options.agreement) named.push_back({"agreement", outputs.agreement});
+  for (const auto& [name, path] : named) {
+    paths.push_back({"--prefix (" + name + ")", path, PathRole::kOutput});
   }
   return CheckRunPaths(paths);
 }
@@ -708,7 +710,8 @@ AlignOptions DirectionOptions(const SymmetricOptions& options, bool reverse) {
   direction.posterior_threshold = options.posterior_threshold;
   direction.print_scores = options.print_scores;
   direction.command_line = options.command_line;
-  direction.output = options.prefix + (reverse ? ".reverse" : ".forward");
+  const SymmetricPaths outputs = SymmetricOutputPaths(options);
+  direction.output = reverse ? outputs.reverse : outputs.forward;
   direction.reverse = reverse;
   return direction;
 }
@@ -732,17 +735,25 @@ Logger Prefixed(const Logger& log, const char* direction) {
   return [&log, direction](const std::string& line) { log(absl::StrCat(direction, ": ", line)); };
 }
 
+// Runs `reverse` on a thread of its own while `forward` runs here; the
+// forward direction's error first.
+absl::Status RunBothDirections(const std::function<absl::Status()>& forward,
+                               const std::function<absl::Status()>& reverse) {
+  absl::Status reverse_status;
+  std::thread reverse_thread([&] { reverse_status = reverse(); });
+  const absl::Status forward_status = forward();
+  reverse_thread.join();
+  RETURN_IF_ERROR(forward_status);
+  return reverse_status;
+}
+
 // Each direction on its own, both at once with half the threads each.
 absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log) {
   std::pair<AlignOptions, AlignOptions> directions = ConcurrentDirections(options);
   const AlignOptions& forward = directions.first;
   const AlignOptions& reverse = directions.second;
-  absl::Status reverse_status;
-  std::thread reverse_thread([&] { reverse_status = RunAlign(reverse, Prefixed(log, "reverse")); });
-  const absl::Status forward_status = RunAlign(forward, Prefixed(log, "forward"));
-  reverse_thread.join();
-  RETURN_IF_ERROR(forward_status);
-  RETURN_IF_ERROR(reverse_status);
+  RETURN_IF_ERROR(RunBothDirections([&] { return RunAlign(forward, Prefixed(log, "forward")); },
+                                    [&] { return RunAlign(reverse, Prefixed(log, "reverse")); }));
   const std::string combined = SymmetricOutputPaths(options).combined;
   RETURN_IF_ERROR(SymmetrizeFiles(forward.output, reverse.output, options.heuristic, combined));
   Log(log, "wrote %s, %s and %s", forward.output, reverse.output, combined);
@@ -794,15 +805,9 @@ absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
       }
       return absl::OkStatus();
     };
-    absl::Status reverse_status;
-    std::thread reverse_thread([&] {
-      reverse_status = run(reverse_corpus, reverse, Prefixed(log, "reverse"), &links.reverse);
-    });
-    const absl::Status forward_status =
-        run(corpus, forward, Prefixed(log, "forward"), &links.forward);
-    reverse_thread.join();
-    RETURN_IF_ERROR(forward_status);
-    RETURN_IF_ERROR(reverse_status);
+    RETURN_IF_ERROR(RunBothDirections(
+        [&] { return run(corpus, forward, Prefixed(log, "forward"), &links.forward); },
+        [&] { return run(reverse_corpus, reverse, Prefixed(log, "reverse"), &links.reverse); }));
   }
   links.symmetrized.reserve(links.forward.size());
   for (size_t k = 0; k < links.forward.size(); ++k) {
