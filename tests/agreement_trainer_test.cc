@@ -157,6 +157,53 @@ TEST(AgreementTrainerTest, SplitEStepMatchesEStep) {
   }
 }
 
+// Taking the reverse model's slots from the forward model's lookups
+// (UseTables) leaves every count as it was, for Model 1 and the HMM.
+TEST(AgreementTrainerTest, TransposedLookupsGiveTheSameCounts) {
+  const ParallelCorpus forward_corpus = FirstPairs(Hansards(), 300);
+  const ParallelCorpus reverse_corpus = Swapped(forward_corpus);
+  auto forward_table =
+      std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward_corpus));
+  auto reverse_table =
+      std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
+  // Tables that are not uniform, so that every probability is read.
+  for (auto* table : {forward_table.get(), reverse_table.get()}) {
+    absl::Span<float> probs = table->mutable_probs();
+    for (size_t s = 0; s < probs.size(); ++s) probs[s] = static_cast<float>(s % 101 + 1) / 512.0f;
+  }
+  std::unique_ptr<AlignmentModel> models[2][2];
+  models[0][0] = std::make_unique<Model1>(forward_table, true, TranslationPrior());
+  models[0][1] = std::make_unique<Model1>(reverse_table, true, TranslationPrior());
+  TrainingOptions options;
+  options.model = "hmm";
+  auto forward_hmm = MakeMainModel(forward_corpus, options, forward_table);
+  auto reverse_hmm = MakeMainModel(reverse_corpus, options, reverse_table);
+  ASSERT_TRUE(forward_hmm.ok() && reverse_hmm.ok());
+  models[1][0] = std::move(*forward_hmm);
+  models[1][1] = std::move(*reverse_hmm);
+  for (auto& pair : models) {
+    AgreementTrainer searching(forward_corpus, reverse_corpus, 2);
+    AgreementTrainer transposing(forward_corpus, reverse_corpus, 2);
+    transposing.UseTables(*forward_table, *reverse_table);
+    searching.ExpectationStep(*pair[0], *pair[1]);
+    transposing.ExpectationStep(*pair[0], *pair[1]);
+    SCOPED_TRACE(pair[0]->name());
+    for (const auto& [a, b] :
+         {std::pair(&searching.forward_counts(), &transposing.forward_counts()),
+          std::pair(&searching.reverse_counts(), &transposing.reverse_counts())}) {
+      EXPECT_EQ(a->log_likelihood(), b->log_likelihood());
+      ASSERT_EQ(a->translation().size(), b->translation().size());
+      for (size_t s = 0; s < a->translation().size(); ++s) {
+        ASSERT_EQ(a->translation().raw(s), b->translation().raw(s)) << s;
+      }
+      ASSERT_EQ(a->alignment.size(), b->alignment.size());
+      for (size_t s = 0; s < a->alignment.size(); ++s) {
+        ASSERT_EQ(a->alignment.raw(s), b->alignment.raw(s)) << s;
+      }
+    }
+  }
+}
+
 struct Trained {
   AgreementModels models;
   std::vector<SentenceLinks> agreed, forward_links, reverse_links;

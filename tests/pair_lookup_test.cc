@@ -127,6 +127,49 @@ TEST(PairLookupTest, AddCountsEqualsAddingEveryLink) {
   EXPECT_EQ(nonzero, table.num_entries());
 }
 
+// The reverse lookup taken from the forward one through TransposedSlots is
+// the search's, cell for cell, with and without NULL; given the lookup of
+// another pair, it searches.
+TEST(PairLookupTest, TransposedLookupEqualsTheSearch) {
+  const ParallelCorpus forward_corpus = FirstPairs(Hansards(), 400);
+  ParallelCorpus reverse_corpus = forward_corpus;
+  reverse_corpus.SwapSides();
+  const TranslationTable forward_table = DistinctProbabilities(forward_corpus);
+  const TranslationTable reverse_table = DistinctProbabilities(reverse_corpus);
+  const TransposedSlots map = TransposedSlots::Build(forward_table, reverse_table);
+  ASSERT_TRUE(map.valid());
+  PairLookup forward, transposed, searched;
+  transposed.TransposeFrom(&forward, &map);
+  std::vector<double> a, b;
+  size_t compared = 0;
+  for (bool with_null : {true, false}) {
+    for (size_t k = 0; k < forward_corpus.size(); ++k) {
+      // Every third pair, the forward lookup is of the pair before: not this one.
+      forward.Lookup(forward_table, forward_corpus.pair(k % 3 == 2 && k > 0 ? k - 1 : k), true);
+      const SentencePair pair = reverse_corpus.pair(k);
+      const uint32_t l = pair.source.size(), m = pair.target.size();
+      if (l == 0 || m == 0) continue;
+      transposed.Lookup(reverse_table, pair, with_null);
+      searched.Lookup(reverse_table, pair, with_null);
+      ASSERT_EQ(transposed.source_length(), l);
+      ASSERT_EQ(transposed.target_length(), m);
+      ASSERT_EQ(transposed.num_distinct(), searched.num_distinct());
+      for (uint32_t j = 0; j < m; ++j) {
+        for (uint32_t i = 0; i <= l; ++i) {
+          ASSERT_EQ(transposed.slot(i, j), searched.slot(i, j)) << k << " " << i << "," << j;
+        }
+      }
+      a.assign(static_cast<size_t>(l + 1) * m, -1);
+      b.assign(a.size(), -2);
+      transposed.Probabilities(a.data());
+      searched.Probabilities(b.data());
+      ASSERT_EQ(a, b) << k;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 700u);
+}
+
 // A fresh table is uniform and the lookup does not read its probabilities;
 // they must still be the table's. Writing them ends that.
 TEST(PairLookupTest, UniformTableGivesTheTablesProbabilities) {

@@ -217,6 +217,41 @@ FixedPointArray Counts(const TranslationTable& table,
   return counts;
 }
 
+// The reverse table of the tiny corpus: (f, e) for every (e, f), so every
+// forward slot outside the NULL row leads to its transpose.
+TEST_F(TinyTableTest, TransposedSlotsLeadEveryEntryToItsTranspose) {
+  ParallelCorpus reverse_corpus = corpus_;
+  reverse_corpus.SwapSides();
+  const TranslationTable reverse = TranslationTable::FromCorpus(reverse_corpus);
+  const TransposedSlots map = TransposedSlots::Build(table_, reverse);
+  ASSERT_TRUE(map.valid());
+  EXPECT_EQ(map.reverse(), &reverse);
+  size_t mapped = 0;
+  for (WordId e = kNullWord + 1; e < table_.num_source_words(); ++e) {
+    for (uint64_t s = table_.row_begin(e); s < table_.row_end(e); ++s) {
+      EXPECT_EQ(map[s], reverse.Find(table_.target(s), e));
+      ++mapped;
+    }
+  }
+  // (a,x) (a,y) (b,x) (b,y) (b,z) (c,y) (c,z).
+  EXPECT_EQ(mapped, 7u);
+}
+
+TEST_F(TinyTableTest, TransposedSlotsRefuseTablesThatAreNotTransposes) {
+  // A reverse table with one pair fewer, and one with a pair more.
+  const TranslationTable fewer = TranslationTable::FromCorpus(MakeCorpus({
+      {{"x", "y", "x"}, {"a", "b", "a"}},
+  }));
+  EXPECT_FALSE(TransposedSlots::Build(table_, fewer).valid());
+  const TranslationTable more = TranslationTable::FromCorpus(MakeCorpus({
+      {{"x", "y", "x"}, {"a", "b", "a"}},
+      {{"y", "z"}, {"b", "c"}},
+      {{"v"}, {"e"}},
+  }));
+  EXPECT_FALSE(TransposedSlots::Build(table_, more).valid());
+  EXPECT_FALSE(TransposedSlots::Build(TranslationTable(), TranslationTable()).valid());
+}
+
 TEST_F(TinyTableTest, MaximumLikelihoodNormalizesEachRow) {
   const WordId a = S("a"), b = S("b"), x = T("x"), y = T("y"), z = T("z");
   FixedPointArray counts = Counts(table_, {

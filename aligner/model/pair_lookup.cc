@@ -5,6 +5,11 @@
 namespace aligner {
 
 void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair, bool with_null) {
+  if (forward_ != nullptr && transposed_->reverse() == &table &&
+      LookupTransposed(table, pair, with_null)) {
+    FillProbabilities(table, with_null);
+    return;
+  }
   l_ = static_cast<uint32_t>(pair.source.size());
   m_ = static_cast<uint32_t>(pair.target.size());
   // Distinct targets in increasing id order (the order rows are sorted in),
@@ -40,7 +45,6 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
   }
 
   slots_.resize(distinct_sources_.size() * width);
-  probs_.resize(slots_.size());
   for (size_t row = 0; row < distinct_sources_.size(); ++row) {
     TranslationTable::Slot* out = slots_.data() + row * width;
     if (row == 0 && !with_null) {
@@ -49,6 +53,64 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
       table.FindBatch(distinct_sources_[row], distinct_targets_.data(), width, out, 1);
     }
   }
+  FillProbabilities(table, with_null);
+}
+
+bool PairLookup::LookupTransposed(const TranslationTable& table, const SentencePair& pair,
+                                  bool with_null) {
+  const PairLookup& forward = *forward_;
+  const uint32_t l = static_cast<uint32_t>(pair.source.size());
+  const uint32_t m = static_cast<uint32_t>(pair.target.size());
+  if (l == 0 || m == 0 || l != forward.m_ || m != forward.l_) return false;
+  const uint32_t forward_width = static_cast<uint32_t>(forward.distinct_targets_.size());
+  for (uint32_t j = 0; j < l; ++j) {
+    if (pair.source[j] != forward.distinct_targets_[forward.target_index_[j]]) return false;
+  }
+  for (uint32_t i = 0; i < m; ++i) {
+    if (pair.target[i] !=
+        forward.distinct_sources_[forward.source_offset_[i + 1] / forward_width]) {
+      return false;
+    }
+  }
+  // Both lists of distinct words are sorted by id, so this pair's distinct
+  // targets are the forward pair's distinct sources without NULL, and its
+  // distinct sources are NULL and the forward pair's distinct targets: the
+  // layout Lookup would build.
+  l_ = l;
+  m_ = m;
+  distinct_targets_.assign(forward.distinct_sources_.begin() + 1, forward.distinct_sources_.end());
+  const uint32_t width = static_cast<uint32_t>(distinct_targets_.size());
+  target_index_.resize(m);
+  for (uint32_t i = 0; i < m; ++i)
+    target_index_[i] = forward.source_offset_[i + 1] / forward_width - 1;
+  distinct_sources_.assign(1, kNullWord);
+  distinct_sources_.insert(distinct_sources_.end(), forward.distinct_targets_.begin(),
+                           forward.distinct_targets_.end());
+  source_offset_.resize(static_cast<size_t>(l) + 1);
+  source_offset_[0] = 0;
+  for (uint32_t j = 0; j < l; ++j) source_offset_[j + 1] = (forward.target_index_[j] + 1) * width;
+
+  slots_.resize(distinct_sources_.size() * width);
+  if (with_null) {
+    table.FindBatch(kNullWord, distinct_targets_.data(), width, slots_.data(), 1);
+  } else {
+    std::fill_n(slots_.begin(), width, TranslationTable::kNoSlot);
+  }
+  const TransposedSlots& transposed = *transposed_;
+  for (uint32_t row = 1; row < distinct_sources_.size(); ++row) {
+    TranslationTable::Slot* out = slots_.data() + static_cast<size_t>(row) * width;
+    // Column `row - 1` of the forward pair's rows 1 .. width.
+    const TranslationTable::Slot* in = forward.slots_.data() + forward_width + (row - 1);
+    for (uint32_t c = 0; c < width; ++c) {
+      const TranslationTable::Slot slot = in[static_cast<size_t>(c) * forward_width];
+      out[c] = slot == TranslationTable::kNoSlot ? slot : transposed[slot];
+    }
+  }
+  return true;
+}
+
+void PairLookup::FillProbabilities(const TranslationTable& table, bool with_null) {
+  probs_.resize(slots_.size());
   if (table.is_uniform()) {
     // Every known pair has the same probability: no need to fetch it.
     for (size_t k = 0; k < slots_.size(); ++k) {
@@ -61,7 +123,7 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
       probs_[k] = slot == TranslationTable::kNoSlot ? kUnknownTranslationProb : table.prob(slot);
     }
   }
-  if (!with_null) std::fill_n(probs_.begin(), width, 0.0f);
+  if (!with_null) std::fill_n(probs_.begin(), distinct_targets_.size(), 0.0f);
 }
 
 void PairLookup::Probabilities(double* out) const {

@@ -28,6 +28,17 @@ class PairLookup {
   // `with_null`. Without it the NULL cells have no slot and probability 0.
   void Lookup(const TranslationTable& table, const SentencePair& pair, bool with_null);
 
+  // Agreement looks every pair up twice, as (e, f) in the forward table and
+  // as (f, e) in the reverse one. After this, Lookup in `transposed`'s
+  // reverse table takes the slots of a pair from `forward`'s lookup of the
+  // same pair with its sides swapped (all but the NULL row, which is
+  // searched), when `forward` holds that pair, which it checks; otherwise,
+  // and with forward = nullptr, it searches as usual. The result is the same.
+  void TransposeFrom(const PairLookup* forward, const TransposedSlots* transposed) {
+    forward_ = forward;
+    transposed_ = transposed;
+  }
+
   uint32_t source_length() const { return l_; }
   uint32_t target_length() const { return m_; }
   // Number of distinct (e, f) looked up, NULL included.
@@ -52,6 +63,11 @@ class PairLookup {
 
  private:
   size_t Distinct(uint32_t i, uint32_t j) const { return source_offset_[i] + target_index_[j]; }
+  // Lookup by transposing forward_'s; false (nothing changed) when forward_
+  // does not hold `pair` with its sides swapped.
+  bool LookupTransposed(const TranslationTable& table, const SentencePair& pair, bool with_null);
+  // probs_ from slots_.
+  void FillProbabilities(const TranslationTable& table, bool with_null);
 
   uint32_t l_ = 0, m_ = 0;
   // source_offset_[i]: the first distinct cell of e_i's row (i = 0: NULL).
@@ -66,6 +82,8 @@ class PairLookup {
   // Scratch: sort keys, and AddCounts' sums.
   std::vector<uint64_t> keys_;
   mutable std::vector<int64_t> sums_;
+  const PairLookup* forward_ = nullptr;
+  const TransposedSlots* transposed_ = nullptr;
 };
 
 }  // namespace aligner

@@ -229,4 +229,37 @@ void EstimateTranslationTable(const FixedPointArray& counts, const TranslationPr
       });
 }
 
+TransposedSlots TransposedSlots::Build(const TranslationTable& forward,
+                                       const TranslationTable& reverse) {
+  TransposedSlots map;
+  const size_t num_forward_source = forward.num_source_words();
+  const size_t num_reverse_source = reverse.num_source_words();
+  if (num_forward_source <= kNullWord + 1 || num_reverse_source <= kNullWord + 1) return map;
+  const uint64_t first = forward.row_end(kNullWord);
+  const uint64_t entries = forward.num_entries() - first;
+  if (entries != reverse.num_entries() - reverse.row_end(kNullWord) ||
+      reverse.num_entries() > std::numeric_limits<uint32_t>::max()) {
+    return map;
+  }
+  // next[f]: the reverse slot that (f, e) must have for the next e in order.
+  std::vector<uint64_t> next(num_reverse_source);
+  for (size_t f = kNullWord + 1; f < num_reverse_source; ++f) next[f] = reverse.row_begin(f);
+  map.reverse_slot_.resize(entries);
+  for (size_t e = kNullWord + 1; e < num_forward_source; ++e) {
+    for (uint64_t slot = forward.row_begin(e); slot < forward.row_end(e); ++slot) {
+      const WordId f = forward.target(slot);
+      if (f <= kNullWord || f >= num_reverse_source) return TransposedSlots();
+      const uint64_t r = next[f]++;
+      if (r >= reverse.row_end(f) || reverse.target(r) != e) return TransposedSlots();
+      map.reverse_slot_[slot - first] = static_cast<uint32_t>(r);
+    }
+  }
+  for (size_t f = kNullWord + 1; f < num_reverse_source; ++f) {
+    if (next[f] != reverse.row_end(f)) return TransposedSlots();
+  }
+  map.first_ = first;
+  map.reverse_ = &reverse;
+  return map;
+}
+
 }  // namespace aligner

@@ -187,6 +187,34 @@ class TranslationTable {
   float uniform_prob_ = 0;
 };
 
+// Two tables of one corpus read in both directions hold the same word pairs:
+// (e, f) in row e of the forward table is (f, e) in row f of the reverse one.
+// This maps every forward slot outside the NULL row to its reverse slot, so
+// that training both directions together (agreement) finds a pair's reverse
+// slots by one independent load each instead of a second search.
+class TransposedSlots {
+ public:
+  // The map, or an empty one (valid() false) unless the non-NULL entries of
+  // the two tables are exactly each other's transpose and every slot fits
+  // 32 bits. One sequential pass: the forward table's rows, read in order of
+  // e, meet every reverse row's entries in its own sorted order.
+  static TransposedSlots Build(const TranslationTable& forward, const TranslationTable& reverse);
+
+  bool valid() const { return reverse_ != nullptr; }
+  // The table the map leads into.
+  const TranslationTable* reverse() const { return reverse_; }
+  // The reverse slot of forward slot `slot` (not in the NULL row).
+  TranslationTable::Slot operator[](TranslationTable::Slot slot) const {
+    return reverse_slot_[slot - first_];
+  }
+  size_t MemoryBytes() const { return reverse_slot_.capacity() * sizeof(uint32_t); }
+
+ private:
+  const TranslationTable* reverse_ = nullptr;
+  uint64_t first_ = 0;  // the forward table's first slot after the NULL row
+  HugePageVector<uint32_t> reverse_slot_;
+};
+
 // How the M-step turns expected counts into t(f|e).
 struct TranslationPrior {
   // Mean-field variational Bayes under a symmetric Dirichlet(alpha) prior

@@ -109,6 +109,7 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
             const uint32_t l = fp.source.size(), m = fp.target.size();
             if (l == 0 || m == 0) continue;
             forward.AddExpectedCountsExceptTranslation(fp, &p1, &s1, &local.forward);
+            s2.TransposeFrom(transposed_.valid() ? &s1 : nullptr, &transposed_);
             reverse.AddExpectedCountsExceptTranslation(rp, &p2, &s2, &local.reverse);
             if (fertility) {
               // The fertility models reweight the posteriors (mean field),
@@ -176,6 +177,7 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
         std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward_corpus));
     reverse_table =
         std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
+    trainer->UseTables(*forward_table, *reverse_table);
   });
   const int model1_iterations = Model1IterationsBefore(options);
   {

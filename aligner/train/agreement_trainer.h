@@ -106,6 +106,15 @@ class AgreementTrainer {
   const FertilityModel* forward_fertility() const { return forward_fertility_.get(); }
   const FertilityModel* reverse_fertility() const { return reverse_fertility_.get(); }
 
+  // For models on these tables (the forward and reverse tables of the
+  // trainer's corpora): the E-step takes the reverse model's slots from the
+  // forward model's lookups (TransposedSlots) instead of searching its table
+  // again. Models on other tables are looked up as before; results are the
+  // same either way.
+  void UseTables(const TranslationTable& forward, const TranslationTable& reverse) {
+    transposed_ = TransposedSlots::Build(forward, reverse);
+  }
+
   void Run(const std::function<void()>& work) { arena_.execute(work); }
   int num_threads() const { return arena_.max_concurrency(); }
   const AgreementOptions& options() const { return options_; }
@@ -125,6 +134,7 @@ class AgreementTrainer {
   ProgressCallback progress_;
   std::unique_ptr<FertilityModel> forward_fertility_, reverse_fertility_;
   FixedPointArray forward_fertility_counts_, reverse_fertility_counts_;
+  TransposedSlots transposed_;
 };
 
 // Both directions, trained together.
