@@ -428,6 +428,7 @@ TEST_F(AgreementCliTest, Errors) {
        "--agreement-null must be rest or own"},
       {"symmetric --agreement --model hmm --hmm-p0 2 " + Trial() + prefix, "--hmm-p0"},
       {"symmetric --agreement --model hmm -v " + Trial() + prefix, "does not work with -v"},
+      {"symmetric --viterbi-training " + Trial() + prefix, "add --no-agreement"},
   };
   for (const Case& c : cases) {
     const Result r = Run(c.args);

@@ -735,6 +735,8 @@ TEST_F(BadInputTest, PathMistakesAreRefusedBeforeAnyWork) {
        "is a training option; --load-model aligns with the model's own options"},
       {"align -i " + Quote(input) + " --load-model " + Quote(model) + " --model hmm",
        "--model is a training option"},
+      {"align -i " + Quote(input) + " --load-model " + Quote(model) + " --viterbi-training",
+       "--viterbi-training is a training option"},
       {"symmetric --source " + Quote(source) + " --target " + Quote(target) + " --prefix " +
            Quote(Path("src")) + " -c forward",
        "unknown"},

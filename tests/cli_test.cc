@@ -315,7 +315,8 @@ TEST_F(CliTest, ReverseOutputIsSourceTargetOriented) {
 
 TEST_F(CliTest, ThreadCountDoesNotChangeOutput) {
   WriteTrialCorpus();
-  for (const std::string flags : {"-d -o -v", "--model model2", "-d -o -v -r"}) {
+  for (const std::string flags :
+       {"-d -o -v", "--model model2", "-d -o -v -r", "--model hmm --viterbi-training"}) {
     const RunResult one = Run("align --quiet --threads 1 -i " + Quote(bitext_) + " " + flags);
     const RunResult two = Run("align --quiet --threads 2 -i " + Quote(bitext_) + " " + flags);
     const RunResult four = Run("align --quiet --threads 4 -i " + Quote(bitext_) + " " + flags);

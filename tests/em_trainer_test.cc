@@ -150,6 +150,72 @@ TrainedResult TrainDiagonal(const ParallelCorpus& corpus, int threads) {
   return result;
 }
 
+// Hard EM: the first iteration from the uniform table is soft, then each
+// iteration reports the sum of the Viterbi alignments' log-probabilities
+// under the model it starts from, which the hard M-step never lowers.
+TEST(EmTrainerTest, ViterbiTrainingNeverLowersTheViterbiScore) {
+  const ParallelCorpus corpus = FirstPairs(Hansards(), 2000);
+  for (const char* kind : {"model1", "model2", "diagonal", "hmm"}) {
+    TrainingOptions options;
+    options.model = kind;
+    options.model1_iterations = 0;
+    options.iterations = 6;
+    options.viterbi_training = true;
+    EmTrainer soft_trainer(corpus, 2), hard_trainer(corpus, 2);
+    std::vector<IterationReport> hard, soft;
+    auto model = TrainModel(corpus, options, &hard_trainer,
+                            [&](const IterationReport& r) { hard.push_back(r); });
+    ASSERT_TRUE(model.ok()) << model.status();
+    options.viterbi_training = false;
+    ASSERT_TRUE(TrainModel(corpus, options, &soft_trainer, [&](const IterationReport& r) {
+                  soft.push_back(r);
+                }).ok());
+    SCOPED_TRACE(kind);
+    ASSERT_EQ(hard.size(), 6u);
+    // The same soft first iteration; from the second on, other counts.
+    EXPECT_EQ(hard[0].log_likelihood, soft[0].log_likelihood);
+    EXPECT_NE(hard[1].log_likelihood, soft[1].log_likelihood);
+    // One alignment's probability is below the sum over all of them.
+    EXPECT_LT(hard[1].log_likelihood, soft[1].log_likelihood);
+    ExpectNonDecreasing({hard.begin() + 1, hard.end()});
+  }
+}
+
+// The counts of one pair are its Viterbi alignment's: one link per target
+// word, on ViterbiAlign's links, with ViterbiAlign's log-probability.
+TEST(EmTrainerTest, ViterbiCountsAreTheViterbiAlignments) {
+  const ParallelCorpus corpus = FirstPairs(Hansards(), 300);
+  for (const char* kind : {"model2", "hmm"}) {
+    TrainingOptions options;
+    options.model = kind;
+    options.model1_iterations = 0;
+    options.iterations = 2;
+    EmTrainer trainer(corpus, 1);
+    auto model = TrainModel(corpus, options, &trainer, [](const IterationReport&) {});
+    ASSERT_TRUE(model.ok()) << model.status();
+    const TranslationTable& table = (*model)->translation_table();
+    std::vector<uint32_t> alignment;
+    for (size_t k = 0; k < 40; ++k) {
+      const SentencePair pair = corpus.pair(k);
+      if (pair.source.empty() || pair.target.empty()) continue;
+      ExpectedCounts counts;
+      (*model)->InitCounts(&counts);
+      (*model)->AddViterbiCounts(pair, &counts);
+      const double log_prob = (*model)->ViterbiAlign(pair, &alignment);
+      SCOPED_TRACE(std::string(kind) + " pair " + std::to_string(k));
+      EXPECT_NEAR(counts.log_likelihood(), log_prob, 1e-6);  // summed in fixed point
+      std::vector<int64_t> expected(table.num_entries(), 0);
+      for (uint32_t j = 0; j < pair.target.size(); ++j) {
+        const WordId e = alignment[j] == 0 ? kNullWord : pair.source[alignment[j] - 1];
+        expected[table.Find(e, pair.target[j])] += FixedPointArray::ToFixed(1.0);
+      }
+      for (size_t s = 0; s < table.num_entries(); ++s) {
+        ASSERT_EQ(counts.translation().raw(s), expected[s]) << "slot " << s;
+      }
+    }
+  }
+}
+
 TEST(EmTrainerTest, DiagonalWithVbAndTensionIsIdenticalForAnyThreadCount) {
   const ParallelCorpus& corpus = Hansards();
   const TrainedResult one = TrainDiagonal(corpus, 1);

@@ -72,6 +72,9 @@ void AddTrainingFlags(TrainingOptions* o, bool* favor_diagonal, po::options_desc
       "strength of the pull of jumps toward the diagonal; 0: none (hmm)")(
       "variational-bayes,v", po::bool_switch(&o->prior.variational_bayes),
       "variational Bayes with a symmetric Dirichlet prior on t(f|e)")(
+      "viterbi-training", po::bool_switch(&o->viterbi_training),
+      "hard EM: count only each pair's most probable alignment (after the first iteration "
+      "from uniform parameters)")(
       "alpha,a", Optional(&o->alpha),
       absl::StrCat("Dirichlet prior parameter (default ", TranslationPrior().alpha, ", ",
                    kHmmDefaultAlpha, " for hmm)")
@@ -285,6 +288,7 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
                              "hmm-jump-smoothing",
                              "hmm-diagonal-tension",
                              "variational-bayes",
+                             "viterbi-training",
                              "alpha",
                              "no-null-word",
                              "lowercase",

@@ -76,6 +76,13 @@ class AlignmentModel {
                                                   PairLookup* lookup,
                                                   ExpectedCounts* counts) const = 0;
 
+  // Hard EM (Viterbi training): adds the counts of the pair's most probable
+  // alignment alone (ViterbiAlign's), as AddExpectedCounts would with
+  // posteriors 1 on its links and 0 elsewhere, and that alignment's
+  // log-probability log p(target, alignment | source) as the pair's
+  // log-likelihood. Hard EM never lowers the sum of these over the corpus.
+  virtual void AddViterbiCounts(const SentencePair& pair, ExpectedCounts* counts) const = 0;
+
   // Whether the E-step should visit the pairs grouped by their lengths
   // (PairsByLengths) rather than in corpus order. Worth it for models whose
   // per-pair tables depend on the lengths alone (the HMM's jump tables);

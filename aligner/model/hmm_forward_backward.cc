@@ -259,6 +259,26 @@ void HmmModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
   counts->AddPair(log_likelihood, l, m);
 }
 
+void HmmModel::AddViterbiCounts(const SentencePair& pair, ExpectedCounts* counts) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size();
+  if (l == 0 || m == 0) return;
+  thread_local PairLookup lookup;
+  thread_local std::vector<uint32_t> path;
+  thread_local std::vector<double> path_emissions, posteriors;
+  path.assign(m, 0);
+  const double log_prob = Viterbi(l, m, Emissions(pair, &lookup), &path);
+  // Forward-backward with emissions 1 on the path's states and 0 elsewhere
+  // has the path as its one alignment: its posteriors and jump counts are
+  // the path's (a NULL link's state remembers the last real position, as on
+  // the path), through the same code as the soft counts.
+  const size_t stride = static_cast<size_t>(l) + 1;
+  path_emissions.assign(stride * m, 0.0);
+  for (uint32_t j = 0; j < m; ++j) path_emissions[j * stride + path[j]] = 1.0;
+  posteriors.resize(stride * m);
+  ForwardBackward(l, m, path_emissions.data(), lookup, posteriors.data(), counts, true);
+  counts->AddPair(log_prob, l, m);
+}
+
 double HmmModel::Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const {
   const uint32_t l = pair.source.size(), m = pair.target.size();
   posteriors->assign(static_cast<size_t>(l + 1) * m, 0.0);

@@ -106,6 +106,7 @@ class HmmModel : public AlignmentModel {
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
                                           PairLookup* lookup,
                                           ExpectedCounts* counts) const override;
+  void AddViterbiCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   // Consecutive pairs of equal lengths share the jump tables.
   bool PrefersPairsByLengths() const override { return true; }

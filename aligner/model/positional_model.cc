@@ -71,6 +71,23 @@ void PositionalModel::AddExpectedCountsExceptTranslation(const SentencePair& pai
   counts->AddPair(log_likelihood, l, m);
 }
 
+void PositionalModel::AddViterbiCounts(const SentencePair& pair, ExpectedCounts* counts) const {
+  const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
+  if (l == 0 || m == 0) return;
+  thread_local std::vector<double> links;
+  thread_local std::vector<uint32_t> alignment;
+  thread_local PairLookup lookup;
+  JointProbabilities(pair, &links, &lookup);
+  lookup.PrefetchCounts(*counts);
+  alignment.assign(m, 0);
+  const double log_prob = ViterbiFromJoint(l, m, links.data(), &alignment);
+  std::fill(links.begin(), links.end(), 0.0);
+  for (uint32_t j = 0; j < m; ++j) links[static_cast<size_t>(j) * stride + alignment[j]] = 1.0;
+  lookup.AddCounts(links.data(), counts);
+  AddAlignmentCounts(l, m, links.data(), counts);
+  counts->AddPair(log_prob, l, m);
+}
+
 void PositionalModel::Maximize(const ExpectedCounts& counts) {
   EstimateTranslationTable(counts.translation(), prior_, table_.get());
   MaximizeAlignment(counts);

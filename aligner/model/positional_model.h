@@ -23,6 +23,7 @@ class PositionalModel : public AlignmentModel {
   void AddExpectedCountsExceptTranslation(const SentencePair& pair, std::vector<double>* posteriors,
                                           PairLookup* lookup,
                                           ExpectedCounts* counts) const override;
+  void AddViterbiCounts(const SentencePair& pair, ExpectedCounts* counts) const override;
   void Maximize(const ExpectedCounts& counts) override;
   double Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const override;
   double ViterbiAlign(const SentencePair& pair, std::vector<uint32_t>* alignment) const override;

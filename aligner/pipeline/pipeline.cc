@@ -157,7 +157,9 @@ std::string DescribeOptions(const TrainingOptions& o) {
       " diagonal.optimize_p0=", o.diagonal.optimize_p0,
       " hmm.null_probability=", o.hmm.null_probability, " hmm.max_jump=", o.hmm.max_jump,
       " hmm.jump_smoothing=", o.hmm.jump_smoothing,
-      " hmm.diagonal_tension=", o.hmm.diagonal_tension, " hmm.end_jump=", o.hmm.end_jump);
+      " hmm.diagonal_tension=", o.hmm.diagonal_tension, " hmm.end_jump=", o.hmm.end_jump,
+      // Only when on, so that checkpoints from before the option still resume.
+      o.viterbi_training ? " viterbi_training=1" : "");
 }
 
 std::string DescribeOptions(const CorpusOptions& o) {
@@ -632,6 +634,11 @@ absl::Status ValidateSymmetricSettings(const SymmetricOptions& options) {
       return absl::InvalidArgumentError(
           "agreement training does not work with -v (variational Bayes); add --no-agreement "
           "to train the directions independently");
+    }
+    if (training.viterbi_training) {
+      return absl::InvalidArgumentError(
+          "--viterbi-training counts each direction's own Viterbi alignments, which agreement "
+          "training does not have; add --no-agreement");
     }
     if (!(options.agreement_threshold > 0 && options.agreement_threshold <= 1)) {
       return absl::InvalidArgumentError("--agreement-threshold must be in (0, 1]");

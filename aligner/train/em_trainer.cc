@@ -72,7 +72,11 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
                         if (!exists) counts.ResetSharing(&total_);
                         for (size_t k = range.begin(); k != range.end(); ++k) {
                           const size_t pair = order != nullptr ? (*order)[k] : k;
-                          model.AddExpectedCounts(corpus_.pair(pair), &counts);
+                          if (viterbi_training_) {
+                            model.AddViterbiCounts(corpus_.pair(pair), &counts);
+                          } else {
+                            model.AddExpectedCounts(corpus_.pair(pair), &counts);
+                          }
                         }
                         progress.Add(range.size());
                       });

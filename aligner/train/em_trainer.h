@@ -96,6 +96,10 @@ class EmTrainer {
   // Reports the pairs each E-step has done to `progress` (null: not at all).
   void set_progress(ProgressCallback progress) { progress_ = std::move(progress); }
 
+  // Hard EM from now on: each E-step counts only each pair's Viterbi
+  // alignment (AlignmentModel::AddViterbiCounts).
+  void set_viterbi_training(bool on) { viterbi_training_ = on; }
+
   // Runs `work` inside this trainer's thread arena, so that nested TBB
   // algorithms use the same number of threads.
   void Run(const std::function<void()>& work) { arena_.execute(work); }
@@ -111,6 +115,7 @@ class EmTrainer {
   ExpectedCounts total_;
   tbb::enumerable_thread_specific<ExpectedCounts> local_counts_;
   ProgressCallback progress_;
+  bool viterbi_training_ = false;
 };
 
 }  // namespace aligner

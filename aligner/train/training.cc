@@ -98,6 +98,7 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
     Model1 model1(table, options.use_null, options.prior);
     const int first = resume_from != nullptr ? resume_at.iteration + 1 : 1;
     for (int it = first; it <= model1_iterations; ++it) {
+      trainer->set_viterbi_training(options.viterbi_training && it > 1);
       on_iteration(trainer->Iterate(&model1, it));
       if (checkpoint) {
         if (absl::Status s = checkpoint(model1, {0, it}); !s.ok()) return s;
@@ -110,11 +111,13 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
   std::unique_ptr<AlignmentModel> model = std::move(*made);
   for (int it = resume_main ? resume_at.iteration + 1 : 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, model.get());
+    trainer->set_viterbi_training(options.viterbi_training && (it > 1 || model1_iterations > 0));
     on_iteration(trainer->Iterate(model.get(), it));
     if (checkpoint) {
       if (absl::Status s = checkpoint(*model, {1, it}); !s.ok()) return s;
     }
   }
+  trainer->set_viterbi_training(false);
   return model;
 }
 

@@ -47,6 +47,11 @@ struct TrainingOptions : ModelOptions {
   int model1_iterations = -1;
   // Iterations of the main model.
   int iterations = 5;
+  // Hard EM: every iteration that starts from an informed table counts only
+  // each pair's Viterbi alignment (EmTrainer::set_viterbi_training). The
+  // first iteration from the uniform table stays soft: its Viterbi
+  // alignments would be nothing but ties.
+  bool viterbi_training = false;
   // The Dirichlet prior's alpha (with prior.variational_bayes); unset: the
   // TranslationPrior default, kHmmDefaultAlpha for the HMM. Becomes
   // prior.alpha.
