@@ -98,7 +98,6 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
     Model1 model1(table, options.use_null, options.prior);
     const int first = resume_from != nullptr ? resume_at.iteration + 1 : 1;
     for (int it = first; it <= model1_iterations; ++it) {
-      trainer->set_viterbi_training(options.viterbi_training && it > 1);
       on_iteration(trainer->Iterate(&model1, it));
       if (checkpoint) {
         if (absl::Status s = checkpoint(model1, {0, it}); !s.ok()) return s;

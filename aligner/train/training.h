@@ -47,10 +47,11 @@ struct TrainingOptions : ModelOptions {
   int model1_iterations = -1;
   // Iterations of the main model.
   int iterations = 5;
-  // Hard EM: every iteration that starts from an informed table counts only
-  // each pair's Viterbi alignment (EmTrainer::set_viterbi_training). The
-  // first iteration from the uniform table stays soft: its Viterbi
-  // alignments would be nothing but ties.
+  // Hard EM for the main model: each of its iterations counts only each
+  // pair's Viterbi alignment (EmTrainer::set_viterbi_training), except a
+  // first iteration from the uniform table, whose Viterbi alignments would
+  // be nothing but ties. The Model 1 iterations before it stay soft: they
+  // are what makes the first Viterbi alignments worth counting.
   bool viterbi_training = false;
   // The Dirichlet prior's alpha (with prior.variational_bayes); unset: the
   // TranslationPrior default, kHmmDefaultAlpha for the HMM. Becomes
