@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -183,6 +184,7 @@ std::string DescribeOptions(const SymmetricOptions& o) {
       " fertility=", o.agreement_options.fertility,
       " fertility_sweeps=", o.agreement_options.fertility_sweeps,
       " fertility_alpha=", o.agreement_options.fertility_alpha,
+      " independent_iterations=", o.agreement_options.independent_iterations,
       " agreement_threshold=", o.agreement_threshold,
       " posterior_threshold=", Show(o.posterior_threshold), " print_scores=", o.print_scores,
       " prefix=", o.prefix, " heuristic=", std::string(HeuristicName(o.heuristic)));
@@ -635,6 +637,16 @@ absl::Status ValidateSymmetricSettings(const SymmetricOptions& options) {
     }
     if (!(options.agreement_threshold > 0 && options.agreement_threshold <= 1)) {
       return absl::InvalidArgumentError("--agreement-threshold must be in (0, 1]");
+    }
+    const AgreementOptions& agreement = options.agreement_options;
+    if (agreement.fertility_sweeps < 1) {
+      return absl::InvalidArgumentError("--fertility-sweeps must be at least 1");
+    }
+    if (!(agreement.fertility_alpha > 0 && std::isfinite(agreement.fertility_alpha))) {
+      return absl::InvalidArgumentError("--fertility-alpha must be positive");
+    }
+    if (agreement.independent_iterations < 0) {
+      return absl::InvalidArgumentError("--independent-iterations must be >= 0");
     }
   }
   return absl::OkStatus();
