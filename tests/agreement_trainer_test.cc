@@ -154,7 +154,8 @@ TEST(AgreementTrainerTest, AgreementIterationsOf) {
   EXPECT_EQ(AgreementIterationsOf(5, options), 5);  // no fertility: all by agreement
   options.fertility = true;
   EXPECT_EQ(AgreementIterationsOf(5, options), 3);
-  EXPECT_EQ(AgreementIterationsOf(2, options), 1);  // the first stays by agreement
+  EXPECT_EQ(AgreementIterationsOf(3, options), 2);  // the first two stay by agreement
+  EXPECT_EQ(AgreementIterationsOf(2, options), 2);
   EXPECT_EQ(AgreementIterationsOf(1, options), 1);
   EXPECT_EQ(AgreementIterationsOf(0, options), 0);
   options.independent_iterations = 0;

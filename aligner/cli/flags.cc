@@ -369,7 +369,7 @@ Parsed<SymmetricOptions> ParseSymmetricOrSettings(int argc, char** argv, bool se
       "mean-field sweeps of the fertility models per sentence pair")(
       "independent-iterations", Bound(&o.agreement_options.independent_iterations),
       "with fertility: the last this many HMM iterations train each direction on its own "
-      "posteriors, reweighted by its fertility model, not by agreement (the first stays by "
+      "posteriors, reweighted by its fertility model, not by agreement (the first two stay by "
       "agreement)")("no-null-word,N", po::bool_switch(&no_null), "no NULL source word")(
       "threads", Bound(&o.threads), "worker threads; 0 = all cores");
   po::options_description output("Output");
@@ -391,8 +391,8 @@ Parsed<SymmetricOptions> ParseSymmetricOrSettings(int argc, char** argv, bool se
       "Trains and aligns both directions and writes OUT.forward, OUT.reverse and "
       "OUT.<heuristic> (default grow-diag-final-and).\nWithout model options it runs the most "
       "accurate setting: both HMM directions trained by agreement on lowercased words,\nwith "
-      "a fertility model each, and also writes OUT.agreement, the links both directions agree "
-      "on.\n";
+      "a fertility model each (the last 3 HMM iterations train each direction on its own with "
+      "it),\nand also writes OUT.agreement, the links both directions agree on.\n";
   po::variables_map vm;
   if (!ParseGroups(argc, argv, {&input, &model, &output}, usage, &vm, &parsed)) return parsed;
   ApplyFastAlignNames(vm, &favor_diagonal, &o.training);

@@ -44,7 +44,7 @@ void CombinePosteriors(uint32_t l, uint32_t m, const double* forward, const doub
 
 int AgreementIterationsOf(int iterations, const AgreementOptions& options) {
   if (!options.fertility) return iterations;
-  return std::max(std::min(iterations, 1),
+  return std::max(std::min(iterations, 2),
                   iterations - std::max(0, options.independent_iterations));
 }
 
