@@ -26,7 +26,9 @@
 # our symmetrize (atools' heuristics) and adds its mean AER as model
 # "eflomal"; the last table then puts eflomal's grow-diag-final-and beside
 # every model's. Skipped, with a note, when PATH is not executable.
-# Without --models, one run with ALIGN FLAGS (default "-d -o -v").
+# Without --models, one run with ALIGN FLAGS (default "-d -o -v"); with
+# --models, ALIGN FLAGS are appended to every model's own flags (e.g.
+# "--models default -- --fertility-alpha 2" tries one option on the default).
 # --hansards-pairs (default 100000) is how many Hansards training pairs to use;
 # "all" = 1,130,104. Both directions run at once, each with --threads N
 # (default: half the cores). Seconds are wall time for both directions.
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
+extra_flags=("${flags[@]}")
 [ ${#flags[@]} -eq 0 ] && flags=(-d -o -v)
 [ "$models" = all ] &&
   models=model1,model2,diagonal,hmm,hmm-agreement,hmm-agreement-lc,hmm-agreement-fertility,default
@@ -190,7 +193,7 @@ for dir in "$data"/*/; do
   if [ -n "$models" ]; then
     for model in ${models//,/ }; do
       read -r -a mflags <<< "$(model_flags "$model")"
-      run_model "$label" "$name" "$model" "$src" "$tgt" "$gold" "${mflags[@]}"
+      run_model "$label" "$name" "$model" "$src" "$tgt" "$gold" "${mflags[@]}" "${extra_flags[@]}"
     done
   else
     run_model "$label" "$name" "${flags[*]}" "$src" "$tgt" "$gold" "${flags[@]}"
@@ -198,6 +201,7 @@ for dir in "$data"/*/; do
   [ -n "$eflomal" ] && run_eflomal "$label" "$name" "$src" "$tgt" "$gold"
 done
 [ -z "$models" ] && echo "align flags: ${flags[*]}"
+[ -n "$models" ] && [ ${#extra_flags[@]} -gt 0 ] && echo "flags added to every model: ${extra_flags[*]}"
 awk -F '\t' '{ printf "%-40s %-14s %-20s %-8s %-10s %-8s %-8s %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$table"
 # Summary: one line per set and model.
 awk -F '\t' 'NR > 1 {

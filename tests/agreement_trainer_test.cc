@@ -112,6 +112,56 @@ TEST(AgreementTrainerTest, HandComputedCounts) {
                    em.ExpectationStep(fm).log_likelihood());
 }
 
+// Independent: each model counts its own posteriors, as EM on its own does.
+// From uniform tables "a b ||| x y" gives every link (NULL too) 1/3 and
+// "a ||| x" 1/2 each way, so (a, x) and (NULL, x) get 1/3 + 1/2.
+TEST(AgreementTrainerTest, IndependentEStepCountsEachModelsOwnPosteriors) {
+  const ParallelCorpus forward = TinyCorpus(), reverse = Swapped(forward);
+  auto ft = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward));
+  auto rt = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse));
+  Model1 fm(ft, true, TranslationPrior()), rm(rt, true, TranslationPrior());
+  AgreementTrainer trainer(forward, reverse, 1);
+  trainer.set_independent(true);
+  trainer.ExpectationStep(fm, rm);
+  const FixedPointArray& fc = trainer.forward_counts().translation();
+  const FixedPointArray& rc = trainer.reverse_counts().translation();
+  const WordId a = *forward.source_vocabulary().Find("a");
+  const WordId b = *forward.source_vocabulary().Find("b");
+  const WordId x = *forward.target_vocabulary().Find("x");
+  const WordId y = *forward.target_vocabulary().Find("y");
+  constexpr double kTolerance = 1e-9;
+  EXPECT_NEAR(fc.Get(ft->Find(a, x)), 1.0 / 3 + 1.0 / 2, kTolerance);
+  EXPECT_NEAR(fc.Get(ft->Find(a, y)), 1.0 / 3, kTolerance);
+  EXPECT_NEAR(fc.Get(ft->Find(b, x)), 1.0 / 3, kTolerance);
+  EXPECT_NEAR(fc.Get(ft->Find(kNullWord, x)), 1.0 / 3 + 1.0 / 2, kTolerance);
+  EXPECT_NEAR(rc.Get(rt->Find(x, a)), 1.0 / 3 + 1.0 / 2, kTolerance);
+  EXPECT_NEAR(rc.Get(rt->Find(kNullWord, b)), 1.0 / 3, kTolerance);
+  // Exactly the independent E-step's counts.
+  EmTrainer em(forward, 1);
+  const ExpectedCounts& own = em.ExpectationStep(fm);
+  ASSERT_EQ(own.translation().size(), fc.size());
+  for (size_t s = 0; s < fc.size(); ++s) EXPECT_EQ(own.translation().raw(s), fc.raw(s)) << s;
+  // And back to agreement.
+  trainer.set_independent(false);
+  trainer.ExpectationStep(fm, rm);
+  EXPECT_NEAR(trainer.forward_counts().translation().Get(ft->Find(a, x)), 1.0 / 9 + 1.0 / 4,
+              kTolerance);
+}
+
+TEST(AgreementTrainerTest, AgreementIterationsOf) {
+  AgreementOptions options;
+  options.independent_iterations = 2;
+  EXPECT_EQ(AgreementIterationsOf(5, options), 5);  // no fertility: all by agreement
+  options.fertility = true;
+  EXPECT_EQ(AgreementIterationsOf(5, options), 3);
+  EXPECT_EQ(AgreementIterationsOf(3, options), 2);  // the first two stay by agreement
+  EXPECT_EQ(AgreementIterationsOf(2, options), 2);
+  EXPECT_EQ(AgreementIterationsOf(1, options), 1);
+  EXPECT_EQ(AgreementIterationsOf(0, options), 0);
+  options.independent_iterations = 0;
+  EXPECT_EQ(AgreementIterationsOf(5, options), 5);
+}
+
 // AddExpectedCountsExceptTranslation + AddTranslationCounts of the model's
 // own posteriors add exactly what AddExpectedCounts adds.
 TEST(AgreementTrainerTest, SplitEStepMatchesEStep) {
@@ -272,6 +322,36 @@ TEST(AgreementTrainerTest, FertilityChangesLinksAndIsThreadInvariant) {
   }
 }
 
+// The last iterations on each direction's own fertility-reweighted
+// posteriors change the models and links, and give the same result for any
+// number of threads.
+TEST(AgreementTrainerTest, IndependentIterationsChangeLinksAndAreThreadInvariant) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 1500), reverse = Swapped(forward);
+  AgreementOptions agreement;
+  agreement.fertility = true;
+  AgreementOptions staged = agreement;
+  staged.independent_iterations = 2;
+  const Trained agreed = TrainAgreement(forward, reverse, "hmm", 4, 1, agreement);
+  const Trained one = TrainAgreement(forward, reverse, "hmm", 4, 1, staged);
+  const Trained two = TrainAgreement(forward, reverse, "hmm", 4, 2, staged);
+  EXPECT_NE(TableOf(*agreed.models.forward).probs(), TableOf(*one.models.forward).probs());
+  EXPECT_NE(agreed.forward_links, one.forward_links);
+  EXPECT_EQ(TableOf(*one.models.forward).probs(), TableOf(*two.models.forward).probs());
+  EXPECT_EQ(TableOf(*one.models.reverse).probs(), TableOf(*two.models.reverse).probs());
+  EXPECT_EQ(dynamic_cast<const HmmModel&>(*one.models.forward).jump_weights(),
+            dynamic_cast<const HmmModel&>(*two.models.forward).jump_weights());
+  EXPECT_EQ(one.forward_links, two.forward_links);
+  EXPECT_EQ(one.reverse_links, two.reverse_links);
+  EXPECT_EQ(one.agreed, two.agreed);
+  // Without fertility models the option is ignored.
+  AgreementOptions ignored;
+  ignored.independent_iterations = 2;
+  const Trained plain = TrainAgreement(forward, reverse, "hmm", 3, 1);
+  const Trained plain_staged = TrainAgreement(forward, reverse, "hmm", 3, 1, ignored);
+  EXPECT_EQ(TableOf(*plain.models.forward).probs(), TableOf(*plain_staged.models.forward).probs());
+  EXPECT_EQ(plain.forward_links, plain_staged.forward_links);
+}
+
 TEST(AgreementTrainerTest, SameResultForAnyNumberOfThreads) {
   const ParallelCorpus forward = FirstPairs(Hansards(), 1500), reverse = Swapped(forward);
   for (const char* kind : {"hmm", "diagonal"}) {
@@ -421,6 +501,12 @@ TEST_F(AgreementCliTest, Errors) {
        "are for agreement training"},
       {"symmetric --no-agreement --agreement " + Trial() + prefix, "contradict"},
       {"symmetric --no-agreement --fertility " + Trial() + prefix, "are for agreement training"},
+      {"symmetric --no-agreement --independent-iterations 2 " + Trial() + prefix,
+       "are for agreement training"},
+      {"symmetric --fertility-sweeps 0 " + Trial() + prefix, "--fertility-sweeps must be"},
+      {"symmetric --fertility-alpha 0 " + Trial() + prefix, "--fertility-alpha must be positive"},
+      {"symmetric --independent-iterations -1 " + Trial() + prefix,
+       "--independent-iterations must be >= 0"},
       {"symmetric -d --model hmm " + Trial() + prefix, "-d (the diagonal model) contradicts"},
       {"symmetric --agreement --agreement-threshold 0 " + Trial() + prefix,
        "--agreement-threshold must be in (0, 1]"},

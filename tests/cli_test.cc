@@ -814,6 +814,12 @@ TEST_F(CliTest, SymmetricProgressOnATerminal) {
   const std::string texts = absl::StrJoin(StatusTexts(agreement.err), "\n");
   EXPECT_THAT(texts, HasSubstr("aligner symmetric: hmm iteration 2 by agreement: E-step "));
   EXPECT_THAT(texts, HasSubstr("aligner symmetric: aligning both directions "));
+  // The default's last iterations train each direction on its own.
+  const RunResult staged =
+      RunOnTerminal("symmetric -i " + Quote(bitext_) + " -I 3 --prefix " + Quote(Path("s")));
+  ASSERT_EQ(staged.exit_code, 0) << staged.err;
+  EXPECT_THAT(absl::StrJoin(StatusTexts(staged.err), "\n"),
+              HasSubstr("aligner symmetric: hmm iteration 3 each direction on its own: E-step "));
   const RunResult independent = RunOnTerminal("symmetric -i " + Quote(bitext_) +
                                               " -I 2 --no-agreement --prefix " + Quote(Path("i")));
   ASSERT_EQ(independent.exit_code, 0) << independent.err;

@@ -367,7 +367,14 @@ Parsed<SymmetricOptions> ParseSymmetricOrSettings(int argc, char** argv, bool se
       "with agreement: a fertility model per direction over the posteriors (mean field), "
       "in training and decoding (the default)")("no-fertility", po::bool_switch(&no_fertility),
                                                 "agreement without the fertility models")(
-      "no-null-word,N", po::bool_switch(&no_null), "no NULL source word")(
+      "fertility-alpha", Bound(&o.agreement_options.fertility_alpha),
+      "weight, in tokens, of the fertility distribution of all words in each word's own")(
+      "fertility-sweeps", Bound(&o.agreement_options.fertility_sweeps),
+      "mean-field sweeps of the fertility models per sentence pair")(
+      "independent-iterations", Bound(&o.agreement_options.independent_iterations),
+      "with fertility: the last this many HMM iterations train each direction on its own "
+      "posteriors, reweighted by its fertility model, not by agreement (the first two stay by "
+      "agreement)")("no-null-word,N", po::bool_switch(&no_null), "no NULL source word")(
       "threads", Bound(&o.threads), "worker threads; 0 = all cores");
   po::options_description output("Output");
   output.add_options()(
@@ -388,8 +395,8 @@ Parsed<SymmetricOptions> ParseSymmetricOrSettings(int argc, char** argv, bool se
       "Trains and aligns both directions and writes OUT.forward, OUT.reverse and "
       "OUT.<heuristic> (default grow-diag-final-and).\nWithout model options it runs the most "
       "accurate setting: both HMM directions trained by agreement on lowercased words,\nwith "
-      "a fertility model each, and also writes OUT.agreement, the links both directions agree "
-      "on.\n";
+      "a fertility model each (the last 3 HMM iterations train each direction on its own with "
+      "it),\nand also writes OUT.agreement, the links both directions agree on.\n";
   po::variables_map vm;
   if (!ParseGroups(argc, argv, {&input, &model, &output}, usage, &vm, &parsed)) return parsed;
   ApplyFastAlignNames(vm, &favor_diagonal, &o.training);
@@ -427,9 +434,12 @@ Parsed<SymmetricOptions> ParseSymmetricOrSettings(int argc, char** argv, bool se
   // --no-fertility turns them off.
   if (no_fertility || !o.agreement) o.agreement_options.fertility = false;
   if (!o.agreement &&
-      (!vm["agreement-threshold"].defaulted() || !vm["agreement-null"].defaulted() || fertility)) {
+      (!vm["agreement-threshold"].defaulted() || !vm["agreement-null"].defaulted() || fertility ||
+       !vm["fertility-alpha"].defaulted() || !vm["fertility-sweeps"].defaulted() ||
+       !vm["independent-iterations"].defaulted())) {
     parsed.status = absl::InvalidArgumentError(
-        "--agreement-threshold, --agreement-null and --fertility are for agreement training "
+        "--agreement-threshold, --agreement-null, --fertility, --fertility-alpha, "
+        "--fertility-sweeps and --independent-iterations are for agreement training "
         "(drop --no-agreement)");
     return parsed;
   }

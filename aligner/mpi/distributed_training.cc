@@ -138,12 +138,15 @@ absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
                                                  options, f.local_table));
   ASSIGN_OR_RETURN(r.model, MakeDistributedModel(options.model, reverse_block, reverse_lengths,
                                                  options, r.local_table));
+  const int agreement_iterations = AgreementIterationsOf(options.iterations, trainer->options());
   for (int it = 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, f.model.get());
     PrepareMainIteration(model1_iterations, it, r.model.get());
+    trainer->set_independent(it > agreement_iterations);
     on_iteration(
         trainer->Iterate(f.model.get(), r.model.get(), it, forward_m_step, reverse_m_step));
   }
+  trainer->set_independent(false);
   return result;
 }
 

@@ -42,12 +42,19 @@ void CombinePosteriors(uint32_t l, uint32_t m, const double* forward, const doub
   }
 }
 
+int AgreementIterationsOf(int iterations, const AgreementOptions& options) {
+  if (!options.fertility) return iterations;
+  return std::max(std::min(iterations, 2),
+                  iterations - std::max(0, options.independent_iterations));
+}
+
 std::string FormatAgreementReport(const AgreementIterationReport& r) {
   const double links = static_cast<double>(r.forward.links + r.reverse.links);
   return absl::StrFormat(
-             "%s iteration %d by agreement: log-likelihood forward %.6f, reverse %.6f; perplexity "
+             "%s iteration %d %s: log-likelihood forward %.6f, reverse %.6f; perplexity "
              "forward %.4f, reverse %.4f; E-step %.2fs (%.1fM links/s), M-step %.2fs",
-             r.forward.model, r.forward.iteration, r.forward.log_likelihood,
+             r.forward.model, r.forward.iteration,
+             r.independent ? "each direction on its own" : "by agreement", r.forward.log_likelihood,
              r.reverse.log_likelihood, r.forward.perplexity, r.reverse.perplexity,
              r.forward.e_step_seconds,
              r.forward.e_step_seconds > 0 ? links / r.forward.e_step_seconds / 1e6 : 0.0,
@@ -119,7 +126,9 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
               forward_fertility_->AddCounts(fp.source, m, p1.data(), &forward_fertility_counts_);
               reverse_fertility_->AddCounts(rp.source, l, p2.data(), &reverse_fertility_counts_);
             }
-            CombinePosteriors(l, m, p1.data(), p2.data(), options_, p1.data(), p2.data());
+            if (!independent_) {
+              CombinePosteriors(l, m, p1.data(), p2.data(), options_, p1.data(), p2.data());
+            }
             s1.AddCounts(p1.data(), &local.forward);
             s2.AddCounts(p2.data(), &local.reverse);
           }
@@ -139,8 +148,11 @@ AgreementIterationReport AgreementTrainer::Iterate(AlignmentModel* forward, Alig
                                                    const MStepHooks& reverse_hooks) {
   AgreementIterationReport report;
   auto start = std::chrono::steady_clock::now();
-  ExpectationStep(*forward, *reverse,
-                  absl::StrCat(forward->name(), " iteration ", iteration, " by agreement: E-step"));
+  report.independent = independent_;
+  ExpectationStep(
+      *forward, *reverse,
+      absl::StrCat(forward->name(), " iteration ", iteration,
+                   independent_ ? " each direction on its own" : " by agreement", ": E-step"));
   const double e_step = SecondsSince(start);
   start = std::chrono::steady_clock::now();
   report.forward = CombineAndReport(forward_hooks, *forward, &forward_total_, iteration);
@@ -195,11 +207,14 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
   models.forward = std::move(*forward);
   models.reverse = std::move(*reverse);
   trainer->EnableFertility();
+  const int agreement_iterations = AgreementIterationsOf(options.iterations, trainer->options());
   for (int it = 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, models.forward.get());
     PrepareMainIteration(model1_iterations, it, models.reverse.get());
+    trainer->set_independent(it > agreement_iterations);
     on_iteration(trainer->Iterate(models.forward.get(), models.reverse.get(), it));
   }
+  trainer->set_independent(false);
   return models;
 }
 

@@ -56,7 +56,25 @@ struct AgreementOptions {
   bool fertility = false;
   int fertility_sweeps = 2;
   double fertility_alpha = 1.0;
+  // With fertility models: the last this many of the main model's
+  // iterations train each direction on its own posteriors, reweighted by its
+  // fertility model, instead of the agreed ones (the staging of GIZA++ and
+  // eflomal, whose fertility model comes last: agreement starts both
+  // directions off, then the fertility models keep each from over-fitting
+  // while it learns the one-to-many links the product of the two
+  // directions' posteriors suppresses). The first two main iterations
+  // always train by agreement (AgreementIterationsOf): the fertility models
+  // are first trained in the first and first applied in the second, and
+  // one agreement iteration before four on its own lost on Czech and
+  // German-English. Ignored without fertility models: each direction on its
+  // own then over-fits.
+  int independent_iterations = 0;
 };
+
+// How many of the main model's `iterations` train by agreement under
+// `options`; the rest train each direction on its own (independent_iterations,
+// with fertility models only). Never fewer than min(iterations, 2).
+int AgreementIterationsOf(int iterations, const AgreementOptions& options);
 
 // Combines the posteriors of one pair of lengths l (forward source) and m
 // (forward target): `forward` is the forward model's matrix
@@ -72,6 +90,8 @@ void CombinePosteriors(uint32_t l, uint32_t m, const double* forward, const doub
 // of the joint E-step).
 struct AgreementIterationReport {
   IterationReport forward, reverse;
+  // Each direction trained on its own posteriors (set_independent).
+  bool independent = false;
 };
 
 std::string FormatAgreementReport(const AgreementIterationReport& report);
@@ -102,6 +122,10 @@ class AgreementTrainer {
   // With AgreementOptions::fertility: from now on, trains a fertility model
   // per direction and applies it in the E-step (a no-op otherwise).
   void EnableFertility();
+  // From now on (true) each model counts its own posteriors, reweighted by
+  // its fertility model when there is one, rather than the agreed ones.
+  void set_independent(bool independent) { independent_ = independent; }
+  bool independent() const { return independent_; }
   // The trained fertility models; null without EnableFertility.
   const FertilityModel* forward_fertility() const { return forward_fertility_.get(); }
   const FertilityModel* reverse_fertility() const { return reverse_fertility_.get(); }
@@ -135,6 +159,7 @@ class AgreementTrainer {
   std::unique_ptr<FertilityModel> forward_fertility_, reverse_fertility_;
   FixedPointArray forward_fertility_counts_, reverse_fertility_counts_;
   TransposedSlots transposed_;
+  bool independent_ = false;
 };
 
 // Both directions, trained together.
@@ -143,7 +168,8 @@ struct AgreementModels {
 };
 
 // Runs the schedule of `options` (Model 1 iterations, then the main model)
-// on both directions at once, every iteration by agreement.
+// on both directions at once, every iteration by agreement except the last
+// ones AgreementIterationsOf leaves to each direction on its own.
 absl::StatusOr<AgreementModels> TrainByAgreement(
     const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
     const TrainingOptions& options, AgreementTrainer* trainer,
