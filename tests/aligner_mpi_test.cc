@@ -198,6 +198,34 @@ TEST_F(AlignerMpiTest, AgreementIsIdenticalForOneToFourRanks) {
   }
 }
 
+// symmetric with no model flags: the agreement HMM with a fertility model
+// per direction, whose counts are summed over ranks too.
+TEST_F(AlignerMpiTest, SymmetricDefaultWithFertilityIsIdenticalForOneToFourRanks) {
+  WriteCorpus();
+  const std::string args = "symmetric --source '" + fr_ + "' --target '" + en_ +
+                           "' --prefix out --max-sentence-length " +
+                           std::to_string(kMaxSentenceLength);
+  const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  // The fertility models did run (the default): --no-fertility differs.
+  const RunResult plain = RunIn("plain", "'" + kAligner + "' " + args + " --no-fertility");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_FALSE(ReadWholeFile(Path("plain/out.agreement")) ==
+               ReadWholeFile(Path("one/out.agreement")));
+  for (int ranks = 1; ranks <= kMaxRanks; ++ranks) {
+    const std::string dir = "mpi" + std::to_string(ranks);
+    const RunResult mpi = RunIn(dir, Mpirun(ranks) + " " + args + " --threads 1");
+    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+    for (const std::string name :
+         {"out.forward", "out.reverse", "out.agreement", "out.grow-diag-final-and"}) {
+      const std::string expected = ReadWholeFile(Path("one/" + name));
+      ASSERT_FALSE(expected.empty()) << name;
+      EXPECT_TRUE(ReadWholeFile(Path(dir + "/" + name)) == expected)
+          << name << " differs with " << ranks << " ranks";
+    }
+  }
+}
+
 TEST_F(AlignerMpiTest, MoreRanksThanLinesAndEmptyInput) {
   // Ranks with empty blocks, and a corpus with no lines at all.
   const std::string fr = WriteFile("tiny.fr", "a b\nc d e\n");
@@ -314,14 +342,13 @@ TEST_F(AlignerMpiTest, TakesExactlyAlignersOptions) {
   for (const std::string& args :
        {"align --bogus" + corpus, "align -d --model hmm" + corpus, "symmetric" + corpus,
         "train --output x" + corpus, "align --checkpoint c" + corpus, "align --resume c" + corpus,
-        std::string("align --stream --load-model m"), "symmetric --prefix p" + corpus}) {
+        std::string("align --stream --load-model m")}) {
     const RunResult one = RunIn("bad1", "'" + kAligner + "' " + args);
     const RunResult mpi = RunIn("bad2", Mpirun(2) + " " + args);
     EXPECT_EQ(mpi.exit_code, 2) << args << "\n" << mpi.err;
     const bool mpi_only = args.find("--checkpoint") != std::string::npos ||
                           args.find("--resume") != std::string::npos ||
-                          args.find("--stream") != std::string::npos ||
-                          args.find("--prefix") != std::string::npos;
+                          args.find("--stream") != std::string::npos;
     if (mpi_only) {
       EXPECT_THAT(mpi.err, HasSubstr("not supported by aligner-mpi")) << args;
     } else {

@@ -48,6 +48,11 @@ MStepHooks DistributedMStep(const boost::mpi::communicator& comm, ShardedTransla
   MStepHooks hooks;
   // Every count but the translation counts is small: summed on all ranks.
   hooks.combine = [comm](ExpectedCounts* counts) { SumCountsAcrossRanks(comm, counts); };
+  // So are the fertility models' (AgreementTrainer): a few per source word
+  // type, and every rank has the whole vocabulary, so the same size.
+  hooks.combine_fertility = [comm](FixedPointArray* counts) {
+    SumInPlace(comm, counts->mutable_raw_data(), counts->size());
+  };
   // The model's own M-step re-estimates its alignment parameters from the
   // summed counts; its translation estimate from this block's counts alone
   // is then replaced by the owners' estimate over the whole corpus.
@@ -138,6 +143,8 @@ absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
                                                  options, f.local_table));
   ASSIGN_OR_RETURN(r.model, MakeDistributedModel(options.model, reverse_block, reverse_lengths,
                                                  options, r.local_table));
+  // Its counts are summed over ranks by the hooks' combine_fertility.
+  trainer->EnableFertility();
   for (int it = 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, f.model.get());
     PrepareMainIteration(model1_iterations, it, r.model.get());

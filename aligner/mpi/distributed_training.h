@@ -33,9 +33,9 @@ void SumCountsAcrossRanks(const boost::mpi::communicator& comm, ExpectedCounts* 
 // The M-step of EM across ranks (for EmTrainer::Iterate and
 // AgreementTrainer::Iterate, each rank's E-step over its own block):
 // alignment counts and tallies summed over ranks, so the report is the whole
-// corpus's on every rank; then the model's own M-step for its alignment
-// parameters, and the translation part by owner in `table`. Collective on
-// every call.
+// corpus's on every rank (and so are the fertility models' counts under
+// agreement); then the model's own M-step for its alignment parameters, and
+// the translation part by owner in `table`. Collective on every call.
 MStepHooks DistributedMStep(const boost::mpi::communicator& comm, ShardedTranslationTable* table,
                             const TranslationPrior& prior);
 
@@ -56,7 +56,8 @@ absl::StatusOr<DistributedModel> DistributedTrainModel(
     const std::function<void(const IterationReport&)>& on_iteration);
 
 // Collective: TrainByAgreement's schedule, both directions together, each
-// rank holding its block in both orientations.
+// rank holding its block in both orientations; with the trainer's fertility
+// models (AgreementOptions::fertility) enabled, as there, for the main model.
 struct DistributedAgreementModels {
   DistributedModel forward, reverse;
 };

@@ -40,8 +40,7 @@ constexpr char kUsage[] =
     "  symmetric  train and align both directions, write OUT.forward, OUT.reverse and the\n"
     "             symmetrized alignment\n"
     "\n"
-    "Not yet under MPI: --checkpoint, --resume, --stream, stdin ('-') as input, and symmetric's\n"
-    "fertility models (add --no-fertility).\n";
+    "Not yet under MPI: --checkpoint, --resume, --stream and stdin ('-') as input.\n";
 
 constexpr char kHelpNote[] =
     "aligner-mpi: run as 'mpirun -np N aligner-mpi <command> [options]'; the options are "
@@ -56,15 +55,8 @@ absl::Status CheckSupported(const AlignOptions& options) {
   }
   return absl::OkStatus();
 }
-absl::Status CheckSupported(const SymmetricOptions& options) {
-  // The fertility models' counts are not summed across ranks yet.
-  if (options.agreement && options.agreement_options.fertility) {
-    return absl::InvalidArgumentError(
-        "fertility models (symmetric's default) are not supported by aligner-mpi yet; "
-        "add --no-fertility");
-  }
-  return absl::OkStatus();
-}
+// Everything `aligner symmetric` does, its fertility models included.
+absl::Status CheckSupported(const SymmetricOptions&) { return absl::OkStatus(); }
 
 // Runs a parsed command on every rank, as cli::RunParsed runs it in one
 // process: its help or usage error (exit 2) printed by rank 0, or the run,
@@ -307,13 +299,16 @@ absl::Status RunByAgreement(const boost::mpi::communicator& comm, const Symmetri
   trainer.Run([&] {
     DecodeByAgreement(
         *models->forward.model, *models->reverse.model, corpus, reverse_corpus, decode,
-        options.agreement_threshold, [&](size_t, const AgreementDecodedPair& pair) {
+        options.agreement_threshold,
+        [&](size_t, const AgreementDecodedPair& pair) {
           forward_links +=
               PharaohLine(pair.forward.links, options.print_scores, pair.forward.log_prob);
           reverse_links +=
               PharaohLine(pair.reverse.links, options.print_scores, pair.reverse.log_prob);
           agreement_links += PharaohLine(pair.agreement, false, 0);
-        });
+        },
+        nullptr, trainer.forward_fertility(), trainer.reverse_fertility(),
+        options.agreement_options.fertility_sweeps);
   });
   WriteInRankOrder(comm, forward_links, forward_output.file.get());
   WriteInRankOrder(comm, reverse_links, reverse_output.file.get());
