@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "aligner/base/status_macros.h"
+#include "aligner/model/model_registry.h"
 #include "aligner/mpi/collectives.h"
 
 namespace aligner::mpi {
@@ -79,7 +80,9 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeDistributedModel(
 absl::StatusOr<DistributedModel> DistributedTrainModel(
     const boost::mpi::communicator& comm, const ParallelCorpus& block,
     const TrainingOptions& options, EmTrainer* trainer,
-    const std::function<void(const IterationReport&)>& on_iteration) {
+    const std::function<void(const IterationReport&)>& on_iteration,
+    const DistributedCheckpointWriter& checkpoint, std::unique_ptr<AlignmentModel> resume_from,
+    TrainingCheckpoint resume_at) {
   if (absl::Status status = ValidateTrainingOptions(options); !status.ok()) return status;
   DistributedModel result;
   result.local_table = std::make_shared<TranslationTable>();
@@ -88,21 +91,45 @@ absl::StatusOr<DistributedModel> DistributedTrainModel(
   const MStepHooks m_step = DistributedMStep(comm, result.sharded_table.get(), options.prior);
   const std::shared_ptr<TranslationTable>& table = result.local_table;
   const PairLengths lengths = GlobalPairLengths(comm, block);
+  const int model1_iterations = Model1IterationsBefore(options);
+  const bool resume_main = resume_from != nullptr && resume_at.stage == 1;
+
+  // Resuming: the checkpoint's probabilities for this rank's entries, and
+  // its main model's learned parameters (TrainModel takes the whole table).
+  if (resume_from != nullptr) {
+    RETURN_IF_ERROR(AgreeOnStatus(
+        comm, result.sharded_table->SetProbabilities(resume_from->translation_table())));
+  }
+  if (resume_main) {
+    ASSIGN_OR_RETURN(result.model,
+                     MakeDistributedModel(options.model, block, lengths, options, table));
+    RETURN_IF_ERROR(AgreeOnStatus(comm, CopyLearnedParameters(*resume_from, result.model.get())));
+  }
+  resume_from.reset();
+
+  // Collective: the checkpoint after an iteration.
+  const auto save = [&](const AlignmentModel& model, TrainingCheckpoint done) -> absl::Status {
+    if (!checkpoint) return absl::OkStatus();
+    const TranslationTable whole = result.sharded_table->GatherAtRoot();
+    return AgreeOnStatus(comm, checkpoint(model, whole, done));
+  };
 
   // Stage 0: Model 1 iterations that initialize the table (as TrainModel).
-  const int model1_iterations = Model1IterationsBefore(options);
-  {
+  if (!resume_main) {
     ASSIGN_OR_RETURN(auto model1, MakeDistributedModel("model1", block, lengths, options, table));
-    for (int it = 1; it <= model1_iterations; ++it) {
+    const int first = resume_at.stage == 0 ? resume_at.iteration + 1 : 1;
+    for (int it = first; it <= model1_iterations; ++it) {
       on_iteration(trainer->Iterate(model1.get(), it, m_step));
+      RETURN_IF_ERROR(save(*model1, {0, it}));
     }
+    ASSIGN_OR_RETURN(result.model,
+                     MakeDistributedModel(options.model, block, lengths, options, table));
   }
   // Stage 1: the main model.
-  ASSIGN_OR_RETURN(result.model,
-                   MakeDistributedModel(options.model, block, lengths, options, table));
-  for (int it = 1; it <= options.iterations; ++it) {
+  for (int it = resume_main ? resume_at.iteration + 1 : 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, result.model.get());
     on_iteration(trainer->Iterate(result.model.get(), it, m_step));
+    RETURN_IF_ERROR(save(*result.model, {1, it}));
   }
   return result;
 }

@@ -46,14 +46,28 @@ struct DistributedModel {
   std::unique_ptr<ShardedTranslationTable> sharded_table;
 };
 
+// Saves a checkpoint after an iteration: `model` is this rank's (over its
+// local table), `whole_table` the whole trained table at rank 0 and empty
+// elsewhere; rank 0 writes, the others return OK.
+using DistributedCheckpointWriter =
+    std::function<absl::Status(const AlignmentModel& model, const TranslationTable& whole_table,
+                               const TrainingCheckpoint& done)>;
+
 // Collective: TrainModel's schedule (Model 1 iterations, then the main
 // model, both made by the model registry) on the whole corpus, each rank
-// holding `block`. `options` as ResolveDefaults gives them. Checkpoints and
-// resuming are not supported yet.
+// holding `block`. `options` as ResolveDefaults gives them. With
+// `checkpoint`, the table is gathered at rank 0 after every iteration and
+// handed to it, and every rank gets rank 0's status. With `resume_from` (a
+// checkpoint's model at `resume_at`, loaded on every rank; released once
+// its table and parameters are copied, before the first iteration),
+// training continues after that iteration, as TrainModel's does.
 absl::StatusOr<DistributedModel> DistributedTrainModel(
     const boost::mpi::communicator& comm, const ParallelCorpus& block,
     const TrainingOptions& options, EmTrainer* trainer,
-    const std::function<void(const IterationReport&)>& on_iteration);
+    const std::function<void(const IterationReport&)>& on_iteration,
+    const DistributedCheckpointWriter& checkpoint = nullptr,
+    std::unique_ptr<AlignmentModel> resume_from = nullptr,
+    TrainingCheckpoint resume_at = TrainingCheckpoint());
 
 // Collective: TrainByAgreement's schedule, both directions together, each
 // rank holding its block in both orientations; with the trainer's fertility

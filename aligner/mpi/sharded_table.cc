@@ -8,6 +8,7 @@
 #include <queue>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "aligner/mpi/collectives.h"
 #include "boost/mpi/collectives.hpp"
 
@@ -162,6 +163,24 @@ void ShardedTranslationTable::Maximize(const FixedPointArray& local_counts,
     size_t k = 0;
     ForEachSlotOwnedBy(from, [&](size_t, uint64_t s) { local_probs[s] = probs[k++]; });
   }
+}
+
+absl::Status ShardedTranslationTable::SetProbabilities(const TranslationTable& whole) {
+  for (TranslationTable* part : {local_.get(), &owned_}) {
+    const absl::Span<float> probs = part->mutable_probs();
+    for (size_t e = 0; e < part->num_source_words(); ++e) {
+      for (uint64_t s = part->row_begin(e); s < part->row_end(e); ++s) {
+        const TranslationTable::Slot slot = whole.Find(static_cast<WordId>(e), part->target(s));
+        if (slot == TranslationTable::kNoSlot) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("its table has no entry for word pair (", e, ", ", part->target(s),
+                           ") of this corpus: not a checkpoint of this corpus"));
+        }
+        probs[s] = whole.prob(slot);
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 TranslationTable ShardedTranslationTable::GatherAtRoot() const {

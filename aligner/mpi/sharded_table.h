@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "aligner/model/expected_counts.h"
 #include "aligner/model/translation_table.h"
 #include "boost/mpi/communicator.hpp"
@@ -36,8 +37,14 @@ class ShardedTranslationTable {
   // entries (indexed by local slot). Overwrites every local probability.
   void Maximize(const FixedPointArray& local_counts, const TranslationPrior& prior);
 
+  // Sets every local and owned probability from `whole`, one process's
+  // table of the whole corpus (a checkpoint's, to resume from). Fails when
+  // `whole` lacks an entry this rank holds (the checkpoint of another
+  // corpus). Not collective.
+  absl::Status SetProbabilities(const TranslationTable& whole);
+
   // Collective: the whole table (exactly one process's) at rank 0; an empty
-  // table elsewhere. For model files and -p.
+  // table elsewhere. For model files, checkpoints and -p.
   TranslationTable GatherAtRoot() const;
 
   const TranslationTable& local() const { return *local_; }
