@@ -21,9 +21,11 @@ namespace aligner::mpi {
 //   where the M-step happens.
 // After each E-step every rank sends the fixed-point counts of its local
 // entries to the entries' owners, which sum them (integers: the same sums as
-// one process's) and re-estimate their rows with EstimateTranslationTable,
+// one process's) and re-estimate their rows with EstimateTranslationRows,
 // the same code on the same rows as one process, so the same floats; then
 // each owner sends every rank back the probabilities of that rank's entries.
+// This goes a slice of rows at a time, in messages of bounded size, so that
+// what a rank holds beyond its two tables is small.
 // No rank ever holds the whole table (except rank 0 in GatherAtRoot).
 class ShardedTranslationTable {
  public:
@@ -59,17 +61,32 @@ class ShardedTranslationTable {
   template <typename Visit>
   void ForEachSlotOwnedBy(int owner, Visit visit) const;
 
+  // Source words [first, end) (those of one owner, every N-th).
+  struct RowRange {
+    size_t first = 0, end = 0;
+  };
+  // The rows of slice k of `owner` (empty past its last slice).
+  RowRange SliceRows(int owner, int k) const;
+  // This rank's local entries in `rows` (of one owner).
+  uint64_t LocalEntriesIn(const RowRange& rows) const;
+
   boost::mpi::communicator comm_;
   std::shared_ptr<TranslationTable> local_;
   TranslationTable owned_;
   // Local entries sent to each owner (and probabilities received back), and
-  // entries received from each rank, with the offsets of the latter in
-  // received_slots_.
-  std::vector<int64_t> send_counts_, receive_counts_, receive_offsets_;
-  // The owned slot of every received entry, by sending rank, in the order
-  // it sends them.
-  std::vector<uint32_t> received_slots_;
-  FixedPointArray owned_counts_;
+  // entries received from each rank.
+  std::vector<int64_t> send_counts_, receive_counts_;
+  // Per rank, a bit per owned slot: whether that rank's local table has the
+  // entry. A rank sends its entries in the order of the owned slots, so the
+  // set bits place what it sends: N bits per owned entry, where a slot per
+  // received entry took 32 bits for each rank holding it.
+  std::vector<std::vector<uint64_t>> membership_;
+  // The M-step goes a slice of rows at a time, every owner's slice k at
+  // once, so that an owner holds the counts of one slice rather than of all
+  // its rows: per rank, the owned-row indexes ((e - rank) / N) its slices
+  // start at, and then its number of owned rows.
+  std::vector<std::vector<uint64_t>> slice_rows_;
+  int num_slices_ = 0;  // the most of any rank
 };
 
 }  // namespace aligner::mpi
