@@ -200,15 +200,14 @@ double Digamma(double x) {
   return result;
 }
 
-void EstimateTranslationRows(const FixedPointArray& counts, uint64_t first_slot,
-                             const TranslationPrior& prior, size_t first_row, size_t end_row,
-                             TranslationTable* table) {
-  absl::Span<float> probs = table->mutable_probs();
+void EstimateTranslationRows(absl::Span<const uint64_t> row_offsets, const FixedPointArray& counts,
+                             uint64_t first_slot, const TranslationPrior& prior, size_t first_row,
+                             size_t end_row, absl::Span<float> probs) {
   tbb::parallel_for(
       tbb::blocked_range<size_t>(first_row, end_row, 256),
       [&](const tbb::blocked_range<size_t>& range) {
         for (size_t e = range.begin(); e != range.end(); ++e) {
-          const uint64_t begin = table->row_begin(e), end = table->row_end(e);
+          const uint64_t begin = row_offsets[e], end = row_offsets[e + 1];
           // Summed exactly, in fixed point: a row's total, and so the
           // model, does not depend on the order of its targets (their ids).
           __int128 raw_total = 0;
@@ -234,7 +233,9 @@ void EstimateTranslationRows(const FixedPointArray& counts, uint64_t first_slot,
 
 void EstimateTranslationTable(const FixedPointArray& counts, const TranslationPrior& prior,
                               TranslationTable* table) {
-  EstimateTranslationRows(counts, 0, prior, 0, table->num_source_words(), table);
+  const absl::Span<float> probs = table->mutable_probs();
+  EstimateTranslationRows(table->row_offsets(), counts, 0, prior, 0, table->num_source_words(),
+                          probs);
 }
 
 }  // namespace aligner

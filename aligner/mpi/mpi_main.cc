@@ -156,7 +156,7 @@ absl::StatusOr<CorpusBlock> ReadBlock(const boost::mpi::communicator& comm,
 void LogTableSizes(const boost::mpi::communicator& comm, const DistributedModel& trained,
                    double seconds, const Logger& log) {
   const ShardedTranslationTable& sharded = *trained.sharded_table;
-  const int64_t owned = static_cast<int64_t>(sharded.owned().num_entries());
+  const int64_t owned = static_cast<int64_t>(sharded.num_owned_entries());
   const int64_t largest_local = Max(comm, static_cast<int64_t>(sharded.local().num_entries()));
   const int64_t largest_owned = Max(comm, owned);
   const int64_t total_entries = Sum(comm, owned);
@@ -240,6 +240,7 @@ absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& 
         std::move(resume_model), resume_at);
     RETURN_IF_ERROR(AgreeOnStatus(comm, model.status()));
     trained = std::move(*model);
+    trainer.ReleaseCounts();
     LogTableSizes(comm, trained, SecondsSince(start), log);
   }
   const AlignmentModel& model = loaded ? *loaded->model : *trained.model;

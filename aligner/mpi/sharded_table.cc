@@ -42,12 +42,15 @@ void Exchange(const boost::mpi::communicator& comm, int to, const std::vector<T>
   MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
 }
 
-// Messages of the exchanges in Maximize: at most this many values, so a
-// rank holds a few small buffers rather than one partner's whole share.
-constexpr size_t kChunk = size_t{1} << 16;
+// Messages of the exchanges in Maximize: at most this many values (32 KiB
+// of counts), so a rank holds a few small buffers rather than a partner's
+// whole share. Measured on Hansards 100k at 4 ranks: 2^16-value messages
+// and slices of 2^18 entries left the M-step 6 MB above the E-step (most of
+// it Open MPI's own buffering of the large messages); these, under 1 MB.
+constexpr size_t kChunk = size_t{1} << 12;
 // Owned entries re-estimated at a time: the owner holds the counts of one
-// slice of its rows (2 MiB), not of all of them.
-constexpr uint64_t kSliceEntries = uint64_t{1} << 18;
+// slice of its rows (512 KiB), not of all of them.
+constexpr uint64_t kSliceEntries = uint64_t{1} << 16;
 
 // The local slots of the rows `owner` owns, in the order they are sent: by
 // row, then by target.
@@ -142,20 +145,14 @@ void ShardedTranslationTable::ForEachSlotOwnedBy(int owner, Visit visit) const {
   }
 }
 
-ShardedTranslationTable::ShardedTranslationTable(const boost::mpi::communicator& comm,
-                                                 std::shared_ptr<TranslationTable> local)
-    : comm_(comm), local_(std::move(local)) {
+uint64_t ShardedTranslationTable::MergeOwnedRows(
+    std::vector<uint64_t>* row_offsets, std::vector<WordId>* targets,
+    std::vector<std::vector<uint64_t>>* membership) const {
   const int num_ranks = comm_.size(), self = comm_.rank();
-  send_counts_.assign(num_ranks, 0);
-  for (int owner = 0; owner < num_ranks; ++owner) {
-    ForEachSlotOwnedBy(owner, [&](size_t, uint64_t) { ++send_counts_[owner]; });
-  }
-  receive_counts_.assign(num_ranks, 0);
-  MPI_Alltoall(send_counts_.data(), 1, MPI_INT64_T, receive_counts_.data(), 1, MPI_INT64_T, comm_);
   std::vector<uint64_t> receive_offsets(num_ranks + 1, 0);
-  for (int r = 0; r < num_ranks; ++r)
+  for (int r = 0; r < num_ranks; ++r) {
     receive_offsets[r + 1] = receive_offsets[r] + receive_counts_[r];
-
+  }
   // Tell each owner which targets this rank has in each of its rows: the
   // rows' lengths, then their targets (sorted within each row), 4 bytes an
   // entry.
@@ -188,25 +185,26 @@ ShardedTranslationTable::ShardedTranslationTable(const boost::mpi::communicator&
     std::copy(theirs.begin(), theirs.end(), received.begin() + receive_offsets[from]);
   }
 
-  // Each owned row is the union of the ranks' sorted lists for it; every
-  // rank's membership bitmap marks the owned slots it has, which is all the
-  // owner needs to place the counts it sends (in slot order) and to answer
-  // with probabilities. No union is longer than all lists together: the
-  // unused tail of the reservation is never touched.
-  std::vector<uint64_t> row_offsets(num_rows + 1, 0);
-  std::vector<WordId> targets;
-  targets.reserve(received.size());
-  const size_t max_words = received.size() / 64 + 1;
-  membership_.assign(num_ranks, std::vector<uint64_t>(max_words, 0));
+  // Each owned row is the union of the ranks' sorted lists for it. No union
+  // is longer than all lists together: the unused tail of a reservation of
+  // that size is never touched.
+  row_offsets->assign(num_rows + 1, 0);
+  if (targets != nullptr) {
+    targets->clear();
+    targets->reserve(received.size());
+  }
+  if (membership != nullptr) {
+    membership->assign(num_ranks, std::vector<uint64_t>(received.size() / 64 + 1, 0));
+  }
   std::vector<uint64_t> cursor(receive_offsets.begin(), receive_offsets.end() - 1);
   std::vector<uint64_t> row_end(num_ranks);
-  uint64_t longest_row = 0;
+  uint64_t slot = 0, longest_row = 0;
   for (size_t row = 0; row < num_owned_rows; ++row) {
     const size_t e = self + row * num_ranks;
     for (int r = 0; r < num_ranks; ++r) {
       row_end[r] = cursor[r] + lengths[static_cast<size_t>(r) * num_owned_rows + row];
     }
-    const uint64_t row_begin = targets.size();
+    const uint64_t row_begin = slot;
     while (true) {
       WordId next = 0;
       bool any = false;
@@ -217,30 +215,55 @@ ShardedTranslationTable::ShardedTranslationTable(const boost::mpi::communicator&
         }
       }
       if (!any) break;
-      const uint64_t slot = targets.size();
-      targets.push_back(next);
+      if (targets != nullptr) targets->push_back(next);
       for (int r = 0; r < num_ranks; ++r) {
         if (cursor[r] < row_end[r] && received[cursor[r]] == next) {
-          membership_[r][slot / 64] |= uint64_t{1} << (slot % 64);
+          if (membership != nullptr) (*membership)[r][slot / 64] |= uint64_t{1} << (slot % 64);
           ++cursor[r];
         }
       }
+      ++slot;
     }
-    row_offsets[e + 1] = targets.size() - row_begin;
-    longest_row = std::max(longest_row, row_offsets[e + 1]);
+    (*row_offsets)[e + 1] = slot - row_begin;
+    longest_row = std::max(longest_row, slot - row_begin);
   }
-  received = std::vector<WordId>();
-  lengths = std::vector<uint32_t>();
-  for (std::vector<uint64_t>& bits : membership_) {
-    bits.resize(targets.size() / 64 + 1);
-    bits.shrink_to_fit();
+  if (membership != nullptr) {
+    for (std::vector<uint64_t>& bits : *membership) {
+      bits.resize(slot / 64 + 1);
+      bits.shrink_to_fit();
+    }
   }
+  for (size_t e = 0; e < num_rows; ++e) (*row_offsets)[e + 1] += (*row_offsets)[e];
+  return longest_row;
+}
+
+ShardedTranslationTable::ShardedTranslationTable(const boost::mpi::communicator& comm,
+                                                 std::shared_ptr<TranslationTable> local)
+    : comm_(comm), local_(std::move(local)) {
+  const int num_ranks = comm_.size(), self = comm_.rank();
+  send_counts_.assign(num_ranks, 0);
+  for (int owner = 0; owner < num_ranks; ++owner) {
+    ForEachSlotOwnedBy(owner, [&](size_t, uint64_t) { ++send_counts_[owner]; });
+  }
+  receive_counts_.assign(num_ranks, 0);
+  MPI_Alltoall(send_counts_.data(), 1, MPI_INT64_T, receive_counts_.data(), 1, MPI_INT64_T, comm_);
+
+  // The owned rows' shape and every rank's membership bitmap, which is all
+  // the owner needs to place the counts a rank sends (in slot order) and to
+  // answer with probabilities; their targets are rebuilt only when the rows
+  // are wanted whole (OwnedRows).
+  const uint64_t longest_row = MergeOwnedRows(&owned_offsets_, nullptr, &membership_);
+  const size_t num_rows = local_->num_source_words();
+  const size_t num_owned_rows =
+      num_rows > static_cast<size_t>(self) ? (num_rows - self + num_ranks - 1) / num_ranks : 0;
+
   // The slices of the M-step: runs of owned rows of at most kSliceEntries
   // entries (or one longer row), their first row indexes gathered by all.
   std::vector<uint64_t> bounds = {0};
   uint64_t in_slice = 0;
   for (size_t row = 0; row < num_owned_rows; ++row) {
-    const uint64_t length = row_offsets[self + row * num_ranks + 1];
+    const size_t e = self + row * num_ranks;
+    const uint64_t length = owned_offsets_[e + 1] - owned_offsets_[e];
     if (in_slice > 0 && in_slice + length > kSliceEntries) {
       bounds.push_back(row);
       in_slice = 0;
@@ -256,22 +279,26 @@ ShardedTranslationTable::ShardedTranslationTable(const boost::mpi::communicator&
     slice_rows_[r].assign(all_bounds.begin() + at, all_bounds.begin() + at + sizes[r]);
     num_slices_ = std::max(num_slices_, sizes[r] - 1);
   }
-  for (size_t e = 0; e < num_rows; ++e) row_offsets[e + 1] += row_offsets[e];
-  std::vector<float> probs(targets.size(), 0.0f);
-  // Consistent by construction (rows sorted, sizes matching).
-  owned_ =
-      *TranslationTable::FromArrays(std::move(row_offsets), std::move(targets), std::move(probs));
   // One process's uniform start: 1 / the longest row of the whole table
   // (TranslationTable::SetUniform).
-  const uint64_t num_targets = Max(comm_, static_cast<int64_t>(longest_row));
-  owned_.SetUniform(num_targets);
-  local_->SetUniform(num_targets);
+  local_->SetUniform(Max(comm_, static_cast<int64_t>(longest_row)));
+  owned_probs_.assign(owned_offsets_.back(), local_->uniform_prob());
   // The heap's free space after building both tables (the local table's
-  // rows, the lists received here) is as large as the owned table; glibc
+  // rows, the lists received here) is as large as the owned rows; glibc
   // keeps it mapped unless asked, and the M-step's counts would come on top.
 #ifdef __GLIBC__
   malloc_trim(0);
 #endif
+}
+
+TranslationTable ShardedTranslationTable::OwnedRows() const {
+  std::vector<uint64_t> row_offsets;
+  std::vector<WordId> targets;
+  MergeOwnedRows(&row_offsets, &targets, nullptr);
+  // Consistent by construction (rows sorted, sizes matching).
+  return *TranslationTable::FromArrays(
+      std::move(row_offsets), std::move(targets),
+      std::vector<float>(owned_probs_.begin(), owned_probs_.end()));
 }
 
 ShardedTranslationTable::RowRange ShardedTranslationTable::SliceRows(int owner, int k) const {
@@ -308,8 +335,8 @@ void ShardedTranslationTable::Maximize(const FixedPointArray& local_counts,
   FixedPointArray counts;  // of this rank's slice
   for (int k = 0; k < num_slices_; ++k) {
     const RowRange mine = SliceRows(self, k);
-    const uint64_t first_slot = owned_.row_begin(mine.first);
-    const uint64_t end_slot = owned_.row_begin(mine.end);
+    const uint64_t first_slot = owned_offsets_[mine.first];
+    const uint64_t end_slot = owned_offsets_[mine.end];
     counts.Resize(end_slot - first_slot);
     // Counts of the slice to its owner, who sums them.
     for (int d = 0; d < num_ranks; ++d) {
@@ -322,7 +349,8 @@ void ShardedTranslationTable::Maximize(const FixedPointArray& local_counts,
             counts.AtomicAddFixed(counts_in[from].Next() - first_slot, count);
           });
     }
-    EstimateTranslationRows(counts, first_slot, prior, mine.first, mine.end, &owned_);
+    EstimateTranslationRows(owned_offsets_, counts, first_slot, prior, mine.first, mine.end,
+                            absl::MakeSpan(owned_probs_));
     // The probabilities back to every rank that has the entries.
     for (int d = 0; d < num_ranks; ++d) {
       // Answers go to the rank whose counts came in at step d, and come from
@@ -330,7 +358,7 @@ void ShardedTranslationTable::Maximize(const FixedPointArray& local_counts,
       const int to = (self - d + num_ranks) % num_ranks, from = (self + d) % num_ranks;
       ExchangeInChunks<float>(
           comm_, to, CountBits(membership_[to], first_slot, end_slot),
-          [&] { return owned_.prob(probs_out[to].Next()); }, from,
+          [&] { return owned_probs_[probs_out[to].Next()]; }, from,
           LocalEntriesIn(SliceRows(from, k)),
           [&](float prob) { local_probs[probs_in[from].Next()] = prob; });
     }
@@ -338,7 +366,8 @@ void ShardedTranslationTable::Maximize(const FixedPointArray& local_counts,
 }
 
 absl::Status ShardedTranslationTable::SetProbabilities(const TranslationTable& whole) {
-  for (TranslationTable* part : {local_.get(), &owned_}) {
+  TranslationTable owned = OwnedRows();
+  for (TranslationTable* part : {local_.get(), &owned}) {
     const absl::Span<float> probs = part->mutable_probs();
     for (size_t e = 0; e < part->num_source_words(); ++e) {
       for (uint64_t s = part->row_begin(e); s < part->row_end(e); ++s) {
@@ -352,16 +381,18 @@ absl::Status ShardedTranslationTable::SetProbabilities(const TranslationTable& w
       }
     }
   }
+  owned_probs_.assign(owned.probs().begin(), owned.probs().end());
   return absl::OkStatus();
 }
 
 TranslationTable ShardedTranslationTable::GatherAtRoot() const {
+  const TranslationTable owned = OwnedRows();
   // Owned rows as (e, length), with their targets and probabilities.
   std::vector<uint64_t> rows;
-  std::vector<uint32_t> targets(owned_.targets().begin(), owned_.targets().end());
-  std::vector<float> probs(owned_.probs().begin(), owned_.probs().end());
-  for (size_t e = 0; e < owned_.num_source_words(); ++e) {
-    const uint64_t length = owned_.row_end(e) - owned_.row_begin(e);
+  std::vector<uint32_t> targets(owned.targets().begin(), owned.targets().end());
+  std::vector<float> probs(owned.probs().begin(), owned.probs().end());
+  for (size_t e = 0; e < owned.num_source_words(); ++e) {
+    const uint64_t length = owned.row_end(e) - owned.row_begin(e);
     if (length > 0) {
       rows.push_back(e);
       rows.push_back(length);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "aligner/base/huge_pages.h"
 #include "aligner/model/expected_counts.h"
 #include "aligner/model/translation_table.h"
 #include "boost/mpi/communicator.hpp"
@@ -18,7 +19,7 @@ namespace aligner::mpi {
 //   its E-step and decoder look up), built by TranslationTable::FromCorpus
 //   on the block;
 // - its owned rows: every (e, f) of the whole corpus with e mod N == rank,
-//   where the M-step happens.
+//   where the M-step happens (their probabilities; not their targets).
 // After each E-step every rank sends the fixed-point counts of its local
 // entries to the entries' owners, which sum them (integers: the same sums as
 // one process's) and re-estimate their rows with EstimateTranslationRows,
@@ -39,10 +40,10 @@ class ShardedTranslationTable {
   // entries (indexed by local slot). Overwrites every local probability.
   void Maximize(const FixedPointArray& local_counts, const TranslationPrior& prior);
 
-  // Sets every local and owned probability from `whole`, one process's
-  // table of the whole corpus (a checkpoint's, to resume from). Fails when
-  // `whole` lacks an entry this rank holds (the checkpoint of another
-  // corpus). Not collective.
+  // Collective: sets every local and owned probability from `whole`, one
+  // process's table of the whole corpus (a checkpoint's, to resume from).
+  // Fails when `whole` lacks an entry this rank holds (the checkpoint of
+  // another corpus).
   absl::Status SetProbabilities(const TranslationTable& whole);
 
   // Collective: the whole table (exactly one process's) at rank 0; an empty
@@ -50,7 +51,12 @@ class ShardedTranslationTable {
   TranslationTable GatherAtRoot() const;
 
   const TranslationTable& local() const { return *local_; }
-  const TranslationTable& owned() const { return owned_; }
+  uint64_t num_owned_entries() const { return owned_probs_.size(); }
+  // Collective: this rank's owned rows with their targets and probabilities,
+  // as a table over every source word (the others' rows empty). The owner
+  // keeps no targets (the M-step needs none): they are merged again from
+  // the ranks' local tables.
+  TranslationTable OwnedRows() const;
   // Bytes this rank sends to other ranks in one Maximize (counts out,
   // probabilities back).
   uint64_t bytes_sent_per_iteration() const;
@@ -60,6 +66,13 @@ class ShardedTranslationTable {
   // order they are sent: by row, then by target.
   template <typename Visit>
   void ForEachSlotOwnedBy(int owner, Visit visit) const;
+
+  // Collective: merges every rank's targets in this rank's rows: the owned
+  // rows' offsets (over every source word, as a table's) and, when not null,
+  // their targets and each rank's membership bitmap. Returns the longest
+  // owned row's length.
+  uint64_t MergeOwnedRows(std::vector<uint64_t>* row_offsets, std::vector<WordId>* targets,
+                          std::vector<std::vector<uint64_t>>* membership) const;
 
   // Source words [first, end) (those of one owner, every N-th).
   struct RowRange {
@@ -72,7 +85,10 @@ class ShardedTranslationTable {
 
   boost::mpi::communicator comm_;
   std::shared_ptr<TranslationTable> local_;
-  TranslationTable owned_;
+  // The owned rows: their offsets over every source word (as a table's row
+  // offsets; others' rows empty) and their probabilities.
+  std::vector<uint64_t> owned_offsets_;
+  HugePageVector<float> owned_probs_;
   // Local entries sent to each owner (and probabilities received back), and
   // entries received from each rank.
   std::vector<int64_t> send_counts_, receive_counts_;

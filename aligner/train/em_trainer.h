@@ -99,6 +99,11 @@ class EmTrainer {
   // Reports the pairs each E-step has done to `progress` (null: not at all).
   void set_progress(ProgressCallback progress) { progress_ = std::move(progress); }
 
+  // Frees the summed translation counts (an array as large as the table)
+  // until the next E-step: for a caller that only decodes from now on
+  // (aligner-mpi, whose decoding then needs no more memory than training).
+  void ReleaseCounts() { total_.ReleaseTranslation(); }
+
   // Runs `work` inside this trainer's thread arena, so that nested TBB
   // algorithms use the same number of threads.
   void Run(const std::function<void()>& work) { arena_.execute(work); }
