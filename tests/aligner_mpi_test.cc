@@ -10,10 +10,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "aligner/cli/flags.h"
+#include "aligner/model/model_io.h"
+#include "aligner/pipeline/pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
@@ -144,6 +150,148 @@ class AlignerMpiTest : public TempDirTest {
     }
   }
 
+  // --checkpoint and --resume with `flags` (a schedule of several
+  // iterations): aligner-mpi's checkpoints are aligner's files at the same
+  // iteration, and a run resumed from a checkpoint taken mid-run, by
+  // aligner-mpi on 2 or 3 ranks or by aligner, ends with the outputs of the
+  // uninterrupted run.
+  void ExpectCheckpointsAndResumeAsOneProcess(const std::vector<std::string>& flags) {
+    WriteCorpus();
+    std::vector<std::string> words = {"align",
+                                      "--source",
+                                      fr_,
+                                      "--target",
+                                      en_,
+                                      "--max-sentence-length",
+                                      std::to_string(kMaxSentenceLength),
+                                      "--threads",
+                                      "1",
+                                      "--output",
+                                      "out.align",
+                                      "-p",
+                                      "out.ttable"};
+    words.insert(words.end(), flags.begin(), flags.end());
+    std::vector<std::string> with_checkpoint = words;
+    with_checkpoint.insert(with_checkpoint.end(), {"--checkpoint", "ckpt"});
+    const std::vector<std::string> outputs = {"out.align", "out.ttable"};
+
+    // aligner's run in this process, so that every iteration's checkpoint
+    // is kept: an iteration's report is logged before its checkpoint is
+    // written, so at each report the file holds the iteration before.
+    std::map<std::pair<int, int>, std::string> one_checkpoints;  // position -> a copy
+    {
+      fs::create_directories(Path("one"));
+      const fs::path cwd = fs::current_path();
+      fs::current_path(Path("one"));
+      const auto keep = [&] {
+        if (!fs::exists("ckpt")) return;
+        const std::pair<int, int> position = CheckpointPosition("ckpt");
+        const std::string copy = Path("one/ckpt." + std::to_string(position.first) + "." +
+                                      std::to_string(position.second));
+        if (!fs::exists(copy)) fs::copy_file("ckpt", copy);
+        one_checkpoints[position] = copy;
+      };
+      std::vector<std::string> argv_words = with_checkpoint;
+      std::vector<char*> argv;
+      for (std::string& word : argv_words) argv.push_back(word.data());
+      const cli::Parsed<AlignOptions> parsed =
+          cli::ParseAlign(static_cast<int>(argv.size()), argv.data());
+      const absl::Status status =
+          parsed.status.ok() ? RunAlign(parsed.options, [&](const std::string&) { keep(); })
+                             : parsed.status;
+      keep();
+      fs::current_path(cwd);
+      ASSERT_TRUE(status.ok()) << status;
+    }
+    ASSERT_GE(one_checkpoints.size(), 3u);
+    const std::pair<int, int> last = one_checkpoints.rbegin()->first;
+
+    // aligner-mpi's runs, each checkpoint file it renames into place linked
+    // to while it runs.
+    std::vector<std::string> mpi_checkpoints;  // written mid-run
+    for (int ranks : {2, 3}) {
+      const std::string dir = "mpi" + std::to_string(ranks);
+      const RunResult mpi =
+          RunIn(dir, "(" + Mpirun(ranks) + " " + Quoted(with_checkpoint) +
+                         " & job=$!; n=0; while kill -0 $job 2>/dev/null; do "
+                         "if [ -e ckpt ] && ! [ ckpt -ef seen.$((n-1)) ]; then "
+                         "ln ckpt seen.$n 2>/dev/null && n=$((n+1)); fi; sleep 0.02; done; "
+                         "wait $job)");
+      ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+      ExpectSameOutputs("one", dir, outputs);
+      EXPECT_TRUE(ReadWholeFile(Path(dir + "/ckpt")) == ReadWholeFile(one_checkpoints[last]))
+          << "the last checkpoint differs with " << ranks << " ranks";
+      for (const auto& entry : fs::directory_iterator(Path(dir))) {
+        if (entry.path().filename().string().rfind("seen.", 0) != 0) continue;
+        const std::pair<int, int> position = CheckpointPosition(entry.path().string());
+        ASSERT_EQ(one_checkpoints.count(position), 1u) << entry.path();
+        EXPECT_TRUE(ReadWholeFile(entry.path().string()) ==
+                    ReadWholeFile(one_checkpoints[position]))
+            << "the checkpoint after stage " << position.first << " iteration " << position.second
+            << " differs with " << ranks << " ranks";
+        if (position != last) mpi_checkpoints.push_back(entry.path().string());
+      }
+    }
+
+    // aligner's checkpoints after the first and the second iteration
+    // resumed on 3 and 2 ranks.
+    auto position = one_checkpoints.begin();
+    for (int ranks : {3, 2}) {
+      const std::string dir = "resume" + std::to_string(ranks);
+      std::vector<std::string> resume = words;
+      resume.insert(resume.end(), {"--resume", position->second});
+      const RunResult mpi = RunIn(dir, Mpirun(ranks) + " " + Quoted(resume));
+      ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+      EXPECT_THAT(mpi.err, HasSubstr("resuming from " + position->second + " after "));
+      ExpectSameOutputs("one", dir, outputs);
+      ++position;
+    }
+    // One of aligner-mpi's checkpoints (mid-run when one was seen, else its
+    // last) resumed by aligner-mpi on 3 ranks and by aligner.
+    const std::string mpi_checkpoint =
+        mpi_checkpoints.empty() ? Path("mpi2/ckpt") : mpi_checkpoints.front();
+    std::cerr << "resuming from aligner-mpi's checkpoint after stage "
+              << CheckpointPosition(mpi_checkpoint).first << " iteration "
+              << CheckpointPosition(mpi_checkpoint).second << " (" << mpi_checkpoints.size()
+              << " seen mid-run)\n";
+    std::vector<std::string> resume = words;
+    resume.insert(resume.end(), {"--resume", mpi_checkpoint});
+    const RunResult mpi = RunIn("resume_mpi", Mpirun(3) + " " + Quoted(resume));
+    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+    ExpectSameOutputs("one", "resume_mpi", outputs);
+    const RunResult one = RunIn("resume_one", "'" + kAligner + "' " + Quoted(resume));
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    ExpectSameOutputs("one", "resume_one", outputs);
+  }
+
+  // Each of `names` in `dir` is byte-identical to the one in `expected_dir`.
+  void ExpectSameOutputs(const std::string& expected_dir, const std::string& dir,
+                         const std::vector<std::string>& names) const {
+    for (const std::string& name : names) {
+      const std::string expected = ReadWholeFile(Path(expected_dir + "/" + name));
+      ASSERT_FALSE(expected.empty()) << name;
+      EXPECT_TRUE(ReadWholeFile(Path(dir + "/" + name)) == expected)
+          << name << " differs in " << dir;
+    }
+  }
+
+  // A checkpoint's position in the schedule (stage, iteration).
+  static std::pair<int, int> CheckpointPosition(const std::string& path) {
+    absl::StatusOr<LoadedModel> model = LoadModel(path);
+    if (!model.ok()) {
+      ADD_FAILURE() << model.status();
+      return {-1, -1};
+    }
+    return {model->metadata.checkpoint_stage, model->metadata.checkpoint_iteration};
+  }
+
+  // Words as one shell command line.
+  static std::string Quoted(const std::vector<std::string>& words) {
+    std::string line;
+    for (const std::string& word : words) line += (line.empty() ? "'" : " '") + word + "'";
+    return line;
+  }
+
   std::string fr_, en_;
 };
 
@@ -195,6 +343,71 @@ TEST_F(AlignerMpiTest, AgreementIsIdenticalForOneToFourRanks) {
       EXPECT_TRUE(ReadWholeFile(Path(dir + "/" + name)) == expected)
           << name << " differs with " << ranks << " ranks";
     }
+  }
+}
+
+// symmetric with no model flags: the agreement HMM with a fertility model
+// per direction, whose counts are summed over ranks too.
+TEST_F(AlignerMpiTest, SymmetricDefaultWithFertilityIsIdenticalForOneToFourRanks) {
+  WriteCorpus();
+  const std::string args = "symmetric --source '" + fr_ + "' --target '" + en_ +
+                           "' --prefix out --max-sentence-length " +
+                           std::to_string(kMaxSentenceLength);
+  const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  // The fertility models did run (the default): --no-fertility differs.
+  const RunResult plain = RunIn("plain", "'" + kAligner + "' " + args + " --no-fertility");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_FALSE(ReadWholeFile(Path("plain/out.agreement")) ==
+               ReadWholeFile(Path("one/out.agreement")));
+  for (int ranks = 1; ranks <= kMaxRanks; ++ranks) {
+    const std::string dir = "mpi" + std::to_string(ranks);
+    const RunResult mpi = RunIn(dir, Mpirun(ranks) + " " + args + " --threads 1");
+    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+    for (const std::string name :
+         {"out.forward", "out.reverse", "out.agreement", "out.grow-diag-final-and"}) {
+      const std::string expected = ReadWholeFile(Path("one/" + name));
+      ASSERT_FALSE(expected.empty()) << name;
+      EXPECT_TRUE(ReadWholeFile(Path(dir + "/" + name)) == expected)
+          << name << " differs with " << ranks << " ranks";
+    }
+  }
+}
+
+TEST_F(AlignerMpiTest, HmmCheckpointsAndResumeAreOneProcesss) {
+  ExpectCheckpointsAndResumeAsOneProcess(
+      {"--model", "hmm", "--model1-iterations", "1", "-I", "3", "--lowercase"});
+}
+
+TEST_F(AlignerMpiTest, DiagonalCheckpointsAndResumeAreOneProcesss) {
+  ExpectCheckpointsAndResumeAsOneProcess({"-d", "-o", "-v", "-I", "3"});
+}
+
+// Resuming another run's checkpoint is refused as in one process, naming
+// what differs, as is a missing one; no output is written.
+TEST_F(AlignerMpiTest, ResumeRefusesWhatOneProcessRefuses) {
+  WriteCorpus();
+  const std::string corpus = " --source '" + fr_ + "' --target '" + en_ + "'";
+  const std::string run = "align --model hmm -I 2 --threads 1 --output out" + corpus;
+  const RunResult first = RunIn("first", Mpirun(2) + " " + run + " --checkpoint ckpt");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  for (const std::string& args : {"align --model hmm -I 3 --threads 1 --output out" + corpus +
+                                      " --resume '" + Path("first/ckpt") + "'",
+                                  run + " --hmm-p0 0.3 --resume '" + Path("first/ckpt") + "'",
+                                  run + " --resume '" + Path("missing") + "'"}) {
+    const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
+    ASSERT_EQ(one.exit_code, 1) << one.err;
+    const std::string message = one.err.substr(one.err.find("error: ") + 7);
+    for (int ranks : {2, 3}) {
+      const std::string dir = "mpi" + std::to_string(ranks);
+      const RunResult mpi = RunIn(dir, Mpirun(ranks) + " " + args);
+      EXPECT_EQ(mpi.exit_code, 1) << mpi.err;
+      EXPECT_THAT(mpi.err, HasSubstr("error: rank ")) << args;
+      EXPECT_THAT(mpi.err, HasSubstr(message.substr(0, message.find('\n')))) << args;
+      EXPECT_FALSE(fs::exists(Path(dir + "/out"))) << args;
+      fs::remove_all(Path(dir));
+    }
+    fs::remove_all(Path("one"));
   }
 }
 
@@ -313,15 +526,11 @@ TEST_F(AlignerMpiTest, TakesExactlyAlignersOptions) {
   const std::string corpus = " --source '" + fr + "' --target '" + en + "'";
   for (const std::string& args :
        {"align --bogus" + corpus, "align -d --model hmm" + corpus, "symmetric" + corpus,
-        "train --output x" + corpus, "align --checkpoint c" + corpus, "align --resume c" + corpus,
-        std::string("align --stream --load-model m"), "symmetric --prefix p" + corpus}) {
+        "train --output x" + corpus, std::string("align --stream --load-model m")}) {
     const RunResult one = RunIn("bad1", "'" + kAligner + "' " + args);
     const RunResult mpi = RunIn("bad2", Mpirun(2) + " " + args);
     EXPECT_EQ(mpi.exit_code, 2) << args << "\n" << mpi.err;
-    const bool mpi_only = args.find("--checkpoint") != std::string::npos ||
-                          args.find("--resume") != std::string::npos ||
-                          args.find("--stream") != std::string::npos ||
-                          args.find("--prefix") != std::string::npos;
+    const bool mpi_only = args.find("--stream") != std::string::npos;
     if (mpi_only) {
       EXPECT_THAT(mpi.err, HasSubstr("not supported by aligner-mpi")) << args;
     } else {

@@ -50,6 +50,8 @@ class FixedPointArray {
   int64_t* mutable_raw_data() { return sums_.data(); }
 
   void Merge(const FixedPointArray& other);
+  // Frees the array (size 0): Resize keeps its memory.
+  void Release() { HugePageVector<int64_t>().swap(sums_); }
 
  private:
   HugePageVector<int64_t> sums_;
@@ -101,6 +103,10 @@ struct ExpectedCounts {
     target_tokens += m;
     links += static_cast<int64_t>(l + 1) * m;
   }
+
+  // Frees the translation array (as large as the table) until the next
+  // Reset.
+  void ReleaseTranslation() { translation_.Release(); }
 
   // Sizes the arrays, zeroes everything, and sends translation counts to
   // this object's own array.

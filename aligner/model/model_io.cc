@@ -41,6 +41,31 @@ absl::StatusOr<std::shared_ptr<TranslationTable>> ReadTable(const ModelReader& r
   return std::make_shared<TranslationTable>(std::move(*table));
 }
 
+// WriteModel with `table` as the model's translation table.
+absl::Status WriteModelWithTable(const AlignmentModel& model, const TranslationTable& table,
+                                 const Vocabulary& source_vocabulary,
+                                 const Vocabulary& target_vocabulary, const ModelMetadata& metadata,
+                                 ModelWriter* writer) {
+  writer->PutString("model", model.name());
+  writer->PutString("aligner_version", kVersion);
+  writer->PutString("source_vocabulary", SerializeVocabulary(source_vocabulary));
+  writer->PutString("target_vocabulary", SerializeVocabulary(target_vocabulary));
+  writer->PutUint64s("metadata", {metadata.reverse ? 1u : 0u, metadata.lowercase ? 1u : 0u,
+                                  metadata.max_sentence_length});
+  writer->PutString("training_options", metadata.training_options);
+  if (metadata.checkpoint_stage >= 0) {
+    writer->PutUint64s("checkpoint", {static_cast<uint64_t>(metadata.checkpoint_stage),
+                                      static_cast<uint64_t>(metadata.checkpoint_iteration)});
+  }
+  if (!metadata.run_fingerprint.empty()) {
+    writer->PutString("run_fingerprint", metadata.run_fingerprint);
+  }
+  WriteTable(table, writer);
+  writer->PutUint64s("use_null", {model.use_null() ? 1u : 0u});
+  model.WriteParameters(writer);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string SerializeVocabulary(const Vocabulary& vocabulary) {
@@ -68,24 +93,18 @@ absl::StatusOr<Vocabulary> DeserializeVocabulary(const std::string& words) {
 absl::Status WriteModel(const AlignmentModel& model, const Vocabulary& source_vocabulary,
                         const Vocabulary& target_vocabulary, const ModelMetadata& metadata,
                         ModelWriter* writer) {
-  writer->PutString("model", model.name());
-  writer->PutString("aligner_version", kVersion);
-  writer->PutString("source_vocabulary", SerializeVocabulary(source_vocabulary));
-  writer->PutString("target_vocabulary", SerializeVocabulary(target_vocabulary));
-  writer->PutUint64s("metadata", {metadata.reverse ? 1u : 0u, metadata.lowercase ? 1u : 0u,
-                                  metadata.max_sentence_length});
-  writer->PutString("training_options", metadata.training_options);
-  if (metadata.checkpoint_stage >= 0) {
-    writer->PutUint64s("checkpoint", {static_cast<uint64_t>(metadata.checkpoint_stage),
-                                      static_cast<uint64_t>(metadata.checkpoint_iteration)});
-  }
-  if (!metadata.run_fingerprint.empty()) {
-    writer->PutString("run_fingerprint", metadata.run_fingerprint);
-  }
-  WriteTable(model.translation_table(), writer);
-  writer->PutUint64s("use_null", {model.use_null() ? 1u : 0u});
-  model.WriteParameters(writer);
-  return absl::OkStatus();
+  return WriteModelWithTable(model, model.translation_table(), source_vocabulary, target_vocabulary,
+                             metadata, writer);
+}
+
+absl::Status SaveModelWithTable(const AlignmentModel& model, const TranslationTable& table,
+                                const Vocabulary& source_vocabulary,
+                                const Vocabulary& target_vocabulary, const ModelMetadata& metadata,
+                                const std::string& path) {
+  ModelWriter writer;
+  RETURN_IF_ERROR(
+      WriteModelWithTable(model, table, source_vocabulary, target_vocabulary, metadata, &writer));
+  return writer.WriteTo(path);
 }
 
 absl::Status SaveModel(const AlignmentModel& model, const Vocabulary& source_vocabulary,

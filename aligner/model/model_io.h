@@ -60,6 +60,13 @@ absl::Status SaveModel(const AlignmentModel& model, const Vocabulary& source_voc
 absl::Status WriteModel(const AlignmentModel& model, const Vocabulary& source_vocabulary,
                         const Vocabulary& target_vocabulary, const ModelMetadata& metadata,
                         ModelWriter* writer);
+// SaveModel with `table` written as the model's translation table: for a
+// model that holds only part of its table (an aligner-mpi rank's), the whole
+// table gathered elsewhere.
+absl::Status SaveModelWithTable(const AlignmentModel& model, const TranslationTable& table,
+                                const Vocabulary& source_vocabulary,
+                                const Vocabulary& target_vocabulary, const ModelMetadata& metadata,
+                                const std::string& path);
 
 // Loads and checks a model file: every array's size and every index is
 // validated, so a damaged file is an error, not a crash.

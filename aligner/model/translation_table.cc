@@ -200,33 +200,42 @@ double Digamma(double x) {
   return result;
 }
 
-void EstimateTranslationTable(const FixedPointArray& counts, const TranslationPrior& prior,
-                              TranslationTable* table) {
-  absl::Span<float> probs = table->mutable_probs();
+void EstimateTranslationRows(absl::Span<const uint64_t> row_offsets, const FixedPointArray& counts,
+                             uint64_t first_slot, const TranslationPrior& prior, size_t first_row,
+                             size_t end_row, absl::Span<float> probs) {
   tbb::parallel_for(
-      tbb::blocked_range<size_t>(0, table->num_source_words(), 256),
+      tbb::blocked_range<size_t>(first_row, end_row, 256),
       [&](const tbb::blocked_range<size_t>& range) {
         for (size_t e = range.begin(); e != range.end(); ++e) {
-          const uint64_t begin = table->row_begin(e), end = table->row_end(e);
+          const uint64_t begin = row_offsets[e], end = row_offsets[e + 1];
           // Summed exactly, in fixed point: a row's total, and so the
           // model, does not depend on the order of its targets (their ids).
           __int128 raw_total = 0;
-          for (uint64_t s = begin; s < end; ++s) raw_total += counts.raw(s);
+          for (uint64_t s = begin; s < end; ++s) raw_total += counts.raw(s - first_slot);
           const double total = static_cast<double>(raw_total) / FixedPointArray::kScale;
           if (total <= 0) continue;
           if (prior.variational_bayes) {
             const double digamma_total = Digamma(total + prior.alpha * (end - begin));
             for (uint64_t s = begin; s < end; ++s) {
-              const double p = std::exp(Digamma(counts.Get(s) + prior.alpha) - digamma_total);
+              const double p =
+                  std::exp(Digamma(counts.Get(s - first_slot) + prior.alpha) - digamma_total);
               probs[s] = std::max(static_cast<float>(p), kMinTranslationProb);
             }
           } else {
             for (uint64_t s = begin; s < end; ++s) {
-              probs[s] = std::max(static_cast<float>(counts.Get(s) / total), kMinTranslationProb);
+              probs[s] = std::max(static_cast<float>(counts.Get(s - first_slot) / total),
+                                  kMinTranslationProb);
             }
           }
         }
       });
+}
+
+void EstimateTranslationTable(const FixedPointArray& counts, const TranslationPrior& prior,
+                              TranslationTable* table) {
+  const absl::Span<float> probs = table->mutable_probs();
+  EstimateTranslationRows(table->row_offsets(), counts, 0, prior, 0, table->num_source_words(),
+                          probs);
 }
 
 TransposedSlots TransposedSlots::Build(const TranslationTable& forward,

@@ -230,6 +230,15 @@ inline constexpr float kMinTranslationProb = 1e-12f;
 // t(f|e) for a pair never seen in training (aligning new text).
 inline constexpr float kUnknownTranslationProb = 1e-7f;
 
+// EstimateTranslationTable's loop for rows [first_row, end_row) of a table
+// given by its row offsets and probabilities, the counts of those rows in
+// `counts` from slot `first_slot` (row_offsets[first_row]) on: for rows held
+// without their targets and re-estimated a slice at a time (aligner-mpi's
+// owned rows).
+void EstimateTranslationRows(absl::Span<const uint64_t> row_offsets, const FixedPointArray& counts,
+                             uint64_t first_slot, const TranslationPrior& prior, size_t first_row,
+                             size_t end_row, absl::Span<float> probs);
+
 // The M-step for the translation table: renormalizes each row's counts.
 // Rows with no counts keep their probabilities.
 void EstimateTranslationTable(const FixedPointArray& counts, const TranslationPrior& prior,

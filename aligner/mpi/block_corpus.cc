@@ -181,4 +181,11 @@ absl::StatusOr<CorpusBlock> ReadCorpusBlock(const boost::mpi::communicator& comm
   return block;
 }
 
+uint64_t WholeCorpusFingerprint(const boost::mpi::communicator& comm, const CorpusBlock& block) {
+  const uint64_t own = CorpusFingerprint(block.corpus, static_cast<uint64_t>(block.first_line));
+  uint64_t sum = 0;  // unsigned: wraps as CorpusFingerprint's sum does
+  for (const uint64_t part : AllGatherV(comm, {own})) sum += part;
+  return sum;
+}
+
 }  // namespace aligner::mpi

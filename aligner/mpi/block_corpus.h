@@ -45,6 +45,11 @@ absl::StatusOr<CorpusBlock> ReadCorpusBlock(const boost::mpi::communicator& comm
                                             const CorpusOptions& corpus,
                                             const CorpusReadOptions& options);
 
+// Collective: CorpusFingerprint of the whole corpus, the sum (mod 2^64) of
+// the blocks' fingerprints, each taken from its first line (in the
+// direction the block is in).
+uint64_t WholeCorpusFingerprint(const boost::mpi::communicator& comm, const CorpusBlock& block);
+
 // Collective: replaces each rank's vocabularies with the union of all
 // ranks', ids assigned in rank order of first appearance (starting from the
 // given vocabularies, when not null) and, when `by_frequency`, renumbered by

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "aligner/base/status_macros.h"
+#include "aligner/model/model_registry.h"
 #include "aligner/mpi/collectives.h"
 
 namespace aligner::mpi {
@@ -48,6 +49,11 @@ MStepHooks DistributedMStep(const boost::mpi::communicator& comm, ShardedTransla
   MStepHooks hooks;
   // Every count but the translation counts is small: summed on all ranks.
   hooks.combine = [comm](ExpectedCounts* counts) { SumCountsAcrossRanks(comm, counts); };
+  // So are the fertility models' (AgreementTrainer): a few per source word
+  // type, and every rank has the whole vocabulary, so the same size.
+  hooks.combine_fertility = [comm](FixedPointArray* counts) {
+    SumInPlace(comm, counts->mutable_raw_data(), counts->size());
+  };
   // The model's own M-step re-estimates its alignment parameters from the
   // summed counts; its translation estimate from this block's counts alone
   // is then replaced by the owners' estimate over the whole corpus.
@@ -74,7 +80,9 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeDistributedModel(
 absl::StatusOr<DistributedModel> DistributedTrainModel(
     const boost::mpi::communicator& comm, const ParallelCorpus& block,
     const TrainingOptions& options, EmTrainer* trainer,
-    const std::function<void(const IterationReport&)>& on_iteration) {
+    const std::function<void(const IterationReport&)>& on_iteration,
+    const DistributedCheckpointWriter& checkpoint, std::unique_ptr<AlignmentModel> resume_from,
+    TrainingCheckpoint resume_at) {
   if (absl::Status status = ValidateTrainingOptions(options); !status.ok()) return status;
   DistributedModel result;
   result.local_table = std::make_shared<TranslationTable>();
@@ -83,22 +91,48 @@ absl::StatusOr<DistributedModel> DistributedTrainModel(
   const MStepHooks m_step = DistributedMStep(comm, result.sharded_table.get(), options.prior);
   const std::shared_ptr<TranslationTable>& table = result.local_table;
   const PairLengths lengths = GlobalPairLengths(comm, block);
+  const int model1_iterations = Model1IterationsBefore(options);
+  const bool resume_main = resume_from != nullptr && resume_at.stage == 1;
+
+  // Resuming: the checkpoint's probabilities for this rank's entries, and
+  // its main model's learned parameters (TrainModel takes the whole table).
+  if (resume_from != nullptr) {
+    RETURN_IF_ERROR(AgreeOnStatus(
+        comm, result.sharded_table->SetProbabilities(resume_from->translation_table())));
+  }
+  if (resume_main) {
+    ASSIGN_OR_RETURN(result.model,
+                     MakeDistributedModel(options.model, block, lengths, options, table));
+    RETURN_IF_ERROR(AgreeOnStatus(comm, CopyLearnedParameters(*resume_from, result.model.get())));
+  }
+  resume_from.reset();
+
+  // Collective: the checkpoint after an iteration.
+  const auto save = [&](const AlignmentModel& model, TrainingCheckpoint done) -> absl::Status {
+    if (!checkpoint) return absl::OkStatus();
+    const TranslationTable whole = result.sharded_table->GatherAtRoot();
+    return AgreeOnStatus(comm, checkpoint(model, whole, done));
+  };
 
   // Stage 0: Model 1 iterations that initialize the table (as TrainModel).
-  const int model1_iterations = Model1IterationsBefore(options);
-  {
+  if (!resume_main) {
     ASSIGN_OR_RETURN(auto model1, MakeDistributedModel("model1", block, lengths, options, table));
-    for (int it = 1; it <= model1_iterations; ++it) {
+    const int first = resume_at.stage == 0 ? resume_at.iteration + 1 : 1;
+    for (int it = first; it <= model1_iterations; ++it) {
       on_iteration(trainer->Iterate(model1.get(), it, m_step));
+      RETURN_IF_ERROR(save(*model1, {0, it}));
     }
+    ASSIGN_OR_RETURN(result.model,
+                     MakeDistributedModel(options.model, block, lengths, options, table));
   }
   // Stage 1: the main model.
-  ASSIGN_OR_RETURN(result.model,
-                   MakeDistributedModel(options.model, block, lengths, options, table));
-  for (int it = 1; it <= options.iterations; ++it) {
+  for (int it = resume_main ? resume_at.iteration + 1 : 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, result.model.get());
+    trainer->set_viterbi_training(options.viterbi_training && (it > 1 || model1_iterations > 0));
     on_iteration(trainer->Iterate(result.model.get(), it, m_step));
+    RETURN_IF_ERROR(save(*result.model, {1, it}));
   }
+  trainer->set_viterbi_training(false);
   return result;
 }
 
@@ -115,6 +149,7 @@ absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
   trainer->Run([&] {
     *f.local_table = TranslationTable::FromCorpus(forward_block);
     *r.local_table = TranslationTable::FromCorpus(reverse_block);
+    trainer->UseTables(*f.local_table, *r.local_table);
   });
   f.sharded_table = std::make_unique<ShardedTranslationTable>(comm, f.local_table);
   r.sharded_table = std::make_unique<ShardedTranslationTable>(comm, r.local_table);
@@ -138,6 +173,8 @@ absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
                                                  options, f.local_table));
   ASSIGN_OR_RETURN(r.model, MakeDistributedModel(options.model, reverse_block, reverse_lengths,
                                                  options, r.local_table));
+  // Its counts are summed over ranks by the hooks' combine_fertility.
+  trainer->EnableFertility();
   const int agreement_iterations = AgreementIterationsOf(options.iterations, trainer->options());
   for (int it = 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, f.model.get());

@@ -33,9 +33,9 @@ void SumCountsAcrossRanks(const boost::mpi::communicator& comm, ExpectedCounts* 
 // The M-step of EM across ranks (for EmTrainer::Iterate and
 // AgreementTrainer::Iterate, each rank's E-step over its own block):
 // alignment counts and tallies summed over ranks, so the report is the whole
-// corpus's on every rank; then the model's own M-step for its alignment
-// parameters, and the translation part by owner in `table`. Collective on
-// every call.
+// corpus's on every rank (and so are the fertility models' counts under
+// agreement); then the model's own M-step for its alignment parameters, and
+// the translation part by owner in `table`. Collective on every call.
 MStepHooks DistributedMStep(const boost::mpi::communicator& comm, ShardedTranslationTable* table,
                             const TranslationPrior& prior);
 
@@ -46,17 +46,32 @@ struct DistributedModel {
   std::unique_ptr<ShardedTranslationTable> sharded_table;
 };
 
+// Saves a checkpoint after an iteration: `model` is this rank's (over its
+// local table), `whole_table` the whole trained table at rank 0 and empty
+// elsewhere; rank 0 writes, the others return OK.
+using DistributedCheckpointWriter =
+    std::function<absl::Status(const AlignmentModel& model, const TranslationTable& whole_table,
+                               const TrainingCheckpoint& done)>;
+
 // Collective: TrainModel's schedule (Model 1 iterations, then the main
 // model, both made by the model registry) on the whole corpus, each rank
-// holding `block`. `options` as ResolveDefaults gives them. Checkpoints and
-// resuming are not supported yet.
+// holding `block`. `options` as ResolveDefaults gives them. With
+// `checkpoint`, the table is gathered at rank 0 after every iteration and
+// handed to it, and every rank gets rank 0's status. With `resume_from` (a
+// checkpoint's model at `resume_at`, loaded on every rank; released once
+// its table and parameters are copied, before the first iteration),
+// training continues after that iteration, as TrainModel's does.
 absl::StatusOr<DistributedModel> DistributedTrainModel(
     const boost::mpi::communicator& comm, const ParallelCorpus& block,
     const TrainingOptions& options, EmTrainer* trainer,
-    const std::function<void(const IterationReport&)>& on_iteration);
+    const std::function<void(const IterationReport&)>& on_iteration,
+    const DistributedCheckpointWriter& checkpoint = nullptr,
+    std::unique_ptr<AlignmentModel> resume_from = nullptr,
+    TrainingCheckpoint resume_at = TrainingCheckpoint());
 
 // Collective: TrainByAgreement's schedule, both directions together, each
-// rank holding its block in both orientations.
+// rank holding its block in both orientations; with the trainer's fertility
+// models (AgreementOptions::fertility) enabled, as there, for the main model.
 struct DistributedAgreementModels {
   DistributedModel forward, reverse;
 };

@@ -40,8 +40,7 @@ constexpr char kUsage[] =
     "  symmetric  train and align both directions, write OUT.forward, OUT.reverse and the\n"
     "             symmetrized alignment\n"
     "\n"
-    "Not yet under MPI: --checkpoint, --resume, --stream, stdin ('-') as input, and symmetric's\n"
-    "fertility models (add --no-fertility).\n";
+    "Not yet under MPI: --stream and stdin ('-') as input.\n";
 
 constexpr char kHelpNote[] =
     "aligner-mpi: run as 'mpirun -np N aligner-mpi <command> [options]'; the options are "
@@ -50,21 +49,10 @@ constexpr char kHelpNote[] =
 // What `aligner` does that aligner-mpi does not do yet.
 absl::Status CheckSupported(const AlignOptions& options) {
   if (options.stream) return absl::InvalidArgumentError("--stream is not supported by aligner-mpi");
-  if (!options.checkpoint.empty() || !options.resume.empty()) {
-    return absl::InvalidArgumentError(
-        "--checkpoint and --resume are not supported by aligner-mpi yet");
-  }
   return absl::OkStatus();
 }
-absl::Status CheckSupported(const SymmetricOptions& options) {
-  // The fertility models' counts are not summed across ranks yet.
-  if (options.agreement && options.agreement_options.fertility) {
-    return absl::InvalidArgumentError(
-        "fertility models (symmetric's default) are not supported by aligner-mpi yet; "
-        "add --no-fertility");
-  }
-  return absl::OkStatus();
-}
+// Everything `aligner symmetric` does, its fertility models included.
+absl::Status CheckSupported(const SymmetricOptions&) { return absl::OkStatus(); }
 
 // Runs a parsed command on every rank, as cli::RunParsed runs it in one
 // process: its help or usage error (exit 2) printed by rank 0, or the run,
@@ -168,7 +156,7 @@ absl::StatusOr<CorpusBlock> ReadBlock(const boost::mpi::communicator& comm,
 void LogTableSizes(const boost::mpi::communicator& comm, const DistributedModel& trained,
                    double seconds, const Logger& log) {
   const ShardedTranslationTable& sharded = *trained.sharded_table;
-  const int64_t owned = static_cast<int64_t>(sharded.owned().num_entries());
+  const int64_t owned = static_cast<int64_t>(sharded.num_owned_entries());
   const int64_t largest_local = Max(comm, static_cast<int64_t>(sharded.local().num_entries()));
   const int64_t largest_owned = Max(comm, owned);
   const int64_t total_entries = Sum(comm, owned);
@@ -183,6 +171,15 @@ void LogTableSizes(const boost::mpi::communicator& comm, const DistributedModel&
 // rank training on and aligning its block.
 absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& options,
                       const Logger& log) {
+  // A checkpoint to resume from: every rank loads it (its vocabularies
+  // number the corpus's words, as in one process) and keeps of its table
+  // only the probabilities of the entries it holds.
+  std::unique_ptr<LoadedModel> resume;
+  if (!options.resume.empty()) {
+    absl::StatusOr<LoadedModel> checkpoint = LoadCheckpoint(options);
+    RETURN_IF_ERROR(AgreeOnStatus(comm, checkpoint.status()));
+    resume = std::make_unique<LoadedModel>(std::move(*checkpoint));
+  }
   // A loaded model brings its direction, casing and vocabularies; every
   // rank loads it (aligning new text needs the whole table on each).
   std::unique_ptr<LoadedModel> loaded;
@@ -199,7 +196,9 @@ absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& 
     corpus_options.max_sentence_length = loaded->metadata.max_sentence_length;
   }
   const bool reverse = loaded ? loaded->metadata.reverse : options.reverse;
-  ASSIGN_OR_RETURN(CorpusBlock block, ReadBlock(comm, corpus_options, loaded.get(), reverse, log));
+  ASSIGN_OR_RETURN(
+      CorpusBlock block,
+      ReadBlock(comm, corpus_options, loaded ? loaded.get() : resume.get(), reverse, log));
   const ParallelCorpus& corpus = block.corpus;
 
   EmTrainer trainer(corpus, options.threads);
@@ -207,11 +206,41 @@ absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& 
   if (!loaded) {
     const auto start = std::chrono::steady_clock::now();
     ASSIGN_OR_RETURN(const TrainingOptions training, ResolveDefaults(options.training, false));
+    // The run is the whole corpus's, as one process fingerprints it.
+    const ModelMetadata checkpoint_metadata =
+        CheckpointMetadata(WholeCorpusFingerprint(comm, block), block.total_lines, options);
+    TrainingCheckpoint resume_at;
+    std::unique_ptr<AlignmentModel> resume_model;
+    if (resume) {
+      RETURN_IF_ERROR(AgreeOnStatus(
+          comm, CheckResumeFingerprint(options.resume, resume->metadata.run_fingerprint,
+                                       checkpoint_metadata.run_fingerprint)));
+      resume_at = {resume->metadata.checkpoint_stage, resume->metadata.checkpoint_iteration};
+      Log(log, "%s", ResumeNote(options, *resume));
+      resume_model = std::move(resume->model);
+      resume.reset();
+    }
+    // Rank 0 writes each checkpoint from the gathered table: the file one
+    // process writes (atomically, as there).
+    DistributedCheckpointWriter checkpoint;
+    if (!options.checkpoint.empty()) {
+      checkpoint = [&](const AlignmentModel& m, const TranslationTable& whole,
+                       const TrainingCheckpoint& done) -> absl::Status {
+        if (comm.rank() != 0) return absl::OkStatus();
+        ModelMetadata metadata = checkpoint_metadata;
+        metadata.checkpoint_stage = done.stage;
+        metadata.checkpoint_iteration = done.iteration;
+        return SaveModelWithTable(m, whole, corpus.source_vocabulary(), corpus.target_vocabulary(),
+                                  metadata, options.checkpoint);
+      };
+    }
     absl::StatusOr<DistributedModel> model = DistributedTrainModel(
         comm, corpus, training, &trainer,
-        [&](const IterationReport& r) { Log(log, "%s", FormatIterationReport(r)); });
+        [&](const IterationReport& r) { Log(log, "%s", FormatIterationReport(r)); }, checkpoint,
+        std::move(resume_model), resume_at);
     RETURN_IF_ERROR(AgreeOnStatus(comm, model.status()));
     trained = std::move(*model);
+    trainer.ReleaseCounts();
     LogTableSizes(comm, trained, SecondsSince(start), log);
   }
   const AlignmentModel& model = loaded ? *loaded->model : *trained.model;
@@ -307,13 +336,16 @@ absl::Status RunByAgreement(const boost::mpi::communicator& comm, const Symmetri
   trainer.Run([&] {
     DecodeByAgreement(
         *models->forward.model, *models->reverse.model, corpus, reverse_corpus, decode,
-        options.agreement_threshold, [&](size_t, const AgreementDecodedPair& pair) {
+        options.agreement_threshold,
+        [&](size_t, const AgreementDecodedPair& pair) {
           forward_links +=
               PharaohLine(pair.forward.links, options.print_scores, pair.forward.log_prob);
           reverse_links +=
               PharaohLine(pair.reverse.links, options.print_scores, pair.reverse.log_prob);
           agreement_links += PharaohLine(pair.agreement, false, 0);
-        });
+        },
+        nullptr, trainer.forward_fertility(), trainer.reverse_fertility(),
+        options.agreement_options.fertility_sweeps);
   });
   WriteInRankOrder(comm, forward_links, forward_output.file.get());
   WriteInRankOrder(comm, reverse_links, reverse_output.file.get());

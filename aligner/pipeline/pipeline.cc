@@ -78,18 +78,43 @@ ModelMetadata MetadataFor(const AlignOptions& options) {
   return metadata;
 }
 
-// What a checkpoint of this run trained on (ModelMetadata::run_fingerprint).
-std::string RunFingerprint(const ParallelCorpus& corpus, const AlignOptions& options) {
-  return absl::StrCat(absl::StrFormat("corpus=%016x", CorpusFingerprint(corpus)),
-                      " pairs=", corpus.size(), " reverse=", options.reverse,
-                      " lowercase=", options.corpus.lowercase,
+std::string RunFingerprint(uint64_t corpus_fingerprint, size_t pairs, const AlignOptions& options) {
+  return absl::StrCat(absl::StrFormat("corpus=%016x", corpus_fingerprint), " pairs=", pairs,
+                      " reverse=", options.reverse, " lowercase=", options.corpus.lowercase,
                       " max_sentence_length=", options.corpus.max_sentence_length, " ",
                       DescribeOptions(options.training));
 }
 
-// Refuses to resume from a checkpoint whose run differs from this one, naming
-// every difference. Checkpoints written before fingerprints are taken as
-// they are.
+ModelMetadata CheckpointMetadata(uint64_t corpus_fingerprint, size_t pairs,
+                                 const AlignOptions& options) {
+  ModelMetadata metadata = MetadataFor(options);
+  metadata.run_fingerprint = RunFingerprint(corpus_fingerprint, pairs, options);
+  return metadata;
+}
+
+absl::StatusOr<LoadedModel> LoadCheckpoint(const AlignOptions& options) {
+  ASSIGN_OR_RETURN(LoadedModel model, LoadModel(options.resume));
+  if (model.metadata.checkpoint_stage < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.resume, " is a finished model, not a checkpoint"));
+  }
+  if (model.metadata.reverse != options.reverse ||
+      model.metadata.lowercase != options.corpus.lowercase) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.resume,
+                     " was written by a run with other -r/--lowercase options; resume with the "
+                     "same options"));
+  }
+  return model;
+}
+
+std::string ResumeNote(const AlignOptions& options, const LoadedModel& checkpoint) {
+  return absl::StrFormat(
+      "resuming from %s after %s iteration %d", options.resume,
+      checkpoint.metadata.checkpoint_stage == 0 ? std::string("model1") : checkpoint.model->name(),
+      checkpoint.metadata.checkpoint_iteration);
+}
+
 absl::Status CheckResumeFingerprint(const std::string& path, const std::string& saved,
                                     const std::string& now) {
   if (saved.empty() || saved == now) return absl::OkStatus();
@@ -332,7 +357,8 @@ absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus, const Al
   LoadedModel trained;
   trained.metadata = MetadataFor(options);
   CheckpointWriter checkpoint;
-  ModelMetadata checkpoint_metadata = trained.metadata;
+  ModelMetadata checkpoint_metadata =
+      CheckpointMetadata(CorpusFingerprint(corpus), corpus.size(), options);
   if (!options.checkpoint.empty()) {
     checkpoint = [&](const AlignmentModel& m, const TrainingCheckpoint& done) {
       checkpoint_metadata.checkpoint_stage = done.stage;
@@ -341,14 +367,12 @@ absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus, const Al
                        checkpoint_metadata, options.checkpoint);
     };
   }
-  checkpoint_metadata.run_fingerprint = RunFingerprint(corpus, options);
   TrainingCheckpoint resume_at;
   if (resume != nullptr) {
     RETURN_IF_ERROR(CheckResumeFingerprint(options.resume, resume->metadata.run_fingerprint,
                                            checkpoint_metadata.run_fingerprint));
     resume_at = {resume->metadata.checkpoint_stage, resume->metadata.checkpoint_iteration};
-    Log(log, "resuming from %s after %s iteration %d", options.resume,
-        resume_at.stage == 0 ? "model1" : resume->model->name(), resume_at.iteration);
+    Log(log, "%s", ResumeNote(options, *resume));
   }
   ASSIGN_OR_RETURN(trained.model,
                    TrainModel(
@@ -376,18 +400,7 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
   if (options.stream) return RunAlignStream(options, stdin, stdout, log);
   std::unique_ptr<LoadedModel> resume;
   if (!options.resume.empty()) {
-    ASSIGN_OR_RETURN(LoadedModel model, LoadModel(options.resume));
-    if (model.metadata.checkpoint_stage < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(options.resume, " is a finished model, not a checkpoint"));
-    }
-    if (model.metadata.reverse != options.reverse ||
-        model.metadata.lowercase != options.corpus.lowercase) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(options.resume,
-                       " was written by a run with other -r/--lowercase options; resume with the "
-                       "same options"));
-    }
+    ASSIGN_OR_RETURN(LoadedModel model, LoadCheckpoint(options));
     resume = std::make_unique<LoadedModel>(std::move(model));
   }
 

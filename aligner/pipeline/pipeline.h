@@ -7,6 +7,7 @@
 #define ALIGNER_PIPELINE_PIPELINE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -238,6 +239,30 @@ std::vector<std::vector<double>> CorpusPosteriors(const LoadedModel& model,
 
 // The metadata a model file trained with `options` records.
 ModelMetadata MetadataFor(const AlignOptions& options);
+
+// Checkpoints and resuming (--checkpoint, --resume), for front ends that
+// train themselves (aligner-mpi).
+//
+// What a checkpoint of a run of `options` trained on
+// (ModelMetadata::run_fingerprint): the CorpusFingerprint of its corpus (in
+// the model's direction) and its number of pairs, and every option that
+// changes training.
+std::string RunFingerprint(uint64_t corpus_fingerprint, size_t pairs, const AlignOptions& options);
+// The metadata of such a run's checkpoints (the position is set per
+// checkpoint).
+ModelMetadata CheckpointMetadata(uint64_t corpus_fingerprint, size_t pairs,
+                                 const AlignOptions& options);
+// Loads options.resume and checks that it is a checkpoint of a run with the
+// direction and casing of `options`.
+absl::StatusOr<LoadedModel> LoadCheckpoint(const AlignOptions& options);
+// Refuses to resume from the checkpoint at `path`, whose fingerprint is
+// `saved`, when its run differs from this one (`now`), naming every
+// difference. Checkpoints written before fingerprints are taken as they are.
+absl::Status CheckResumeFingerprint(const std::string& path, const std::string& saved,
+                                    const std::string& now);
+// The log line of a run resuming from `checkpoint` ("resuming from PATH
+// after MODEL iteration N").
+std::string ResumeNote(const AlignOptions& options, const LoadedModel& checkpoint);
 
 // The options of one direction of `symmetric --no-agreement` (`reverse`: the
 // reverse one), writing PREFIX.forward or PREFIX.reverse, with all of

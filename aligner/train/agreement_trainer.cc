@@ -157,6 +157,12 @@ AgreementIterationReport AgreementTrainer::Iterate(AlignmentModel* forward, Alig
   start = std::chrono::steady_clock::now();
   report.forward = CombineAndReport(forward_hooks, *forward, &forward_total_, iteration);
   report.reverse = CombineAndReport(reverse_hooks, *reverse, &reverse_total_, iteration);
+  if (forward_fertility_ != nullptr) {
+    if (forward_hooks.combine_fertility)
+      forward_hooks.combine_fertility(&forward_fertility_counts_);
+    if (reverse_hooks.combine_fertility)
+      reverse_hooks.combine_fertility(&reverse_fertility_counts_);
+  }
   arena_.execute([&] {
     Maximize(forward_hooks, forward_total_, forward);
     Maximize(reverse_hooks, reverse_total_, reverse);

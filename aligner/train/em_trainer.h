@@ -66,10 +66,13 @@ double SecondsSince(std::chrono::steady_clock::time_point start);
 // part of the corpus (an MPI rank's block, aligner/mpi): `combine` turns this
 // part's summed counts into the whole corpus's, before the report and the
 // M-step (null: they already are); `maximize` replaces the model's own
-// M-step (null: model->Maximize(counts)).
+// M-step (null: model->Maximize(counts)); `combine_fertility` does what
+// `combine` does for the counts of a fertility model trained alongside
+// (AgreementTrainer's), before its M-step (null: they already are).
 struct MStepHooks {
   std::function<void(ExpectedCounts* counts)> combine;
   std::function<void(const ExpectedCounts& counts, AlignmentModel* model)> maximize;
+  std::function<void(FixedPointArray* counts)> combine_fertility;
 };
 
 // Runs hooks.combine on `counts` and returns the report of `model`'s
@@ -99,6 +102,11 @@ class EmTrainer {
   // Hard EM from now on: each E-step counts only each pair's Viterbi
   // alignment (AlignmentModel::AddViterbiCounts).
   void set_viterbi_training(bool on) { viterbi_training_ = on; }
+
+  // Frees the summed translation counts (an array as large as the table)
+  // until the next E-step: for a caller that only decodes from now on
+  // (aligner-mpi, whose decoding then needs no more memory than training).
+  void ReleaseCounts() { total_.ReleaseTranslation(); }
 
   // Runs `work` inside this trainer's thread arena, so that nested TBB
   // algorithms use the same number of threads.

@@ -128,7 +128,7 @@ TEST_F(ShardedTableTest, OwnedRowsAreTheWholeTablesAndStartUniformAsIt) {
   ShardedTranslationTable sharded(comm_, local_);
   EXPECT_TRUE(local_->is_uniform());
   EXPECT_EQ(local_->uniform_prob(), whole_table_.uniform_prob());
-  const TranslationTable& owned = sharded.owned();
+  const TranslationTable owned = sharded.OwnedRows();
   ASSERT_EQ(owned.num_source_words(), whole_table_.num_source_words());
   for (size_t e = 0; e < whole_table_.num_source_words(); ++e) {
     const bool mine = static_cast<int>(e % comm_.size()) == comm_.rank();
