@@ -309,6 +309,11 @@ TEST_F(AlignerMpiTest, HmmIsIdenticalForOneToFourRanks) {
   ExpectIdenticalOutputs("--model hmm -v -I 2 --lowercase");
 }
 
+// Hard EM: each rank counts its block's Viterbi alignments.
+TEST_F(AlignerMpiTest, ViterbiTrainingIsIdenticalForOneToFourRanks) {
+  ExpectIdenticalOutputs("--model hmm -I 3 --model1-iterations 1 --viterbi-training");
+}
+
 TEST_F(AlignerMpiTest, SymmetricIsIdentical) {
   WriteCorpus();
   const std::string args = "symmetric --source '" + fr_ + "' --target '" + en_ +
