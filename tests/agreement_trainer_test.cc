@@ -78,22 +78,29 @@ TEST(CombinePosteriorsTest, ProductOfMarginalsAndNullHandling) {
   for (int k = 0; k < 4; ++k) EXPECT_DOUBLE_EQ(r2[k], rc[k]);
 }
 
-// From uniform tables every Model 1 posterior of "a b ||| x y" is 1/3, so
-// every real link gets 1/9 and (rest) every NULL link 1 - 2/9; "a ||| x"
-// gives 1/2 each way, so 1/4 for (a, x) and 3/4 for NULL.
-TEST(AgreementTrainerTest, HandComputedCounts) {
+// Model 1 both ways on TinyCorpus, from uniform tables.
+class TinyAgreementTest : public ::testing::Test {
+ protected:
   const ParallelCorpus forward = TinyCorpus(), reverse = Swapped(forward);
-  auto ft = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward));
-  auto rt = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse));
-  Model1 fm(ft, true, TranslationPrior()), rm(rt, true, TranslationPrior());
-  AgreementTrainer trainer(forward, reverse, 1);
-  trainer.ExpectationStep(fm, rm);
-  const FixedPointArray& fc = trainer.forward_counts().translation();
-  const FixedPointArray& rc = trainer.reverse_counts().translation();
+  const std::shared_ptr<TranslationTable> ft =
+      std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward));
+  const std::shared_ptr<TranslationTable> rt =
+      std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse));
+  Model1 fm{ft, true, TranslationPrior()}, rm{rt, true, TranslationPrior()};
   const WordId a = *forward.source_vocabulary().Find("a");
   const WordId b = *forward.source_vocabulary().Find("b");
   const WordId x = *forward.target_vocabulary().Find("x");
   const WordId y = *forward.target_vocabulary().Find("y");
+};
+
+// From uniform tables every Model 1 posterior of "a b ||| x y" is 1/3, so
+// every real link gets 1/9 and (rest) every NULL link 1 - 2/9; "a ||| x"
+// gives 1/2 each way, so 1/4 for (a, x) and 3/4 for NULL.
+TEST_F(TinyAgreementTest, HandComputedCounts) {
+  AgreementTrainer trainer(forward, reverse, 1);
+  trainer.ExpectationStep(fm, rm);
+  const FixedPointArray& fc = trainer.forward_counts().translation();
+  const FixedPointArray& rc = trainer.reverse_counts().translation();
   constexpr double kTolerance = 1e-9;
   EXPECT_NEAR(fc.Get(ft->Find(a, x)), 1.0 / 9 + 1.0 / 4, kTolerance);
   EXPECT_NEAR(fc.Get(ft->Find(a, y)), 1.0 / 9, kTolerance);
@@ -115,20 +122,12 @@ TEST(AgreementTrainerTest, HandComputedCounts) {
 // Independent: each model counts its own posteriors, as EM on its own does.
 // From uniform tables "a b ||| x y" gives every link (NULL too) 1/3 and
 // "a ||| x" 1/2 each way, so (a, x) and (NULL, x) get 1/3 + 1/2.
-TEST(AgreementTrainerTest, IndependentEStepCountsEachModelsOwnPosteriors) {
-  const ParallelCorpus forward = TinyCorpus(), reverse = Swapped(forward);
-  auto ft = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward));
-  auto rt = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse));
-  Model1 fm(ft, true, TranslationPrior()), rm(rt, true, TranslationPrior());
+TEST_F(TinyAgreementTest, IndependentEStepCountsEachModelsOwnPosteriors) {
   AgreementTrainer trainer(forward, reverse, 1);
   trainer.set_independent(true);
   trainer.ExpectationStep(fm, rm);
   const FixedPointArray& fc = trainer.forward_counts().translation();
   const FixedPointArray& rc = trainer.reverse_counts().translation();
-  const WordId a = *forward.source_vocabulary().Find("a");
-  const WordId b = *forward.source_vocabulary().Find("b");
-  const WordId x = *forward.target_vocabulary().Find("x");
-  const WordId y = *forward.target_vocabulary().Find("y");
   constexpr double kTolerance = 1e-9;
   EXPECT_NEAR(fc.Get(ft->Find(a, x)), 1.0 / 3 + 1.0 / 2, kTolerance);
   EXPECT_NEAR(fc.Get(ft->Find(a, y)), 1.0 / 3, kTolerance);

@@ -124,6 +124,23 @@ class AlignerMpiTest : public TempDirTest {
 
   // Trains with `flags` by aligner and by aligner-mpi on 1-4 ranks; every
   // output file must be byte-identical.
+  // Runs `args` (symmetric by agreement) on 1 to kMaxRanks ranks: its four
+  // files must be those the one-process run wrote into one/.
+  void ExpectAgreementFilesAsOneProcess(const std::string& args) {
+    for (int ranks = 1; ranks <= kMaxRanks; ++ranks) {
+      const std::string dir = "mpi" + std::to_string(ranks);
+      const RunResult mpi = RunIn(dir, Mpirun(ranks) + " " + args + " --threads 1");
+      ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+      for (const std::string name :
+           {"out.forward", "out.reverse", "out.agreement", "out.grow-diag-final-and"}) {
+        const std::string expected = ReadWholeFile(Path("one/" + name));
+        ASSERT_FALSE(expected.empty()) << name;
+        EXPECT_TRUE(ReadWholeFile(Path(dir + "/" + name)) == expected)
+            << name << " differs with " << ranks << " ranks";
+      }
+    }
+  }
+
   void ExpectIdenticalOutputs(const std::string& flags) {
     WriteCorpus();
     const std::string args = "train --source '" + fr_ + "' --target '" + en_ +
@@ -337,18 +354,7 @@ TEST_F(AlignerMpiTest, AgreementIsIdenticalForOneToFourRanks) {
                            std::to_string(kMaxSentenceLength);
   const RunResult one = RunIn("one", "'" + kAligner + "' " + args);
   ASSERT_EQ(one.exit_code, 0) << one.err;
-  for (int ranks = 1; ranks <= kMaxRanks; ++ranks) {
-    const std::string dir = "mpi" + std::to_string(ranks);
-    const RunResult mpi = RunIn(dir, Mpirun(ranks) + " " + args + " --threads 1");
-    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
-    for (const std::string name :
-         {"out.forward", "out.reverse", "out.agreement", "out.grow-diag-final-and"}) {
-      const std::string expected = ReadWholeFile(Path("one/" + name));
-      ASSERT_FALSE(expected.empty()) << name;
-      EXPECT_TRUE(ReadWholeFile(Path(dir + "/" + name)) == expected)
-          << name << " differs with " << ranks << " ranks";
-    }
-  }
+  ExpectAgreementFilesAsOneProcess(args);
 }
 
 // symmetric with no model flags: the agreement HMM with a fertility model
@@ -365,18 +371,7 @@ TEST_F(AlignerMpiTest, SymmetricDefaultWithFertilityIsIdenticalForOneToFourRanks
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   ASSERT_FALSE(ReadWholeFile(Path("plain/out.agreement")) ==
                ReadWholeFile(Path("one/out.agreement")));
-  for (int ranks = 1; ranks <= kMaxRanks; ++ranks) {
-    const std::string dir = "mpi" + std::to_string(ranks);
-    const RunResult mpi = RunIn(dir, Mpirun(ranks) + " " + args + " --threads 1");
-    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
-    for (const std::string name :
-         {"out.forward", "out.reverse", "out.agreement", "out.grow-diag-final-and"}) {
-      const std::string expected = ReadWholeFile(Path("one/" + name));
-      ASSERT_FALSE(expected.empty()) << name;
-      EXPECT_TRUE(ReadWholeFile(Path(dir + "/" + name)) == expected)
-          << name << " differs with " << ranks << " ranks";
-    }
-  }
+  ExpectAgreementFilesAsOneProcess(args);
 }
 
 TEST_F(AlignerMpiTest, HmmCheckpointsAndResumeAreOneProcesss) {
