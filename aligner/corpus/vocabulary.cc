@@ -1,11 +1,15 @@
 #include "aligner/corpus/vocabulary.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace aligner {
 
 Vocabulary::Vocabulary() { words_.emplace_back("NULL"); }
 
 // Debian's abseil has its own string_view type, so look up through it.
 WordId Vocabulary::Intern(std::string_view word) {
+  if (lookup_dropped_) LookupDropped();
   auto it = ids_.find(absl::string_view(word.data(), word.size()));
   if (it != ids_.end()) return it->second;
   const WordId id = static_cast<WordId>(words_.size());
@@ -22,9 +26,20 @@ void Vocabulary::Renumber(const std::vector<WordId>& new_ids) {
 }
 
 std::optional<WordId> Vocabulary::Find(std::string_view word) const {
+  if (lookup_dropped_) LookupDropped();
   auto it = ids_.find(absl::string_view(word.data(), word.size()));
   if (it == ids_.end()) return std::nullopt;
   return it->second;
+}
+
+void Vocabulary::DropLookup() {
+  absl::flat_hash_map<std::string, WordId>().swap(ids_);
+  lookup_dropped_ = true;
+}
+
+void Vocabulary::LookupDropped() {
+  std::fputs("aligner: internal error: a word looked up after Vocabulary::DropLookup\n", stderr);
+  std::abort();
 }
 
 }  // namespace aligner

@@ -30,13 +30,23 @@ class Vocabulary {
   // keeps 0 (NULL) in place.
   void Renumber(const std::vector<WordId>& new_ids);
 
+  // Frees the word -> id index (a second copy of every word), for a
+  // vocabulary that from now on only spells ids (word()): aligner-mpi's
+  // ranks after numbering their blocks' words. Intern and Find abort after
+  // it.
+  void DropLookup();
+
   const std::string& word(WordId id) const { return words_[id]; }
   // Number of ids, including the reserved NULL.
   size_t size() const { return words_.size(); }
 
  private:
+  // Ends the program: Intern or Find after DropLookup.
+  [[noreturn]] static void LookupDropped();
+
   absl::flat_hash_map<std::string, WordId> ids_;
   std::vector<std::string> words_;
+  bool lookup_dropped_ = false;
 };
 
 }  // namespace aligner

@@ -143,6 +143,10 @@ absl::StatusOr<CorpusBlock> ReadBlock(const boost::mpi::communicator& comm,
     block.corpus.SwapSides();
     std::swap(block.total_source_tokens, block.total_target_tokens);
   }
+  // Words are numbered: from now on ids are only spelled (A3, -p, model
+  // files), never looked up.
+  block.corpus.mutable_source_vocabulary().DropLookup();
+  block.corpus.mutable_target_vocabulary().DropLookup();
   Log(log,
       "read %d pairs (%d source, %d target tokens; %d and %d word types) in %.2fs on %d ranks "
       "(largest block %d pairs)",

@@ -27,7 +27,8 @@ namespace aligner::mpi {
 // each owner sends every rank back the probabilities of that rank's entries.
 // This goes a slice of rows at a time, in messages of bounded size, so that
 // what a rank holds beyond its two tables is small.
-// No rank ever holds the whole table (except rank 0 in GatherAtRoot).
+// No rank ever holds the whole table (except rank 0 in GatherAtRoot, and
+// every rank for a moment when it loads a checkpoint to resume from).
 class ShardedTranslationTable {
  public:
   // Collective. `local` is this rank's table (FromCorpus of its block) and
