@@ -128,7 +128,8 @@ absl::StatusOr<DistributedModel> DistributedTrainModel(
   // Stage 1: the main model.
   for (int it = resume_main ? resume_at.iteration + 1 : 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, result.model.get());
-    trainer->set_viterbi_training(options.viterbi_training && (it > 1 || model1_iterations > 0));
+    trainer->set_viterbi_training(options.viterbi_training &&
+                                  MainIterationIsInformed(model1_iterations, it));
     on_iteration(trainer->Iterate(result.model.get(), it, m_step));
     RETURN_IF_ERROR(save(*result.model, {1, it}));
   }

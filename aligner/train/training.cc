@@ -75,7 +75,7 @@ int Model1IterationsBefore(const TrainingOptions& options) {
 }
 
 void PrepareMainIteration(int model1_iterations, int iteration, AlignmentModel* model) {
-  model->BeginIteration(iteration > 1 || model1_iterations > 0);
+  model->BeginIteration(MainIterationIsInformed(model1_iterations, iteration));
 }
 
 absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
@@ -110,7 +110,8 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
   std::unique_ptr<AlignmentModel> model = std::move(*made);
   for (int it = resume_main ? resume_at.iteration + 1 : 1; it <= options.iterations; ++it) {
     PrepareMainIteration(model1_iterations, it, model.get());
-    trainer->set_viterbi_training(options.viterbi_training && (it > 1 || model1_iterations > 0));
+    trainer->set_viterbi_training(options.viterbi_training &&
+                                  MainIterationIsInformed(model1_iterations, it));
     on_iteration(trainer->Iterate(model.get(), it));
     if (checkpoint) {
       if (absl::Status s = checkpoint(*model, {1, it}); !s.ok()) return s;

@@ -77,6 +77,12 @@ int Model1IterationsBefore(const TrainingOptions& options);
 // only the first iteration from a uniform table has uninformed posteriors.
 void PrepareMainIteration(int model1_iterations, int iteration, AlignmentModel* model);
 
+// Whether main-model iteration `iteration` (1-based) starts from a table
+// some iteration has trained: all but a first one with no Model 1 before it.
+inline bool MainIterationIsInformed(int model1_iterations, int iteration) {
+  return iteration > 1 || model1_iterations > 0;
+}
+
 // The main model of `options` over `table`, fresh or carrying the parameters
 // of `resume_from` (which must be of the same kind).
 absl::StatusOr<std::unique_ptr<AlignmentModel>> MakeMainModel(
