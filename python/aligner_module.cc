@@ -328,6 +328,8 @@ Model Train(const py::sequence& src, const py::sequence& tgt, const py::kwargs& 
     py::gil_scoped_release released;
     EmTrainer trainer(corpus, options.threads);
     trained = TrainOnCorpus(corpus, options, nullptr, &trainer, log);
+    // The model outlives the corpus: the slot cache of its pairs would only hold memory.
+    if (trained.ok()) DropTrainingCaches(&*trained);
   }
   return Model(Value(std::move(trained)));
 }

@@ -629,6 +629,38 @@ TEST_F(ReadCorpusTest, BuilderGivesTheFileReadersCorpus) {
 // As the file readers, pairs of which none can be aligned are an error, with
 // the caller's name for them and the reasons; no pair at all is an empty
 // corpus.
+// The reverse corpus is a copy with its sides swapped: it shares the
+// arrays of words until either changes, and a change to one leaves the
+// other as it was.
+TEST(EncodedTextTest, CopiesShareTheWordsUntilOneChanges) {
+  EncodedText text;
+  const std::vector<WordId> first = {1, 2, 3}, second = {4, 5};
+  text.AddSentence(first);
+  EncodedText copy = text;
+  EXPECT_TRUE(copy.SharesWordsWith(text));
+  copy.AddSentence(second);
+  EXPECT_FALSE(copy.SharesWordsWith(text));
+  EXPECT_EQ(text.num_sentences(), 1u);
+  EXPECT_EQ(copy.num_sentences(), 2u);
+  EncodedText renumbered = text;
+  renumbered.Renumber({0, 9, 8, 7});
+  EXPECT_THAT(renumbered.sentence(0), ElementsAre(9, 8, 7));
+  EXPECT_THAT(text.sentence(0), ElementsAre(1, 2, 3));
+
+  ParallelCorpus corpus;
+  corpus.mutable_source_text().AddSentence(first);
+  corpus.mutable_target_text().AddSentence(second);
+  ParallelCorpus reverse = corpus;
+  reverse.SwapSides();
+  EXPECT_TRUE(reverse.source_text().SharesWordsWith(corpus.target_text()));
+  EXPECT_TRUE(reverse.target_text().SharesWordsWith(corpus.source_text()));
+  EXPECT_THAT(reverse.pair(0).source, ElementsAre(4, 5));
+  // Pairs name their corpus: the copy's are not the original's.
+  EXPECT_NE(reverse.pair(0).corpus_id, corpus.pair(0).corpus_id);
+  EXPECT_EQ(corpus.pair(0).corpus_id, corpus.id());
+  EXPECT_EQ(corpus.pair(0).index, 0u);
+}
+
 TEST(ParallelCorpusBuilderTest, NoUsablePairIsAnError) {
   CorpusReadOptions options;
   options.max_sentence_length = 2;

@@ -72,6 +72,9 @@ void AddTrainingFlags(TrainingOptions* o, bool* favor_diagonal, po::options_desc
       "strength of the pull of jumps toward the diagonal; 0: none (hmm)")(
       "variational-bayes,v", po::bool_switch(&o->prior.variational_bayes),
       "variational Bayes with a symmetric Dirichlet prior on t(f|e)")(
+      "slot-cache-mb", Bound(&o->slot_cache_mb),
+      "MiB for each training pair's translation-table slots, found once instead of in every "
+      "iteration: faster, same links; 0: none")(
       "viterbi-training", po::bool_switch(&o->viterbi_training),
       "hard EM: count only each pair's most probable alignment (after the first iteration "
       "from uniform parameters)")(
@@ -289,6 +292,7 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
                              "hmm-diagonal-tension",
                              "variational-bayes",
                              "viterbi-training",
+                             "slot-cache-mb",
                              "alpha",
                              "no-null-word",
                              "lowercase",

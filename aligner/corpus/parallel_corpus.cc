@@ -1,6 +1,7 @@
 #include "aligner/corpus/parallel_corpus.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <thread>
 #include <tuple>
@@ -330,10 +331,11 @@ bool SplitBitextLine(std::string_view line, std::string_view* source, std::strin
 }
 
 void EncodedText::Renumber(const std::vector<WordId>& new_ids) {
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, tokens_.size(), 1 << 16),
+  std::vector<WordId>& tokens = Own().tokens;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, tokens.size(), 1 << 16),
                     [&](const tbb::blocked_range<size_t>& range) {
                       for (size_t k = range.begin(); k != range.end(); ++k) {
-                        tokens_[k] = new_ids[tokens_[k]];
+                        tokens[k] = new_ids[tokens[k]];
                       }
                     });
 }
@@ -358,7 +360,13 @@ std::vector<WordId> IdsByFrequency(const EncodedText& text, size_t vocabulary_si
 
 }  // namespace
 
+uint64_t CorpusId::Next() {
+  static std::atomic<uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 void ParallelCorpus::NumberWordsByFrequency() {
+  id_.Renew();
   for (auto [vocab, text] :
        {std::pair{&source_vocab_, &source_}, std::pair{&target_vocab_, &target_}}) {
     const std::vector<WordId> new_ids = IdsByFrequency(*text, vocab->size());
@@ -368,6 +376,7 @@ void ParallelCorpus::NumberWordsByFrequency() {
 }
 
 void ParallelCorpus::SwapSides() {
+  id_.Renew();
   std::swap(source_vocab_, target_vocab_);
   std::swap(source_, target_);
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,35 +19,84 @@ namespace aligner {
 
 // One side of a corpus: every sentence's tokens back to back in one array,
 // with sentence k at [offsets[k], offsets[k+1]). No per-sentence allocation.
+// Copies share the arrays until one of them changes (copy on write): the
+// reverse direction's corpus is a copy with its sides swapped, and needs no
+// second copy of the words.
 class EncodedText {
  public:
-  EncodedText() : offsets_{0} {}
+  EncodedText() : data_(std::make_shared<Data>()) {}
 
   void AddSentence(absl::Span<const WordId> words) {
-    tokens_.insert(tokens_.end(), words.begin(), words.end());
-    offsets_.push_back(tokens_.size());
+    Data& data = Own();
+    data.tokens.insert(data.tokens.end(), words.begin(), words.end());
+    data.offsets.push_back(data.tokens.size());
   }
   absl::Span<const WordId> sentence(size_t k) const {
-    return absl::MakeConstSpan(tokens_.data() + offsets_[k], offsets_[k + 1] - offsets_[k]);
+    const Data& data = *data_;
+    return absl::MakeConstSpan(data.tokens.data() + data.offsets[k],
+                               data.offsets[k + 1] - data.offsets[k]);
   }
-  size_t num_sentences() const { return offsets_.size() - 1; }
-  size_t num_tokens() const { return tokens_.size(); }
+  size_t num_sentences() const { return data_->offsets.size() - 1; }
+  size_t num_tokens() const { return data_->tokens.size(); }
   // Replaces every token id w by new_ids[w].
   void Renumber(const std::vector<WordId>& new_ids);
   void Reserve(size_t sentences, size_t tokens) {
-    offsets_.reserve(sentences + 1);
-    tokens_.reserve(tokens);
+    Data& data = Own();
+    data.offsets.reserve(sentences + 1);
+    data.tokens.reserve(tokens);
   }
+  // Whether `other` holds the same arrays (not merely equal ones).
+  bool SharesWordsWith(const EncodedText& other) const { return data_ == other.data_; }
 
  private:
-  std::vector<WordId> tokens_;
-  std::vector<uint64_t> offsets_;
+  struct Data {
+    std::vector<WordId> tokens;
+    std::vector<uint64_t> offsets{0};
+  };
+  // The arrays, copied first if another text shares them.
+  Data& Own() {
+    if (data_.use_count() > 1) data_ = std::make_shared<Data>(*data_);
+    return *data_;
+  }
+  std::shared_ptr<Data> data_;
 };
 
 // Source and target view of one sentence pair.
 struct SentencePair {
+  static constexpr size_t kNoIndex = ~size_t{0};
   absl::Span<const WordId> source;
   absl::Span<const WordId> target;
+  // Where the pair came from, for caches kept per pair (SlotCache): the id
+  // of its ParallelCorpus and its index there; 0 and kNoIndex for a pair
+  // made otherwise.
+  size_t index = kNoIndex;
+  uint64_t corpus_id = 0;
+};
+
+// A number that names one state of a corpus's pairs, for caches keyed on
+// them. Copies get a new one (their pairs live elsewhere), and so does a
+// corpus moved from; 0 is never used.
+class CorpusId {
+ public:
+  CorpusId() : value_(Next()) {}
+  CorpusId(const CorpusId&) : value_(Next()) {}
+  CorpusId(CorpusId&& other) noexcept : value_(other.value_) { other.Renew(); }
+  CorpusId& operator=(const CorpusId&) {
+    Renew();
+    return *this;
+  }
+  CorpusId& operator=(CorpusId&& other) noexcept {
+    value_ = other.value_;
+    other.Renew();
+    return *this;
+  }
+  // For a corpus whose pairs change.
+  void Renew() { value_ = Next(); }
+  uint64_t value() const { return value_; }
+
+ private:
+  static uint64_t Next();
+  uint64_t value_;
 };
 
 // What the reader noticed about the input; the tool warns once per kind.
@@ -111,7 +161,12 @@ struct CorpusReadOptions {
 class ParallelCorpus {
  public:
   size_t size() const { return source_.num_sentences(); }
-  SentencePair pair(size_t k) const { return {source_.sentence(k), target_.sentence(k)}; }
+  SentencePair pair(size_t k) const {
+    return {source_.sentence(k), target_.sentence(k), k, id_.value()};
+  }
+  // Names the pairs as they are now (CorpusId): changing them through the
+  // mutable accessors below, SwapSides or NumberWordsByFrequency renews it.
+  uint64_t id() const { return id_.value(); }
 
   const Vocabulary& source_vocabulary() const { return source_vocab_; }
   const Vocabulary& target_vocabulary() const { return target_vocab_; }
@@ -119,8 +174,14 @@ class ParallelCorpus {
   Vocabulary& mutable_target_vocabulary() { return target_vocab_; }
   const EncodedText& source_text() const { return source_; }
   const EncodedText& target_text() const { return target_; }
-  EncodedText& mutable_source_text() { return source_; }
-  EncodedText& mutable_target_text() { return target_; }
+  EncodedText& mutable_source_text() {
+    id_.Renew();
+    return source_;
+  }
+  EncodedText& mutable_target_text() {
+    id_.Renew();
+    return target_;
+  }
 
   // Exchanges the two sides, for training the reverse direction.
   void SwapSides();
@@ -136,6 +197,7 @@ class ParallelCorpus {
   Vocabulary target_vocab_;
   EncodedText source_;
   EncodedText target_;
+  CorpusId id_;
 };
 
 // A 64-bit fingerprint of the corpus as word ids: the sum (mod 2^64) over

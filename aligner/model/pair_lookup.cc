@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "aligner/model/slot_cache.h"
+
 namespace aligner {
 
 void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair, bool with_null) {
@@ -45,6 +47,28 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
   }
 
   slots_.resize(distinct_sources_.size() * width);
+  const SlotCache* cache = table.slot_cache();
+  const absl::Span<const SlotCache::Position> cached =
+      cache != nullptr ? cache->Positions(pair) : absl::Span<const SlotCache::Position>();
+  if (cached.size() == slots_.size() && !cached.empty()) {
+    for (size_t row = 0; row < distinct_sources_.size(); ++row) {
+      TranslationTable::Slot* out = slots_.data() + row * width;
+      const WordId e = distinct_sources_[row];
+      if (row == 0 && !with_null) {
+        std::fill_n(out, width, TranslationTable::kNoSlot);
+      } else if (table.row_end(e) - table.row_begin(e) > SlotCache::kMaxRowLength) {
+        table.FindBatch(e, distinct_targets_.data(), width, out, 1);
+      } else {
+        const uint64_t begin = table.row_begin(e);
+        const SlotCache::Position* in = cached.data() + row * width;
+        for (uint32_t c = 0; c < width; ++c) {
+          out[c] = in[c] == SlotCache::kNone ? TranslationTable::kNoSlot : begin + in[c];
+        }
+      }
+    }
+    FillProbabilities(table, with_null);
+    return;
+  }
   for (size_t row = 0; row < distinct_sources_.size(); ++row) {
     TranslationTable::Slot* out = slots_.data() + row * width;
     if (row == 0 && !with_null) {

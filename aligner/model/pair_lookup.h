@@ -26,6 +26,7 @@ class PairLookup {
  public:
   // Looks up every distinct (e_i, f_j) of `pair`, and (NULL, f_j) when
   // `with_null`. Without it the NULL cells have no slot and probability 0.
+  // The slots come from the table's SlotCache when it holds the pair.
   void Lookup(const TranslationTable& table, const SentencePair& pair, bool with_null);
 
   // Agreement looks every pair up twice, as (e, f) in the forward table and
@@ -43,6 +44,12 @@ class PairLookup {
   uint32_t target_length() const { return m_; }
   // Number of distinct (e, f) looked up, NULL included.
   size_t num_distinct() const { return slots_.size(); }
+  // Their slots: row by row of distinct source words (NULL first), each row
+  // over the distinct target words in increasing id order (SlotCache's layout).
+  const std::vector<TranslationTable::Slot>& slots() const { return slots_; }
+  size_t num_distinct_targets() const { return distinct_targets_.size(); }
+  // The source word of row `row` of slots() (row 0: kNullWord).
+  WordId distinct_source(size_t row) const { return distinct_sources_[row]; }
 
   // The table slot of cell (i, j), or kNoSlot when (e_i, f_j) never
   // co-occurred (or i = 0 without a NULL word).

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -17,6 +19,8 @@
 #include "aligner/model/expected_counts.h"
 
 namespace aligner {
+
+class SlotCache;
 
 // The set of (e, f) pairs is fixed once the corpus is read, so every pair gets
 // a dense slot at construction: row e holds its co-occurring target words
@@ -143,6 +147,12 @@ class TranslationTable {
   bool is_uniform() const { return uniform_; }
   float uniform_prob() const { return uniform_prob_; }
 
+  // The slots of the training corpus's pairs (SlotCache), which lookups of
+  // those pairs take instead of searching; null: none. Copies share it.
+  const SlotCache* slot_cache() const { return slot_cache_.get(); }
+  void set_slot_cache(std::shared_ptr<const SlotCache> cache) { slot_cache_ = std::move(cache); }
+
+  // Without the slot cache.
   size_t MemoryBytes() const {
     return row_offsets_.capacity() * sizeof(uint64_t) + targets_.capacity() * sizeof(WordId) +
            probs_.capacity() * sizeof(float) + dense_index_.capacity() * sizeof(uint32_t) +
@@ -185,6 +195,7 @@ class TranslationTable {
   std::vector<uint64_t> separator_offsets_;  // size num_source_words + 1
   bool uniform_ = false;
   float uniform_prob_ = 0;
+  std::shared_ptr<const SlotCache> slot_cache_;
 };
 
 // Two tables of one corpus read in both directions hold the same word pairs:

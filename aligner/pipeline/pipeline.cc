@@ -385,6 +385,10 @@ absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus, const Al
   return trained;
 }
 
+void DropTrainingCaches(LoadedModel* model) {
+  if (model->model != nullptr) model->model->shared_translation_table()->set_slot_cache(nullptr);
+}
+
 std::vector<DecodedPair> AlignCorpus(const LoadedModel& model, const ParallelCorpus& corpus,
                                      const DecodeOptions& options, EmTrainer* trainer) {
   std::vector<DecodedPair> pairs(corpus.size());

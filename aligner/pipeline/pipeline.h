@@ -209,6 +209,10 @@ absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus, const Al
                                           const LoadedModel* resume, EmTrainer* trainer,
                                           const Logger& log);
 
+// Frees what training keeps to decode its own corpus faster (the table's
+// SlotCache): for a model kept to align other text once the corpus is gone.
+void DropTrainingCaches(LoadedModel* model);
+
 // Decodes every pair of `corpus` (in the model's direction) in order.
 std::vector<DecodedPair> AlignCorpus(const LoadedModel& model, const ParallelCorpus& corpus,
                                      const DecodeOptions& options, EmTrainer* trainer);

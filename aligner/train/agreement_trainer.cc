@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "aligner/model/model1.h"
+#include "aligner/model/slot_cache.h"
 #include "tbb/blocked_range.h"
 #include "tbb/info.h"
 #include "tbb/parallel_for.h"
@@ -196,6 +197,10 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
     reverse_table =
         std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
     trainer->UseTables(*forward_table, *reverse_table);
+    if (options.slot_cache_mb > 0) {
+      forward_table->set_slot_cache(
+          SlotCache::Build(forward_corpus, *forward_table, options.slot_cache_mb << 20));
+    }
   });
   const int model1_iterations = Model1IterationsBefore(options);
   {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model1.h"
+#include "aligner/model/slot_cache.h"
 
 namespace aligner {
 
@@ -90,6 +91,11 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
   } else {
     trainer->Run(
         [&] { table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus)); });
+  }
+  if (options.slot_cache_mb > 0) {
+    trainer->Run([&] {
+      table->set_slot_cache(SlotCache::Build(corpus, *table, options.slot_cache_mb << 20));
+    });
   }
   const int model1_iterations = Model1IterationsBefore(options);
   // Stage 0: Model 1 iterations that initialize the table for the main model.

@@ -60,6 +60,11 @@ struct TrainingOptions : ModelOptions {
   // The HMM's p0; unset: HmmOptions's, kAgreementHmmP0 by agreement.
   // Becomes hmm.null_probability.
   std::optional<double> hmm_p0;
+  // At most this many MiB of SlotCache: each training pair's table slots,
+  // searched for once rather than in every iteration (the forward table's
+  // alone under agreement, whose reverse slots come from the forward ones).
+  // 0: none. Results are the same for any value.
+  uint64_t slot_cache_mb = 4096;
 };
 
 // `options` with every model-dependent default filled in (model1_iterations,
