@@ -256,11 +256,13 @@ TEST(AgreementTrainerTest, TransposedLookupsGiveTheSameCounts) {
 struct Trained {
   AgreementModels models;
   std::vector<SentenceLinks> agreed, forward_links, reverse_links;
+  std::vector<double> forward_log_probs;
 };
 
 Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reverse,
                        const std::string& kind, int iterations, int threads,
-                       AgreementOptions agreement = AgreementOptions()) {
+                       AgreementOptions agreement = AgreementOptions(),
+                       DecodeOptions decode = DecodeOptions()) {
   TrainingOptions options;
   options.model = kind;
   options.iterations = iterations;
@@ -272,8 +274,9 @@ Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reve
   out.models = std::move(*models);
   trainer.Run([&] {
     DecodeByAgreement(
-        *out.models.forward, *out.models.reverse, forward, reverse, DecodeOptions(), 0.25,
+        *out.models.forward, *out.models.reverse, forward, reverse, decode, 0.25,
         [&](size_t, const AgreementDecodedPair& pair) {
+          out.forward_log_probs.push_back(pair.forward.log_prob);
           out.agreed.push_back(pair.agreement);
           out.forward_links.push_back(pair.forward.links);
           out.reverse_links.push_back(pair.reverse.links);
@@ -282,6 +285,30 @@ Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reve
         agreement.fertility_sweeps);
   });
   return out;
+}
+
+// With fertility models each direction's links come from its reweighted
+// posteriors, so decoding without scores skips the Viterbi pass: the same
+// links, and log p(target | source), at least the Viterbi alignment's.
+TEST(AgreementTrainerTest, FertilityDecodingNeedsViterbiOnlyForScores) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 800), reverse = Swapped(forward);
+  AgreementOptions with_fertility;
+  with_fertility.fertility = true;
+  DecodeOptions scores, no_scores;
+  no_scores.viterbi_log_prob = false;
+  const Trained viterbi = TrainAgreement(forward, reverse, "hmm", 3, 2, with_fertility, scores);
+  const Trained posteriors =
+      TrainAgreement(forward, reverse, "hmm", 3, 2, with_fertility, no_scores);
+  EXPECT_EQ(viterbi.forward_links, posteriors.forward_links);
+  EXPECT_EQ(viterbi.reverse_links, posteriors.reverse_links);
+  EXPECT_EQ(viterbi.agreed, posteriors.agreed);
+  ASSERT_EQ(viterbi.forward_log_probs.size(), posteriors.forward_log_probs.size());
+  size_t higher = 0;
+  for (size_t k = 0; k < viterbi.forward_log_probs.size(); ++k) {
+    EXPECT_GE(posteriors.forward_log_probs[k], viterbi.forward_log_probs[k] - 1e-9) << k;
+    higher += posteriors.forward_log_probs[k] > viterbi.forward_log_probs[k];
+  }
+  EXPECT_GT(higher, viterbi.forward_log_probs.size() / 2);
 }
 
 // The fertility models are trained in the main model's iterations (so

@@ -6,6 +6,19 @@
 #include "aligner/base/ordered_blocks.h"
 
 namespace aligner {
+namespace {
+
+// A DecodedPair with no links yet and the pair's posteriors (none for a pair
+// with an empty side), its log_prob log p(target | source).
+void PosteriorsOnly(const AlignmentModel& model, const SentencePair& pair, DecodedPair* out,
+                    std::vector<double>* posteriors) {
+  *out = DecodedPair();
+  posteriors->clear();
+  if (pair.source.empty() || pair.target.empty()) return;
+  out->log_prob = model.Posteriors(pair, posteriors);
+}
+
+}  // namespace
 
 void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
                        const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
@@ -24,8 +37,14 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
       [&](size_t k, AgreementDecodedPair* out) {
         thread_local std::vector<double> p1, p2;
         const SentencePair fp = forward_corpus.pair(k);
-        DecodePair(forward, fp, forward_options, &out->forward, &p1);
-        DecodePair(reverse, reverse_corpus.pair(k), reverse_options, &out->reverse, &p2);
+        if (fertility && !options.viterbi_log_prob) {
+          // The links come from the reweighted posteriors below.
+          PosteriorsOnly(forward, fp, &out->forward, &p1);
+          PosteriorsOnly(reverse, reverse_corpus.pair(k), &out->reverse, &p2);
+        } else {
+          DecodePair(forward, fp, forward_options, &out->forward, &p1);
+          DecodePair(reverse, reverse_corpus.pair(k), reverse_options, &out->reverse, &p2);
+        }
         out->agreement.clear();
         if (p1.empty() || p2.empty()) return;
         const uint32_t l = fp.source.size(), m = fp.target.size();

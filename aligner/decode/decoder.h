@@ -28,6 +28,11 @@ struct DecodeOptions {
   // Also fill per-link posterior probabilities (costs a posterior pass when
   // decoding by Viterbi).
   bool link_posteriors = false;
+  // DecodeByAgreement with fertility models takes each direction's links
+  // from its reweighted posteriors, not from the Viterbi alignment; that is
+  // then decoded only for its log-probability (--print-scores) when this is
+  // set. Otherwise log_prob is log p(target | source).
+  bool viterbi_log_prob = true;
 };
 
 // Everything decoded for one sentence pair.

@@ -334,8 +334,7 @@ absl::Status RunByAgreement(const boost::mpi::communicator& comm, const Symmetri
                                     {paths.agreement, &agreement_output}}));
 
   const auto decode_start = std::chrono::steady_clock::now();
-  DecodeOptions decode;
-  decode.posterior_threshold = options.posterior_threshold.value_or(-1);
+  const DecodeOptions decode = AgreementDecodeOptions(options);
   std::string forward_links, reverse_links, agreement_links;
   trainer.Run([&] {
     DecodeByAgreement(

@@ -687,6 +687,13 @@ absl::Status ValidateSymmetricSettings(const SymmetricOptions& options) {
   return absl::OkStatus();
 }
 
+DecodeOptions AgreementDecodeOptions(const SymmetricOptions& options) {
+  DecodeOptions decode;
+  decode.posterior_threshold = options.posterior_threshold.value_or(-1);
+  decode.viterbi_log_prob = options.print_scores;
+  return decode;
+}
+
 namespace {
 
 // Trains both directions of `corpus` by agreement and hands every pair's
@@ -709,8 +716,7 @@ absl::Status TrainAndDecodeByAgreement(
   Log(log, "trained both directions in %.2fs", train_clock.Seconds());
 
   Stopwatch decode_clock;
-  DecodeOptions decode;
-  decode.posterior_threshold = options.posterior_threshold.value_or(-1);
+  const DecodeOptions decode = AgreementDecodeOptions(options);
   trainer.Run([&] {
     DecodeByAgreement(*models.forward, *models.reverse, corpus, reverse_corpus, decode,
                       options.agreement_threshold, sink, options.progress,

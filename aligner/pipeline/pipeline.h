@@ -209,6 +209,9 @@ absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus, const Al
                                           const LoadedModel* resume, EmTrainer* trainer,
                                           const Logger& log);
 
+// How `symmetric` decodes both directions by agreement (DecodeByAgreement).
+DecodeOptions AgreementDecodeOptions(const SymmetricOptions& options);
+
 // Frees what training keeps to decode its own corpus faster (the table's
 // SlotCache): for a model kept to align other text once the corpus is gone.
 void DropTrainingCaches(LoadedModel* model);
