@@ -18,13 +18,15 @@
 namespace aligner {
 namespace {
 
-// Every pair's lookup through the cache (with and without NULL) has the
-// slots and probabilities of the search on a table without the cache.
+// Every pair's lookup through the cache has the slots and probabilities of
+// the search on a table without the cache: in a first pass, which fills the
+// cache, and in two more, which read it (with and without NULL in the order
+// given).
 void ExpectLookupsMatchTheSearch(const TranslationTable& cached, const TranslationTable& plain,
-                                 const ParallelCorpus& corpus) {
+                                 const ParallelCorpus& corpus, bool first_with_null = true) {
   PairLookup with_cache, without;
   std::vector<double> p1, p2;
-  for (bool with_null : {true, false}) {
+  for (bool with_null : {first_with_null, !first_with_null, first_with_null}) {
     for (size_t k = 0; k < corpus.size(); ++k) {
       const SentencePair pair = corpus.pair(k);
       if (pair.source.empty() || pair.target.empty()) continue;
@@ -56,15 +58,33 @@ TEST(SlotCacheTest, CachedLookupsAreTheSearchs) {
   std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, cached, uint64_t{1} << 30);
   ASSERT_NE(cache, nullptr);
   EXPECT_EQ(cache->num_cached_pairs(), corpus.size());
+  // Nothing is stored before the first lookups.
+  EXPECT_TRUE(cache->Positions(corpus.pair(0)).empty());
   cached.set_slot_cache(cache);
   ExpectLookupsMatchTheSearch(cached, plain, corpus);
-  // The cache holds each pair's distinct (e, f), fewer than its links.
+  // Now every pair is.
   size_t links = 0;
   for (size_t k = 0; k < corpus.size(); ++k) {
-    links += (corpus.pair(k).source.size() + 1) * corpus.pair(k).target.size();
+    const SentencePair pair = corpus.pair(k);
+    if (!pair.source.empty() && !pair.target.empty()) {
+      EXPECT_FALSE(cache->Positions(pair).empty()) << k;
+    }
+    links += (pair.source.size() + 1) * pair.target.size();
   }
+  // The cache holds each pair's distinct (e, f), fewer than its links.
   EXPECT_LT(cache->num_positions(), links * 9 / 10);
   EXPECT_GT(cache->num_positions(), links / 4);
+}
+
+// Filled by lookups without NULL (--no-null-word), the cache still holds
+// the NULL row for lookups with it.
+TEST(SlotCacheTest, LookupsWithoutNullStoreTheNullRowToo) {
+  const ParallelCorpus corpus = FirstPairs(Hansards(), 300);
+  const TranslationTable plain = DistinctProbabilities(corpus);
+  TranslationTable cached = plain;
+  cached.set_slot_cache(SlotCache::Build(corpus, cached, uint64_t{1} << 30));
+  ASSERT_NE(cached.slot_cache(), nullptr);
+  ExpectLookupsMatchTheSearch(cached, plain, corpus, /*first_with_null=*/false);
 }
 
 // A budget that holds only some pairs caches a prefix of the corpus; the
@@ -81,11 +101,11 @@ TEST(SlotCacheTest, ABudgetCachesAPrefixAndTheRestIsSearched) {
   EXPECT_GT(part->num_cached_pairs(), 0u);
   EXPECT_LT(part->num_cached_pairs(), corpus.size());
   EXPECT_LE(part->num_positions() * sizeof(SlotCache::Position), half);
+  cached.set_slot_cache(part);
+  ExpectLookupsMatchTheSearch(cached, plain, corpus);
   EXPECT_TRUE(part->Positions(corpus.pair(part->num_cached_pairs() - 1)).size() > 0 ||
               corpus.pair(part->num_cached_pairs() - 1).source.empty());
   EXPECT_TRUE(part->Positions(corpus.pair(part->num_cached_pairs())).empty());
-  cached.set_slot_cache(part);
-  ExpectLookupsMatchTheSearch(cached, plain, corpus);
   // Not even one pair fits: no cache.
   EXPECT_EQ(SlotCache::Build(corpus, plain, 3), nullptr);
 }
@@ -109,22 +129,25 @@ TEST(SlotCacheTest, RowsTooLongForTheCacheAreSearched) {
   TranslationTable cached = plain;
   std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, cached, uint64_t{1} << 30);
   ASSERT_NE(cache, nullptr);
+  cached.set_slot_cache(cache);
+  ExpectLookupsMatchTheSearch(cached, plain, corpus);
   // Pair 0: {NULL, a, s0} x {w0, x}; the rows of NULL and a are not cached.
   const absl::Span<const SlotCache::Position> positions = cache->Positions(corpus.pair(0));
   ASSERT_EQ(positions.size(), 6u);
   for (size_t c : {0, 1, 2, 3}) EXPECT_EQ(positions[c], SlotCache::kNone) << c;
   for (size_t c : {4, 5}) EXPECT_NE(positions[c], SlotCache::kNone) << c;
-  cached.set_slot_cache(cache);
-  ExpectLookupsMatchTheSearch(cached, plain, corpus);
 }
 
 // Pairs of another corpus, of a copy of the corpus, or of the corpus after
 // its sides were swapped are not served (their indexes are the same).
 TEST(SlotCacheTest, ServesOnlyItsOwnCorpussPairs) {
   ParallelCorpus corpus = FirstPairs(Hansards(), 50);
-  const TranslationTable table = TranslationTable::FromCorpus(corpus);
+  TranslationTable table = TranslationTable::FromCorpus(corpus);
   const std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, table, uint64_t{1} << 30);
   ASSERT_NE(cache, nullptr);
+  table.set_slot_cache(cache);
+  PairLookup lookup;
+  for (size_t k = 0; k < corpus.size(); ++k) lookup.Lookup(table, corpus.pair(k), true);
   EXPECT_FALSE(cache->Positions(corpus.pair(3)).empty());
   const ParallelCorpus copy = corpus;
   EXPECT_TRUE(cache->Positions(copy.pair(3)).empty());

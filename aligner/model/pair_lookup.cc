@@ -69,13 +69,19 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
     FillProbabilities(table, with_null);
     return;
   }
+  // The cache holds the NULL row whether or not this lookup needs it.
+  const bool store = cache != nullptr && cached.empty() && width > 0;
   for (size_t row = 0; row < distinct_sources_.size(); ++row) {
     TranslationTable::Slot* out = slots_.data() + row * width;
-    if (row == 0 && !with_null) {
+    if (row == 0 && !with_null && !store) {
       std::fill_n(out, width, TranslationTable::kNoSlot);
     } else {
       table.FindBatch(distinct_sources_[row], distinct_targets_.data(), width, out, 1);
     }
+  }
+  if (store) {
+    cache->Store(pair, table, distinct_sources_, width, slots_);
+    if (!with_null) std::fill_n(slots_.begin(), width, TranslationTable::kNoSlot);
   }
   FillProbabilities(table, with_null);
 }

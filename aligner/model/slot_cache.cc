@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "aligner/model/pair_lookup.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
 
@@ -43,30 +42,31 @@ std::shared_ptr<const SlotCache> SlotCache::Build(const ParallelCorpus& corpus,
   if (cache->offsets_.size() == 1) return nullptr;
   cache->offsets_.shrink_to_fit();
   cache->positions_.resize(cache->offsets_.back());
-  const size_t cached = cache->num_cached_pairs();
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, cached, 64),
-                    [&](const tbb::blocked_range<size_t>& r) {
-                      thread_local PairLookup lookup;
-                      for (size_t k = r.begin(); k != r.end(); ++k) {
-                        if (sizes[k] == 0) continue;
-                        // The table has no cache of this corpus yet: this searches.
-                        lookup.Lookup(table, corpus.pair(k), /*with_null=*/true);
-                        Position* out = cache->positions_.data() + cache->offsets_[k];
-                        const size_t width = lookup.num_distinct_targets();
-                        const std::vector<TranslationTable::Slot>& slots = lookup.slots();
-                        for (size_t row = 0; row * width < slots.size(); ++row) {
-                          const WordId e = lookup.distinct_source(row);
-                          const uint64_t begin = table.row_begin(e);
-                          const bool cached = table.row_end(e) - begin <= kMaxRowLength;
-                          for (size_t c = row * width; c < (row + 1) * width; ++c) {
-                            out[c] = !cached || slots[c] == TranslationTable::kNoSlot
-                                         ? kNone
-                                         : static_cast<Position>(slots[c] - begin);
-                          }
-                        }
-                      }
-                    });
+  cache->state_.reset(new std::atomic<uint8_t>[cache->num_cached_pairs()]());
   return cache;
+}
+
+void SlotCache::Store(const SentencePair& pair, const TranslationTable& table,
+                      absl::Span<const WordId> sources, size_t width,
+                      absl::Span<const TranslationTable::Slot> slots) const {
+  if (pair.corpus_id != corpus_id_ || pair.index >= num_cached_pairs()) return;
+  const size_t k = pair.index;
+  if (offsets_[k + 1] - offsets_[k] != slots.size() || sources.size() * width != slots.size()) {
+    return;
+  }
+  uint8_t empty = kEmpty;
+  if (!state_[k].compare_exchange_strong(empty, kStoring, std::memory_order_relaxed)) return;
+  Position* out = positions_.data() + offsets_[k];
+  for (size_t row = 0; row < sources.size(); ++row) {
+    const uint64_t begin = table.row_begin(sources[row]);
+    const bool cached = table.row_end(sources[row]) - begin <= kMaxRowLength;
+    for (size_t c = row * width; c < (row + 1) * width; ++c) {
+      out[c] = !cached || slots[c] == TranslationTable::kNoSlot
+                   ? kNone
+                   : static_cast<Position>(slots[c] - begin);
+    }
+  }
+  state_[k].store(kStored, std::memory_order_release);
 }
 
 }  // namespace aligner

@@ -2,6 +2,7 @@
 #ifndef ALIGNER_MODEL_SLOT_CACHE_H_
 #define ALIGNER_MODEL_SLOT_CACHE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -28,6 +29,8 @@ namespace aligner {
 //
 // Pairs are cached in corpus order while the cache fits its byte budget;
 // the others are searched as before, so any budget gives the same results.
+// The cache is filled by the first lookup of each pair (the first E-step's),
+// so that no pass of its own searches the table.
 // A table holds its cache (TranslationTable::set_slot_cache) and PairLookup
 // uses it for the pairs of that corpus, known by its id (SentencePair), so
 // the pairs of another corpus, or of a copy, miss it.
@@ -39,22 +42,34 @@ class SlotCache {
   // Rows at most this long are cached: their positions are below kNone.
   static constexpr uint64_t kMaxRowLength = kNone;
 
-  // The cache of `table`'s slots for the pairs of `corpus` (the corpus the
-  // table was built from, read in the table's direction), at most
-  // `budget_bytes` of it; null when not even the first pair fits, or when
-  // the table has no row short enough. It serves `table` and its copies.
-  // Runs in parallel in the calling task arena.
+  // An empty cache for `table`'s slots of the pairs of `corpus` (the corpus
+  // the table was built from, read in the table's direction), at most
+  // `budget_bytes` of it; null when not even the first pair fits. It serves
+  // `table` and its copies. Sizes the pairs in parallel in the calling task
+  // arena.
   static std::shared_ptr<const SlotCache> Build(const ParallelCorpus& corpus,
                                                 const TranslationTable& table,
                                                 uint64_t budget_bytes);
 
+  // Stores the slots PairLookup found for `pair` (its distinct source words
+  // `sources`, NULL first, each with a row of `width` slots) unless the
+  // pair is not cached or already stored or being stored. Safe to call from
+  // several threads at once, also for the same pair; a pair's positions are
+  // seen by Positions only once they are complete.
+  void Store(const SentencePair& pair, const TranslationTable& table,
+             absl::Span<const WordId> sources, size_t width,
+             absl::Span<const TranslationTable::Slot> slots) const;
+
   // The positions in their rows of `pair`'s slots, in PairLookup's layout
   // (NULL row first, searched with a NULL word), kNone for rows longer than
   // kMaxRowLength; or an empty span when the pair is not cached (or comes
-  // from another corpus). A cached pair with an empty side also gives an
-  // empty span; it has nothing to look up.
+  // from another corpus), or not stored yet. A pair with an empty side
+  // also gives an empty span; it has nothing to look up.
   absl::Span<const Position> Positions(const SentencePair& pair) const {
-    if (pair.corpus_id != corpus_id_ || pair.index >= num_cached_pairs()) return {};
+    if (pair.corpus_id != corpus_id_ || pair.index >= num_cached_pairs() ||
+        state_[pair.index].load(std::memory_order_acquire) != kStored) {
+      return {};
+    }
     return absl::MakeConstSpan(positions_.data() + offsets_[pair.index],
                                offsets_[pair.index + 1] - offsets_[pair.index]);
   }
@@ -62,13 +77,18 @@ class SlotCache {
   size_t num_cached_pairs() const { return offsets_.size() - 1; }
   size_t num_positions() const { return positions_.size(); }
   size_t MemoryBytes() const {
-    return positions_.capacity() * sizeof(Position) + offsets_.capacity() * sizeof(uint64_t);
+    return positions_.capacity() * sizeof(Position) + offsets_.capacity() * sizeof(uint64_t) +
+           num_cached_pairs();
   }
 
  private:
+  enum : uint8_t { kEmpty, kStoring, kStored };
   uint64_t corpus_id_ = 0;
   std::vector<uint64_t> offsets_{0};  // pair k's: [offsets_[k], offsets_[k + 1])
-  HugePageVector<Position> positions_;
+  // Written by Store, through a const cache: each pair's range by the one
+  // thread that claimed it (state kEmpty -> kStoring), then published.
+  mutable HugePageVector<Position> positions_;
+  std::unique_ptr<std::atomic<uint8_t>[]> state_;
 };
 
 }  // namespace aligner

@@ -12,6 +12,7 @@
 #include "tbb/blocked_range.h"
 #include "tbb/info.h"
 #include "tbb/parallel_for.h"
+#include "tbb/parallel_invoke.h"
 
 namespace aligner {
 void CombinePosteriors(uint32_t l, uint32_t m, const double* forward, const double* reverse,
@@ -192,10 +193,16 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
   }
   std::shared_ptr<TranslationTable> forward_table, reverse_table;
   trainer->Run([&] {
-    forward_table =
-        std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward_corpus));
-    reverse_table =
-        std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
+    // Together: each build has a sequential part (its inverted index).
+    tbb::parallel_invoke(
+        [&] {
+          forward_table =
+              std::make_shared<TranslationTable>(TranslationTable::FromCorpus(forward_corpus));
+        },
+        [&] {
+          reverse_table =
+              std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
+        });
     trainer->UseTables(*forward_table, *reverse_table);
     if (options.slot_cache_mb > 0) {
       forward_table->set_slot_cache(
