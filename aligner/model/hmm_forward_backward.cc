@@ -204,17 +204,15 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
         uint32_t j = 0;
         for (uint32_t i = 1; i <= l; ++i) {
           // c_j < x_i: g_j(i) = right_j down_i.
-          while (j < m && !(static_cast<double>(i) / l <= static_cast<double>(j + 1) / m)) {
+          for (; j < t.before[i - 1]; ++j)
             sum += coef[static_cast<size_t>(j) * stride + r] * t.right[j];
-            ++j;
-          }
           y[i - 1] = t.down[i - 1] * sum;
         }
         sum = 0;
         j = m;
         for (uint32_t i = l; i >= 1; --i) {
           // x_i <= c_j: g_j(i) = left_j up_i.
-          while (j > 0 && static_cast<double>(i) / l <= static_cast<double>(j) / m) {
+          while (j > t.from[i - 1]) {
             --j;
             sum += coef[static_cast<size_t>(j) * stride + r] * t.left[j];
           }

@@ -111,6 +111,16 @@ void HmmModel::ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* t) const {
     for (uint32_t i = 0; i < k; ++i) g[i] = t->left[j] * t->up[i];
     for (uint32_t i = k; i < l; ++i) g[i] = t->right[j] * t->down[i];
   }
+  t->before.resize(l);
+  t->from.resize(l);
+  for (uint32_t i = 1, j = 0; i <= l; ++i) {
+    while (j < m && !(static_cast<double>(i) / l <= static_cast<double>(j + 1) / m)) ++j;
+    t->before[i - 1] = j;
+  }
+  for (uint32_t i = l, j = m; i >= 1; --i) {
+    while (j > 0 && static_cast<double>(i) / l <= static_cast<double>(j) / m) --j;
+    t->from[i - 1] = j;
+  }
   // Z_j(r) = left_j sum_{i <= split_j} w up_i + right_j sum_{i > split_j} w down_i,
   // from prefix and suffix sums: O(l (l + m)), not O(l^2 m).
   thread_local std::vector<double> prefix, suffix;

@@ -163,6 +163,11 @@ class HmmModel : public AlignmentModel {
     std::vector<double> end_inv_z;    // (1 - lambda) / sum_{i=1..l+1} w(b(r, i))
     std::vector<double> up, down;     // exp(+-tau i / l), i = 1..l
     std::vector<double> left, right;  // exp(-+tau (j + 1) / m), j = 0..m-1
+    // For the jump counts' sweeps over i (ForwardBackward): the targets j <
+    // before[i - 1] have c_j < x_i, those j >= from[i - 1] have x_i <= c_j,
+    // found once per lengths with the sweeps' own comparisons (two
+    // divisions each, which had been their inner loops' cost for every r).
+    std::vector<uint32_t> before, from;
     bool diagonal = false;
     // What the tables were computed for (CachedJumpTables).
     uint64_t version = 0;
