@@ -55,7 +55,7 @@ TEST(SlotCacheTest, CachedLookupsAreTheSearchs) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 600);
   const TranslationTable plain = DistinctProbabilities(corpus);
   TranslationTable cached = plain;
-  std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, cached, uint64_t{1} << 30);
+  std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, uint64_t{1} << 30);
   ASSERT_NE(cache, nullptr);
   EXPECT_EQ(cache->num_cached_pairs(), corpus.size());
   // Nothing is stored before the first lookups.
@@ -82,7 +82,7 @@ TEST(SlotCacheTest, LookupsWithoutNullStoreTheNullRowToo) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 300);
   const TranslationTable plain = DistinctProbabilities(corpus);
   TranslationTable cached = plain;
-  cached.set_slot_cache(SlotCache::Build(corpus, cached, uint64_t{1} << 30));
+  cached.set_slot_cache(SlotCache::Build(corpus, uint64_t{1} << 30));
   ASSERT_NE(cached.slot_cache(), nullptr);
   ExpectLookupsMatchTheSearch(cached, plain, corpus, /*first_with_null=*/false);
 }
@@ -92,11 +92,11 @@ TEST(SlotCacheTest, LookupsWithoutNullStoreTheNullRowToo) {
 TEST(SlotCacheTest, ABudgetCachesAPrefixAndTheRestIsSearched) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 400);
   const TranslationTable plain = DistinctProbabilities(corpus);
-  const std::shared_ptr<const SlotCache> whole = SlotCache::Build(corpus, plain, uint64_t{1} << 30);
+  const std::shared_ptr<const SlotCache> whole = SlotCache::Build(corpus, uint64_t{1} << 30);
   ASSERT_NE(whole, nullptr);
   const uint64_t half = whole->num_positions() * sizeof(SlotCache::Position) / 2;
   TranslationTable cached = plain;
-  std::shared_ptr<const SlotCache> part = SlotCache::Build(corpus, cached, half);
+  std::shared_ptr<const SlotCache> part = SlotCache::Build(corpus, half);
   ASSERT_NE(part, nullptr);
   EXPECT_GT(part->num_cached_pairs(), 0u);
   EXPECT_LT(part->num_cached_pairs(), corpus.size());
@@ -107,7 +107,7 @@ TEST(SlotCacheTest, ABudgetCachesAPrefixAndTheRestIsSearched) {
               corpus.pair(part->num_cached_pairs() - 1).source.empty());
   EXPECT_TRUE(part->Positions(corpus.pair(part->num_cached_pairs())).empty());
   // Not even one pair fits: no cache.
-  EXPECT_EQ(SlotCache::Build(corpus, plain, 3), nullptr);
+  EXPECT_EQ(SlotCache::Build(corpus, 3), nullptr);
 }
 
 // Rows longer than 16-bit positions reach (here NULL's and "a"'s, 70,001
@@ -127,7 +127,7 @@ TEST(SlotCacheTest, RowsTooLongForTheCacheAreSearched) {
   ASSERT_GT(plain.row_end(a) - plain.row_begin(a), SlotCache::kMaxRowLength);
   ASSERT_GT(plain.row_end(kNullWord) - plain.row_begin(kNullWord), SlotCache::kMaxRowLength);
   TranslationTable cached = plain;
-  std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, cached, uint64_t{1} << 30);
+  std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, uint64_t{1} << 30);
   ASSERT_NE(cache, nullptr);
   cached.set_slot_cache(cache);
   ExpectLookupsMatchTheSearch(cached, plain, corpus);
@@ -143,7 +143,7 @@ TEST(SlotCacheTest, RowsTooLongForTheCacheAreSearched) {
 TEST(SlotCacheTest, ServesOnlyItsOwnCorpussPairs) {
   ParallelCorpus corpus = FirstPairs(Hansards(), 50);
   TranslationTable table = TranslationTable::FromCorpus(corpus);
-  const std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, table, uint64_t{1} << 30);
+  const std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, uint64_t{1} << 30);
   ASSERT_NE(cache, nullptr);
   table.set_slot_cache(cache);
   PairLookup lookup;

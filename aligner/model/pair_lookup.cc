@@ -48,29 +48,13 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
 
   slots_.resize(distinct_sources_.size() * width);
   const SlotCache* cache = table.slot_cache();
-  const absl::Span<const SlotCache::Position> cached =
-      cache != nullptr ? cache->Positions(pair) : absl::Span<const SlotCache::Position>();
-  if (cached.size() == slots_.size() && !cached.empty()) {
-    for (size_t row = 0; row < distinct_sources_.size(); ++row) {
-      TranslationTable::Slot* out = slots_.data() + row * width;
-      const WordId e = distinct_sources_[row];
-      if (row == 0 && !with_null) {
-        std::fill_n(out, width, TranslationTable::kNoSlot);
-      } else if (table.row_end(e) - table.row_begin(e) > SlotCache::kMaxRowLength) {
-        table.FindBatch(e, distinct_targets_.data(), width, out, 1);
-      } else {
-        const uint64_t begin = table.row_begin(e);
-        const SlotCache::Position* in = cached.data() + row * width;
-        for (uint32_t c = 0; c < width; ++c) {
-          out[c] = in[c] == SlotCache::kNone ? TranslationTable::kNoSlot : begin + in[c];
-        }
-      }
-    }
+  if (cache != nullptr && cache->Load(pair, table, distinct_sources_, distinct_targets_.data(),
+                                      width, with_null, slots_.data())) {
     FillProbabilities(table, with_null);
     return;
   }
   // The cache holds the NULL row whether or not this lookup needs it.
-  const bool store = cache != nullptr && cached.empty() && width > 0;
+  const bool store = cache != nullptr && width > 0;
   for (size_t row = 0; row < distinct_sources_.size(); ++row) {
     TranslationTable::Slot* out = slots_.data() + row * width;
     if (row == 0 && !with_null && !store) {

@@ -17,7 +17,6 @@ size_t CountDistinct(absl::Span<const WordId> words, std::vector<WordId>* scratc
 }  // namespace
 
 std::shared_ptr<const SlotCache> SlotCache::Build(const ParallelCorpus& corpus,
-                                                  const TranslationTable& table,
                                                   uint64_t budget_bytes) {
   const size_t n = corpus.size();
   // Each pair's share: (distinct sources + NULL) x distinct targets.
@@ -59,7 +58,7 @@ void SlotCache::Store(const SentencePair& pair, const TranslationTable& table,
   Position* out = positions_.data() + offsets_[k];
   for (size_t row = 0; row < sources.size(); ++row) {
     const uint64_t begin = table.row_begin(sources[row]);
-    const bool cached = table.row_end(sources[row]) - begin <= kMaxRowLength;
+    const bool cached = Caches(table, sources[row]);
     for (size_t c = row * width; c < (row + 1) * width; ++c) {
       out[c] = !cached || slots[c] == TranslationTable::kNoSlot
                    ? kNone
@@ -67,6 +66,29 @@ void SlotCache::Store(const SentencePair& pair, const TranslationTable& table,
     }
   }
   state_[k].store(kStored, std::memory_order_release);
+}
+
+bool SlotCache::Load(const SentencePair& pair, const TranslationTable& table,
+                     absl::Span<const WordId> sources, const WordId* targets, size_t width,
+                     bool with_null, TranslationTable::Slot* out) const {
+  const absl::Span<const Position> positions = Positions(pair);
+  if (positions.empty() || positions.size() != sources.size() * width) return false;
+  for (size_t row = 0; row < sources.size(); ++row) {
+    TranslationTable::Slot* slots = out + row * width;
+    const WordId e = sources[row];
+    if (row == 0 && !with_null) {
+      std::fill_n(slots, width, TranslationTable::kNoSlot);
+    } else if (!Caches(table, e)) {
+      table.FindBatch(e, targets, width, slots, 1);
+    } else {
+      const uint64_t begin = table.row_begin(e);
+      const Position* in = positions.data() + row * width;
+      for (size_t c = 0; c < width; ++c) {
+        slots[c] = in[c] == kNone ? TranslationTable::kNoSlot : begin + in[c];
+      }
+    }
+  }
+  return true;
 }
 
 }  // namespace aligner

@@ -42,14 +42,20 @@ class SlotCache {
   // Rows at most this long are cached: their positions are below kNone.
   static constexpr uint64_t kMaxRowLength = kNone;
 
-  // An empty cache for `table`'s slots of the pairs of `corpus` (the corpus
-  // the table was built from, read in the table's direction), at most
-  // `budget_bytes` of it; null when not even the first pair fits. It serves
-  // `table` and its copies. Sizes the pairs in parallel in the calling task
-  // arena.
+  // An empty cache for the table built from `corpus` (read in the table's
+  // direction) and its copies, at most `budget_bytes` of it; null when not
+  // even the first pair fits. Sizes the pairs in parallel in the calling
+  // task arena.
   static std::shared_ptr<const SlotCache> Build(const ParallelCorpus& corpus,
-                                                const TranslationTable& table,
                                                 uint64_t budget_bytes);
+
+  // The slots of `pair` in `table`, when stored: its distinct source words
+  // `sources` (NULL first), each a row of out over the `width` distinct
+  // `targets`, rows too long to cache searched; without `with_null` the NULL
+  // row has no slots. False (out untouched) when the pair is not stored.
+  bool Load(const SentencePair& pair, const TranslationTable& table,
+            absl::Span<const WordId> sources, const WordId* targets, size_t width, bool with_null,
+            TranslationTable::Slot* out) const;
 
   // Stores the slots PairLookup found for `pair` (its distinct source words
   // `sources`, NULL first, each with a row of `width` slots) unless the
@@ -76,12 +82,13 @@ class SlotCache {
 
   size_t num_cached_pairs() const { return offsets_.size() - 1; }
   size_t num_positions() const { return positions_.size(); }
-  size_t MemoryBytes() const {
-    return positions_.capacity() * sizeof(Position) + offsets_.capacity() * sizeof(uint64_t) +
-           num_cached_pairs();
-  }
 
  private:
+  // Whether row e is short enough for its positions to be stored.
+  static bool Caches(const TranslationTable& table, WordId e) {
+    return table.row_end(e) - table.row_begin(e) <= kMaxRowLength;
+  }
+
   enum : uint8_t { kEmpty, kStoring, kStored };
   uint64_t corpus_id_ = 0;
   std::vector<uint64_t> offsets_{0};  // pair k's: [offsets_[k], offsets_[k + 1])

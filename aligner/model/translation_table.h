@@ -218,7 +218,6 @@ class TransposedSlots {
   TranslationTable::Slot operator[](TranslationTable::Slot slot) const {
     return reverse_slot_[slot - first_];
   }
-  size_t MemoryBytes() const { return reverse_slot_.capacity() * sizeof(uint32_t); }
 
  private:
   const TranslationTable* reverse_ = nullptr;

@@ -7,7 +7,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model_registry.h"
-#include "aligner/model/slot_cache.h"
 #include "aligner/mpi/collectives.h"
 
 namespace aligner::mpi {
@@ -89,10 +88,7 @@ absl::StatusOr<DistributedModel> DistributedTrainModel(
   result.local_table = std::make_shared<TranslationTable>();
   trainer->Run([&] {
     *result.local_table = TranslationTable::FromCorpus(block);
-    if (options.slot_cache_mb > 0) {
-      result.local_table->set_slot_cache(
-          SlotCache::Build(block, *result.local_table, options.slot_cache_mb << 20));
-    }
+    AttachSlotCache(block, options, result.local_table.get());
   });
   result.sharded_table = std::make_unique<ShardedTranslationTable>(comm, result.local_table);
   const MStepHooks m_step = DistributedMStep(comm, result.sharded_table.get(), options.prior);
@@ -158,10 +154,7 @@ absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
     *f.local_table = TranslationTable::FromCorpus(forward_block);
     *r.local_table = TranslationTable::FromCorpus(reverse_block);
     trainer->UseTables(*f.local_table, *r.local_table);
-    if (options.slot_cache_mb > 0) {
-      f.local_table->set_slot_cache(
-          SlotCache::Build(forward_block, *f.local_table, options.slot_cache_mb << 20));
-    }
+    AttachSlotCache(forward_block, options, f.local_table.get());
   });
   f.sharded_table = std::make_unique<ShardedTranslationTable>(comm, f.local_table);
   r.sharded_table = std::make_unique<ShardedTranslationTable>(comm, r.local_table);

@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "aligner/model/model1.h"
-#include "aligner/model/slot_cache.h"
 #include "tbb/blocked_range.h"
 #include "tbb/info.h"
 #include "tbb/parallel_for.h"
@@ -204,10 +203,7 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
               std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
         });
     trainer->UseTables(*forward_table, *reverse_table);
-    if (options.slot_cache_mb > 0) {
-      forward_table->set_slot_cache(
-          SlotCache::Build(forward_corpus, *forward_table, options.slot_cache_mb << 20));
-    }
+    AttachSlotCache(forward_corpus, options, forward_table.get());
   });
   const int model1_iterations = Model1IterationsBefore(options);
   {

@@ -75,6 +75,13 @@ int Model1IterationsBefore(const TrainingOptions& options) {
   return info.ok() ? (*info)->default_model1_iterations : 0;
 }
 
+void AttachSlotCache(const ParallelCorpus& corpus, const TrainingOptions& options,
+                     TranslationTable* table) {
+  if (options.slot_cache_mb > 0) {
+    table->set_slot_cache(SlotCache::Build(corpus, options.slot_cache_mb << 20));
+  }
+}
+
 void PrepareMainIteration(int model1_iterations, int iteration, AlignmentModel* model) {
   model->BeginIteration(MainIterationIsInformed(model1_iterations, iteration));
 }
@@ -92,11 +99,7 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
     trainer->Run(
         [&] { table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus)); });
   }
-  if (options.slot_cache_mb > 0) {
-    trainer->Run([&] {
-      table->set_slot_cache(SlotCache::Build(corpus, *table, options.slot_cache_mb << 20));
-    });
-  }
+  trainer->Run([&] { AttachSlotCache(corpus, options, table.get()); });
   const int model1_iterations = Model1IterationsBefore(options);
   // Stage 0: Model 1 iterations that initialize the table for the main model.
   const bool resume_main = resume_from != nullptr && resume_at.stage == 1;

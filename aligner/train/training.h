@@ -67,6 +67,11 @@ struct TrainingOptions : ModelOptions {
   uint64_t slot_cache_mb = 4096;
 };
 
+// Gives `table`, built from `corpus`, the SlotCache that
+// options.slot_cache_mb allows (none at 0). Runs in the calling task arena.
+void AttachSlotCache(const ParallelCorpus& corpus, const TrainingOptions& options,
+                     TranslationTable* table);
+
 // `options` with every model-dependent default filled in (model1_iterations,
 // prior.alpha, hmm.null_probability), for training alone or by agreement,
 // and the model name made canonical. Fails on an unknown model.
