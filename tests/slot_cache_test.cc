@@ -76,6 +76,43 @@ TEST(SlotCacheTest, CachedLookupsAreTheSearchs) {
   EXPECT_GT(cache->num_positions(), links / 4);
 }
 
+// Fill stores every pair's positions a row at a time, before any lookup:
+// the same the lookups would have stored, for all of the pairs and for a
+// prefix under a budget, and for rows too long to cache.
+TEST(SlotCacheTest, FillStoresWhatTheLookupsWould) {
+  const ParallelCorpus corpus = FirstPairs(Hansards(), 500);
+  const TranslationTable plain = DistinctProbabilities(corpus);
+  const std::shared_ptr<const SlotCache> by_lookups = SlotCache::Build(corpus, uint64_t{1} << 30);
+  TranslationTable looked_up = plain;
+  looked_up.set_slot_cache(by_lookups);
+  ExpectLookupsMatchTheSearch(looked_up, plain, corpus);
+  for (const uint64_t budget : {uint64_t{1} << 30, by_lookups->num_positions()}) {
+    const std::shared_ptr<const SlotCache> filled = SlotCache::Build(corpus, budget);
+    ASSERT_NE(filled, nullptr);
+    filled->Fill(corpus, plain);
+    size_t stored = 0;
+    for (size_t k = 0; k < corpus.size(); ++k) {
+      const SentencePair pair = corpus.pair(k);
+      const absl::Span<const SlotCache::Position> positions = filled->Positions(pair);
+      if (k < filled->num_cached_pairs()) {
+        ASSERT_EQ(positions, by_lookups->Positions(pair)) << "pair " << k;
+        stored += !positions.empty();
+      } else {
+        EXPECT_TRUE(positions.empty()) << k;
+      }
+    }
+    EXPECT_GT(stored, filled->num_cached_pairs() * 9 / 10);
+    TranslationTable cached = plain;
+    cached.set_slot_cache(filled);
+    ExpectLookupsMatchTheSearch(cached, plain, corpus);
+  }
+  // Another corpus's cache is left empty.
+  const ParallelCorpus other = FirstPairs(Hansards(), 500);
+  const std::shared_ptr<const SlotCache> theirs = SlotCache::Build(other, uint64_t{1} << 30);
+  theirs->Fill(corpus, plain);
+  EXPECT_TRUE(theirs->Positions(other.pair(0)).empty());
+}
+
 // Filled by lookups without NULL (--no-null-word), the cache still holds
 // the NULL row for lookups with it.
 TEST(SlotCacheTest, LookupsWithoutNullStoreTheNullRowToo) {
@@ -126,16 +163,19 @@ TEST(SlotCacheTest, RowsTooLongForTheCacheAreSearched) {
   const TranslationTable plain = DistinctProbabilities(corpus);
   ASSERT_GT(plain.row_end(a) - plain.row_begin(a), SlotCache::kMaxRowLength);
   ASSERT_GT(plain.row_end(kNullWord) - plain.row_begin(kNullWord), SlotCache::kMaxRowLength);
-  TranslationTable cached = plain;
-  std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, uint64_t{1} << 30);
-  ASSERT_NE(cache, nullptr);
-  cached.set_slot_cache(cache);
-  ExpectLookupsMatchTheSearch(cached, plain, corpus);
-  // Pair 0: {NULL, a, s0} x {w0, x}; the rows of NULL and a are not cached.
-  const absl::Span<const SlotCache::Position> positions = cache->Positions(corpus.pair(0));
-  ASSERT_EQ(positions.size(), 6u);
-  for (size_t c : {0, 1, 2, 3}) EXPECT_EQ(positions[c], SlotCache::kNone) << c;
-  for (size_t c : {4, 5}) EXPECT_NE(positions[c], SlotCache::kNone) << c;
+  for (bool fill : {false, true}) {
+    TranslationTable cached = plain;
+    std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, uint64_t{1} << 30);
+    ASSERT_NE(cache, nullptr);
+    if (fill) cache->Fill(corpus, plain);
+    cached.set_slot_cache(cache);
+    ExpectLookupsMatchTheSearch(cached, plain, corpus);
+    // Pair 0: {NULL, a, s0} x {w0, x}; the rows of NULL and a are not cached.
+    const absl::Span<const SlotCache::Position> positions = cache->Positions(corpus.pair(0));
+    ASSERT_EQ(positions.size(), 6u);
+    for (size_t c : {0, 1, 2, 3}) EXPECT_EQ(positions[c], SlotCache::kNone) << c;
+    for (size_t c : {4, 5}) EXPECT_NE(positions[c], SlotCache::kNone) << c;
+  }
 }
 
 // Pairs of another corpus, of a copy of the corpus, or of the corpus after

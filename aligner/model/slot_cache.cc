@@ -1,8 +1,13 @@
 #include "aligner/model/slot_cache.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 
 #include "tbb/blocked_range.h"
+#include "tbb/enumerable_thread_specific.h"
 #include "tbb/parallel_for.h"
 
 namespace aligner {
@@ -43,6 +48,138 @@ std::shared_ptr<const SlotCache> SlotCache::Build(const ParallelCorpus& corpus,
   cache->positions_.resize(cache->offsets_.back());
   cache->state_.reset(new std::atomic<uint8_t>[cache->num_cached_pairs()]());
   return cache;
+}
+
+void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table) const {
+  if (corpus.id() != corpus_id_) return;
+  const size_t n = num_cached_pairs();
+  const size_t num_rows = table.num_source_words();
+  // Each pair's distinct sources and targets by id (its rows and columns),
+  // counted, then written, in parallel.
+  auto wanted = [&](size_t k, const SentencePair& pair) {
+    return state_[k].load(std::memory_order_relaxed) == kEmpty && !pair.source.empty() &&
+           !pair.target.empty();
+  };
+  // (Temporaries in memory of their own, returned when done: from the heap
+  // they would stay in the process, beside the counts allocated next.)
+  HugePageVector<uint64_t> source_offsets(n + 1, 0), target_offsets(n + 1, 0);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 256),
+                    [&](const tbb::blocked_range<size_t>& r) {
+                      thread_local std::vector<WordId> scratch;
+                      for (size_t k = r.begin(); k != r.end(); ++k) {
+                        const SentencePair pair = corpus.pair(k);
+                        if (!wanted(k, pair)) continue;
+                        source_offsets[k + 1] = CountDistinct(pair.source, &scratch);
+                        target_offsets[k + 1] = CountDistinct(pair.target, &scratch);
+                      }
+                    });
+  for (size_t k = 0; k < n; ++k) {
+    source_offsets[k + 1] += source_offsets[k];
+    target_offsets[k + 1] += target_offsets[k];
+  }
+  HugePageVector<WordId> sources(source_offsets[n]), targets(target_offsets[n]);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 256),
+                    [&](const tbb::blocked_range<size_t>& r) {
+                      thread_local std::vector<WordId> scratch;
+                      for (size_t k = r.begin(); k != r.end(); ++k) {
+                        if (source_offsets[k + 1] == source_offsets[k]) continue;
+                        const SentencePair pair = corpus.pair(k);
+                        CountDistinct(pair.source, &scratch);
+                        std::copy_n(scratch.begin(), source_offsets[k + 1] - source_offsets[k],
+                                    sources.begin() + source_offsets[k]);
+                        CountDistinct(pair.target, &scratch);
+                        std::copy_n(scratch.begin(), target_offsets[k + 1] - target_offsets[k],
+                                    targets.begin() + target_offsets[k]);
+                      }
+                    });
+  // Inverted index: for each source word, the pairs it occurs in; NULL (row
+  // 0, no word's id) occurs in all of them.
+  HugePageVector<uint64_t> index_offsets(num_rows + 1, 0);
+  for (WordId e : sources) {
+    if (e < num_rows) ++index_offsets[e + 1];
+  }
+  for (size_t e = 0; e < num_rows; ++e) index_offsets[e + 1] += index_offsets[e];
+  HugePageVector<uint32_t> index(index_offsets[num_rows]);
+  {
+    HugePageVector<uint64_t> fill(index_offsets.begin(), index_offsets.end() - 1);
+    for (size_t k = 0; k < n; ++k) {
+      for (uint64_t p = source_offsets[k]; p < source_offsets[k + 1]; ++p) {
+        if (sources[p] < num_rows) index[fill[sources[p]]++] = static_cast<uint32_t>(k);
+      }
+    }
+  }
+  // Writes row e's positions into every pair of `pairs` that has e as its
+  // distinct source `row` (NULL: 0), from `position`, the direct index of
+  // row e over the target words (kNone off the row).
+  auto write_row = [&](WordId e, const uint32_t* pairs, size_t num_pairs, bool null_row,
+                       const std::vector<Position>& position) {
+    for (size_t q = 0; q < num_pairs; ++q) {
+      const size_t k = pairs == nullptr ? q : pairs[q];
+      const uint64_t width = target_offsets[k + 1] - target_offsets[k];
+      if (width == 0) continue;
+      size_t row = 0;
+      if (!null_row) {
+        const WordId* first = sources.data() + source_offsets[k];
+        const WordId* last = sources.data() + source_offsets[k + 1];
+        row = 1 + static_cast<size_t>(std::lower_bound(first, last, e) - first);
+      }
+      Position* out = positions_.data() + offsets_[k] + row * width;
+      const WordId* columns = targets.data() + target_offsets[k];
+      for (uint64_t c = 0; c < width; ++c) {
+        out[c] = columns[c] < position.size() ? position[columns[c]] : kNone;
+      }
+    }
+  };
+  const size_t num_targets =
+      std::max<size_t>(corpus.target_vocabulary().size(),
+                       targets.empty() ? 0 : *std::max_element(targets.begin(), targets.end()) + 1);
+  tbb::enumerable_thread_specific<std::vector<Position>> positions_of(num_targets, kNone);
+  // Row 0 (NULL) first; each pair's rows are disjoint ranges, so rows can be
+  // written concurrently.
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, num_rows, 1), [&](const tbb::blocked_range<size_t>& range) {
+        std::vector<Position>& position = positions_of.local();
+        for (size_t e = range.begin(); e != range.end(); ++e) {
+          const bool null_row = e == kNullWord;
+          const size_t num_pairs = null_row ? n : index_offsets[e + 1] - index_offsets[e];
+          if (num_pairs == 0) continue;
+          const WordId word = static_cast<WordId>(e);
+          const bool cached = Caches(table, word);
+          if (cached) {
+            for (uint64_t s = table.row_begin(word); s < table.row_end(word); ++s) {
+              if (table.target(s) < num_targets) {
+                position[table.target(s)] = static_cast<Position>(s - table.row_begin(word));
+              }
+            }
+          }
+          write_row(word, null_row ? nullptr : index.data() + index_offsets[e], num_pairs, null_row,
+                    position);
+          if (cached) {
+            for (uint64_t s = table.row_begin(word); s < table.row_end(word); ++s) {
+              if (table.target(s) < num_targets) position[table.target(s)] = kNone;
+            }
+          }
+        }
+      });
+  for (size_t k = 0; k < n; ++k) {
+    const uint64_t width = target_offsets[k + 1] - target_offsets[k];
+    if (width == 0) continue;
+    // Words without a row of the table (none when the table was built from
+    // this corpus) have no slots, as Store would record.
+    for (uint64_t p = source_offsets[k]; p < source_offsets[k + 1]; ++p) {
+      if (sources[p] >= num_rows) {
+        std::fill_n(positions_.data() + offsets_[k] + (1 + p - source_offsets[k]) * width, width,
+                    kNone);
+      }
+    }
+    state_[k].store(kStored, std::memory_order_release);
+  }
+#ifdef __GLIBC__
+  // The temporaries below 8 MiB came from the heap, which keeps what is
+  // freed; returned now, they do not add to the peak that the counts,
+  // allocated next, make (9 MB at 100,000 pairs).
+  malloc_trim(0);
+#endif
 }
 
 void SlotCache::Store(const SentencePair& pair, const TranslationTable& table,

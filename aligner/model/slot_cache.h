@@ -57,6 +57,14 @@ class SlotCache {
             absl::Span<const WordId> sources, const WordId* targets, size_t width, bool with_null,
             TranslationTable::Slot* out) const;
 
+  // Stores the positions of every cached pair of `corpus` (the one the cache
+  // was built for) in `table` at once, a row of the table at a time: each
+  // row's positions go in a direct index over the target words, so no pair
+  // needs a search (the first E-step would otherwise search them all, then
+  // Store). Pairs already stored are left as they are. Runs in parallel in
+  // the calling task arena; not while lookups use the cache.
+  void Fill(const ParallelCorpus& corpus, const TranslationTable& table) const;
+
   // Stores the slots PairLookup found for `pair` (its distinct source words
   // `sources`, NULL first, each with a row of `width` slots) unless the
   // pair is not cached or already stored or being stored. Safe to call from

@@ -78,7 +78,9 @@ int Model1IterationsBefore(const TrainingOptions& options) {
 void AttachSlotCache(const ParallelCorpus& corpus, const TrainingOptions& options,
                      TranslationTable* table) {
   if (options.slot_cache_mb > 0) {
-    table->set_slot_cache(SlotCache::Build(corpus, options.slot_cache_mb << 20));
+    std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, options.slot_cache_mb << 20);
+    if (cache != nullptr) cache->Fill(corpus, *table);
+    table->set_slot_cache(std::move(cache));
   }
 }
 
