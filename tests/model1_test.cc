@@ -478,54 +478,6 @@ TEST(DiagonalModelTest, AlignmentDistributionFollowsTheFormula) {
   }
 }
 
-// The alignment matrix and the tension's features are kept per thread for
-// the last lengths seen (pairs come sorted by lengths): two models used in
-// turn on one thread, and a model whose tension and p0 have just been
-// re-estimated, must each get their own current matrix.
-TEST(DiagonalModelTest, CachedMatricesFollowEachModelsParameters) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  for (int n = 0; n < 60; ++n) {
-    pairs.push_back({"a b c d e", n % 2 ? "u v w x y z s" : "v u x w z y s"});
-  }
-  const ParallelCorpus corpus = MakeCorpus(pairs);
-  auto table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus));
-  auto posteriors_of = [&](const DiagonalModel& model) {
-    std::vector<double> posteriors;
-    model.Posteriors(corpus.pair(0), &posteriors);
-    return posteriors;
-  };
-  auto fresh = [&](double tension, double p0) {
-    DiagonalOptions options;
-    options.tension = tension;
-    options.p0 = p0;
-    return std::make_unique<DiagonalModel>(
-        table, true, TranslationPrior(), options,
-        std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>>());
-  };
-  DiagonalOptions options;
-  options.tension = 1.0;
-  options.p0 = 0.08;
-  options.optimize_tension = true;
-  options.optimize_p0 = true;
-  DiagonalModel trained(table, true, TranslationPrior(), options,
-                        DiagonalModel::CountLengths(corpus));
-  const auto other = fresh(6.0, 0.3);
-  const std::vector<double> before = posteriors_of(trained);
-  const std::vector<double> theirs = posteriors_of(*other);
-  EXPECT_NE(before, theirs);
-  EXPECT_EQ(posteriors_of(trained), before);
-  EXPECT_EQ(posteriors_of(*other), theirs);
-  EXPECT_EQ(posteriors_of(*fresh(1.0, 0.08)), before);
-  EmTrainer trainer(corpus, 1);
-  trainer.Iterate(&trained, 1);
-  trainer.Iterate(&trained, 2);
-  ASSERT_NE(trained.tension(), 1.0);
-  ASSERT_NE(trained.options().p0, 0.08);
-  // (The table they share has changed too.)
-  EXPECT_EQ(posteriors_of(trained), posteriors_of(*fresh(trained.tension(), trained.options().p0)));
-  EXPECT_EQ(posteriors_of(*other), posteriors_of(*fresh(6.0, 0.3)));
-}
-
 TEST(DiagonalModelTest, VeryLargeTensionStaysFinite) {
   // -T accepts any positive tension; a huge one means "strictly diagonal",
   // and must not turn exp() overflow into NaN posteriors.

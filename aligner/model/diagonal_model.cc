@@ -1,9 +1,7 @@
 #include "aligner/model/diagonal_model.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <cstring>
 
 #include "absl/strings/str_format.h"
 #include "aligner/base/status_macros.h"
@@ -14,8 +12,6 @@ namespace {
 
 constexpr double kMinTension = 0.1;
 constexpr double kMaxTension = 8.0;
-
-std::atomic<uint64_t> next_params_version{1};
 
 // The feature the tension multiplies: minus the distance from the diagonal.
 double DiagonalFeature(uint32_t i, uint32_t j, uint32_t l, uint32_t m) {
@@ -65,50 +61,7 @@ DiagonalModel::DiagonalModel(
       options_(options),
       wants_optimize_tension_(options.optimize_tension),
       wants_optimize_p0_(options.optimize_p0),
-      length_counts_(std::move(length_counts)) {
-  ParametersChanged();
-}
-
-void DiagonalModel::ParametersChanged() { params_version_ = next_params_version.fetch_add(1); }
-
-const DiagonalModel::LengthTables& DiagonalModel::CachedLengthTables(uint32_t l, uint32_t m,
-                                                                     bool features) const {
-  // A few entries, least recently used out: decoding and agreement
-  // alternate between models and lengths.
-  constexpr int kEntries = 4;
-  thread_local LengthTables cache[kEntries];
-  thread_local uint64_t clock = 0;
-  LengthTables* entry = nullptr;
-  LengthTables* oldest = &cache[0];
-  for (LengthTables& t : cache) {
-    if (t.version == params_version_ && t.l == l && t.m == m) {
-      entry = &t;
-      break;
-    }
-    if (t.last_used < oldest->last_used) oldest = &t;
-  }
-  const size_t size = static_cast<size_t>(l + 1) * m;
-  if (entry == nullptr) {
-    entry = oldest;
-    entry->matrix.resize(size);
-    ComputeAlignmentMatrix(l, m, entry->matrix.data());
-    entry->version = params_version_;
-    entry->l = l;
-    entry->m = m;
-    entry->has_features = false;
-  }
-  if (features && !entry->has_features) {
-    entry->features.resize(size);
-    for (uint32_t j = 0; j < m; ++j) {
-      double* row = entry->features.data() + static_cast<size_t>(j) * (l + 1);
-      row[0] = 0;
-      for (uint32_t i = 1; i <= l; ++i) row[i] = DiagonalFeature(i, j, l, m);
-    }
-    entry->has_features = true;
-  }
-  entry->last_used = ++clock;
-  return *entry;
-}
+      length_counts_(std::move(length_counts)) {}
 
 namespace {
 
@@ -134,11 +87,6 @@ std::string DiagonalModel::DescribeParameters() const {
 }
 
 void DiagonalModel::AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const {
-  const std::vector<double>& matrix = CachedLengthTables(l, m, false).matrix;
-  std::memcpy(probs, matrix.data(), matrix.size() * sizeof(double));
-}
-
-void DiagonalModel::ComputeAlignmentMatrix(uint32_t l, uint32_t m, double* probs) const {
   const uint32_t stride = l + 1;
   DiagonalWeights(l, m, options_.tension, probs);
   const double p0 = use_null() ? options_.p0 : 0.0;
@@ -156,13 +104,11 @@ void DiagonalModel::AddAlignmentCounts(uint32_t l, uint32_t m, const double* pos
                                        ExpectedCounts* counts) const {
   // Sufficient statistics for the tension: the posterior-weighted feature
   // and the posterior mass not on NULL.
-  const double* features = CachedLengthTables(l, m, true).features.data();
   double feature = 0, mass = 0;
   for (uint32_t j = 0; j < m; ++j) {
     const double* column = posteriors + static_cast<size_t>(j) * (l + 1);
-    const double* h = features + static_cast<size_t>(j) * (l + 1);
     for (uint32_t i = 1; i <= l; ++i) {
-      feature += column[i] * h[i];
+      feature += column[i] * DiagonalFeature(i, j, l, m);
       mass += column[i];
     }
   }
@@ -177,7 +123,6 @@ void DiagonalModel::MaximizeAlignment(const ExpectedCounts& counts) {
   if (options_.optimize_p0 && use_null()) {
     // The exact M-step for p0: the expected share of target words from NULL.
     options_.p0 = std::clamp(1.0 - mass / counts.target_tokens, 1e-4, 0.9);
-    ParametersChanged();
   }
   if (!options_.optimize_tension || length_counts_.empty()) return;
   // The tension is set so that the model's expected feature matches the
@@ -217,7 +162,6 @@ void DiagonalModel::MaximizeAlignment(const ExpectedCounts& counts) {
     if (converged) break;
   }
   options_.tension = tension;
-  ParametersChanged();
 }
 
 void DiagonalModel::BeginIteration(bool informed) {
@@ -238,7 +182,6 @@ absl::Status DiagonalModel::ReadParameters(const ModelReader& reader) {
   }
   options_.tension = tension;
   options_.p0 = p0;
-  ParametersChanged();
   return absl::OkStatus();
 }
 

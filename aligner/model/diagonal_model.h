@@ -58,8 +58,6 @@ class DiagonalModel : public PositionalModel {
   void BeginIteration(bool informed) override;
   const DiagonalOptions& options() const { return options_; }
   double tension() const { return options_.tension; }
-  // Consecutive pairs of equal lengths share the alignment matrix.
-  bool PrefersPairsByLengths() const override { return true; }
 
  protected:
   void AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const override;
@@ -69,27 +67,7 @@ class DiagonalModel : public PositionalModel {
   void MaximizeAlignment(const ExpectedCounts& counts) override;
 
  private:
-  // The alignment matrix (AlignmentMatrix's layout) and the tension's
-  // feature -|i/l - (j+1)/m| at the same positions, for lengths (l, m) under
-  // the current tension and p0, from a small per-thread cache: the trainers
-  // visit pairs sorted by their lengths (PairsByLengths), so consecutive
-  // pairs mostly share them, and each costs exp() and divisions to compute.
-  // Valid until the next call on this thread.
-  struct LengthTables {
-    uint64_t version = 0;  // of params_version_; 0: empty
-    uint32_t l = 0, m = 0;
-    bool has_features = false;
-    std::vector<double> matrix, features;
-    uint64_t last_used = 0;
-  };
-  const LengthTables& CachedLengthTables(uint32_t l, uint32_t m, bool features) const;
-  void ComputeAlignmentMatrix(uint32_t l, uint32_t m, double* probs) const;
-  // Called whenever tension or p0 change: cached tables become stale.
-  void ParametersChanged();
-
   DiagonalOptions options_;
-  // Unique across models (trainers align two at once on the same threads).
-  uint64_t params_version_ = 0;
   // What the options ask for; options_ has what applies this iteration.
   bool wants_optimize_tension_, wants_optimize_p0_;
   std::vector<std::pair<std::pair<uint32_t, uint32_t>, int64_t>> length_counts_;
