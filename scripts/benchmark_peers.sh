@@ -4,6 +4,7 @@
 #   scripts/benchmark_peers.sh [--sizes 100000,all] [--repeat R] [--threads N]
 #                              [--peers-dir DIR] [--eflomal-align PATH] [--fast-align PATH]
 #                              [--symmetric-flags "FLAGS"] [--align-flags "FLAGS"]
+#                              [--runs symmetric,diagonal]
 #
 # For each size (the first N Hansards training pairs plus the 447 test pairs;
 # "all" = 1,130,104) it times, from reading the files to written links:
@@ -23,7 +24,8 @@
 # of fast_align's). AER on the 447 gold pairs is printed as a check that
 # each tool did the job (grow-diag-final-and for ours, each direction for
 # eflomal, forward for the diagonal rows). A peer whose binary is absent is
-# skipped (its columns say so). Results also go to $WORK_DIR/peers.csv.
+# skipped (its columns say so). --runs picks the rows (default both:
+# "symmetric", "diagonal"). Results also go to $WORK_DIR/peers.csv.
 #
 # Peers are built outside the repository: DIR/eflomal-align and DIR/fast_align
 # (--peers-dir, default ${PEERS_DIR:-../peers}), or each path on its own.
@@ -38,6 +40,7 @@ fast_align=$peers/fast_align
 sizes=100000,all
 repeat=3
 threads=$(nproc)
+runs=symmetric,diagonal
 symmetric_flags=""  # the default: the most accurate setting (HMM by agreement, lowercased)
 align_flags="-d -o -v"
 while [ $# -gt 0 ]; do
@@ -50,11 +53,15 @@ while [ $# -gt 0 ]; do
     --fast-align) fast_align=$2; shift 2 ;;
     --symmetric-flags) symmetric_flags=$2; shift 2 ;;
     --align-flags) align_flags=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 [[ "$repeat" =~ ^[1-9][0-9]*$ ]] || { echo "--repeat needs a count >= 1" >&2; exit 2; }
 [[ "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "--threads needs a count >= 1" >&2; exit 2; }
+[[ "$runs" =~ ^(symmetric|diagonal)(,(symmetric|diagonal))?$ ]] ||
+  { echo "--runs takes symmetric, diagonal or both" >&2; exit 2; }
+wants() { [[ ",$runs," == *",$1,"* ]]; }
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
 [ -x "$aligner" ] || scripts/build.sh >&2
 [ -r "$data/train.fr.gz" ] || { echo "no Hansards data in $data (set DATA_DIR)" >&2; exit 1; }
@@ -100,16 +107,19 @@ for ((k = 1; k <= repeat; ++k)); do
   for size in ${sizes//,/ }; do
     base="$work/h$size"
     row="$size.symmetric"
-    result[$row.ours.$k]=$(OMP_NUM_THREADS=$threads timed "$base.sym.log" "$aligner" symmetric \
-      --source "$base.fr" --target "$base.en" "${sym_flags[@]}" --threads "$threads" --prefix "$base.sym")
-    echo "pass $k: $size aligner symmetric: ${result[$row.ours.$k]}" >&2
-    if have "$eflomal"; then
-      rm -f "$base.eflomal.fwd" "$base.eflomal.rev"
-      result[$row.peer.$k]=$(OMP_NUM_THREADS=$threads timed "$base.eflomal.log" "$eflomal" \
-        -s "$base.fr" -t "$base.en" -f "$base.eflomal.fwd" -r "$base.eflomal.rev")
-      echo "pass $k: $size eflomal-align: ${result[$row.peer.$k]}" >&2
+    if wants symmetric; then
+      result[$row.ours.$k]=$(OMP_NUM_THREADS=$threads timed "$base.sym.log" "$aligner" symmetric \
+        --source "$base.fr" --target "$base.en" "${sym_flags[@]}" --threads "$threads" --prefix "$base.sym")
+      echo "pass $k: $size aligner symmetric: ${result[$row.ours.$k]}" >&2
+      if have "$eflomal"; then
+        rm -f "$base.eflomal.fwd" "$base.eflomal.rev"
+        result[$row.peer.$k]=$(OMP_NUM_THREADS=$threads timed "$base.eflomal.log" "$eflomal" \
+          -s "$base.fr" -t "$base.en" -f "$base.eflomal.fwd" -r "$base.eflomal.rev")
+        echo "pass $k: $size eflomal-align: ${result[$row.peer.$k]}" >&2
+      fi
     fi
     row="$size.diagonal"
+    wants diagonal || continue
     result[$row.ours.$k]=$(timed "$base.diag.log" "$aligner" align -i "$base.fr-en" "${diag_flags[@]}" \
       --threads "$threads" --output "$base.diag")
     echo "pass $k: $size aligner align: ${result[$row.ours.$k]}" >&2
@@ -123,10 +133,14 @@ done
 
 for size in ${sizes//,/ }; do
   base="$work/h$size"
-  quality[$size.symmetric.ours]="gdfa $(aer "$base.sym.grow-diag-final-and")"
-  have "$eflomal" && quality[$size.symmetric.peer]="fwd $(aer "$base.eflomal.fwd") rev $(aer "$base.eflomal.rev")"
-  quality[$size.diagonal.ours]="fwd $(aer "$base.diag")"
-  have "$fast_align" && quality[$size.diagonal.peer]="fwd $(aer "$base.fast_align")"
+  if wants symmetric; then
+    quality[$size.symmetric.ours]="gdfa $(aer "$base.sym.grow-diag-final-and")"
+    have "$eflomal" && quality[$size.symmetric.peer]="fwd $(aer "$base.eflomal.fwd") rev $(aer "$base.eflomal.rev")"
+  fi
+  if wants diagonal; then
+    quality[$size.diagonal.ours]="fwd $(aer "$base.diag")"
+    have "$fast_align" && quality[$size.diagonal.peer]="fwd $(aer "$base.fast_align")"
+  fi
 done
 
 field() {  # row tool column(1 wall, 2 rss) -> median over the passes
@@ -144,6 +158,7 @@ for size in ${sizes//,/ }; do
   pairs=$size
   [ "$size" = all ] && pairs=1130104
   for run in symmetric diagonal; do
+    wants "$run" || continue
     row="$size.$run"
     if [ "$run" = symmetric ]; then peer=eflomal-align; target="<= 0.333"; command="aligner symmetric ${symmetric_flags:-(defaults)}"
     else peer=fast_align; target="<= 0.100"; command="aligner align $align_flags"; fi
