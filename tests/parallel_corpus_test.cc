@@ -105,67 +105,6 @@ TEST_F(ReadCorpusTest, BitextAndParallelFilesGiveSameIdsAndTokens) {
   }
 }
 
-// ReadBitext reads in batches of lines whose two sides are encoded
-// concurrently: across batch boundaries, with malformed lines, pairs over
-// the bounds (whose words must not be interned) and lowercasing, it gives
-// the pairs, ids and report of adding the lines one by one.
-TEST_F(ReadCorpusTest, BitextInBatchesIsTheLineByLineCorpus) {
-  std::string text;
-  std::vector<std::string> lines;
-  for (int k = 0; k < 80000; ++k) {
-    std::string line;
-    if (k % 9973 == 17) {
-      line = "no separator " + std::to_string(k);
-    } else if (k % 7919 == 5) {
-      line = "Long" + std::to_string(k) + " a a a a a ||| x";
-    } else {
-      line = "W" + std::to_string(k % 1009) + " la Maison" + std::to_string(k % 31) + " ||| the " +
-             "H" + std::to_string(k % 997) + (k % 3 == 0 ? " blue" : "");
-    }
-    lines.push_back(line);
-    text += line + "\n";
-  }
-  const std::string path = WriteFile("long.txt", text);
-  for (bool lowercase : {false, true}) {
-    CorpusReadOptions options;
-    options.lowercase = lowercase;
-    options.max_sentence_length = 5;  // the "Long" lines' source side is over it
-    ParallelCorpusBuilder one_by_one(options);
-    for (size_t k = 0; k < lines.size(); ++k) {
-      std::string_view source, target;
-      if (SplitBitextLine(lines[k], &source, &target)) {
-        one_by_one.AddPair(source, target);
-      } else {
-        one_by_one.AddMalformedPair(static_cast<int64_t>(k) + 1);
-      }
-    }
-    CorpusReport expected_report, report;
-    const auto expected = one_by_one.Finish("", &expected_report);
-    const auto read = ReadBitext(path, options, &report);
-    ASSERT_TRUE(expected.ok()) << expected.status();
-    ASSERT_TRUE(read.ok()) << read.status();
-    ExpectSameCorpus(*read, *expected);
-    EXPECT_EQ(report.pairs, 80000);
-    EXPECT_EQ(report.malformed_lines, expected_report.malformed_lines);
-    EXPECT_EQ(report.first_malformed_line, 18);
-    EXPECT_EQ(report.too_long_pairs, expected_report.too_long_pairs);
-    EXPECT_EQ(report.first_too_long_line, 6);
-    EXPECT_EQ(report.usable_pairs, expected_report.usable_pairs);
-    EXPECT_GT(report.too_long_pairs, 5);
-    // The over-long sides' own words were never interned.
-    EXPECT_EQ(read->source_vocabulary().Find(lowercase ? "long5" : "Long5"), std::nullopt);
-  }
-  // A block of lines (aligner-mpi's): numbered from the file's first line.
-  CorpusReadOptions block;
-  block.first_line = 40000;
-  block.end_line = 79999;
-  CorpusReport report;
-  const auto part = ReadBitext(path, block, &report);
-  ASSERT_TRUE(part.ok()) << part.status();
-  EXPECT_EQ(part->size(), 39999u);
-  EXPECT_EQ(report.first_malformed_line, 49883);  // pair 49882 % 9973 == 17
-}
-
 TEST_F(ReadCorpusTest, GzipAndZstdInputsGiveSameCorpus) {
   const std::string text = "a b ||| x y\nc ||| z\n";
   const std::string plain = WriteFile("c.txt", text);

@@ -13,7 +13,6 @@
 #include "aligner/io/input_file.h"
 #include "tbb/blocked_range.h"
 #include "tbb/parallel_for.h"
-#include "tbb/parallel_invoke.h"
 
 namespace aligner {
 namespace {
@@ -437,63 +436,6 @@ void ParallelCorpusBuilder::AddMalformedPair(int64_t line_number) {
   AddTokens(&source_tokens_, &target_tokens_, /*malformed=*/true);
 }
 
-void ParallelCorpusBuilder::AddBitextLines(absl::Span<const std::string> lines,
-                                           int64_t first_line_number) {
-  const size_t n = lines.size();
-  BitextSide* sides = bitext_sides_;
-  std::vector<uint8_t>& malformed = bitext_malformed_;
-  malformed.resize(n);
-  auto split = [&](int side) {
-    BitextSide& out = sides[side];
-    std::vector<std::string_view>& line_tokens = out.line_tokens;
-    out.tokens.clear();
-    out.offsets.assign(1, 0);
-    out.fits.resize(n);
-    for (size_t k = 0; k < n; ++k) {
-      std::string_view source, target;
-      const bool ok = SplitBitextLine(lines[k], &source, &target);
-      if (side == 0) malformed[k] = !ok;
-      if (ok) {
-        SplitTokens(side == 0 ? source : target, &line_tokens);
-      } else {
-        line_tokens.clear();
-      }
-      out.fits[k] = Classify(line_tokens.size(), options_);
-      out.tokens.insert(out.tokens.end(), line_tokens.begin(), line_tokens.end());
-      out.offsets.push_back(out.tokens.size());
-    }
-  };
-  tbb::parallel_invoke([&] { split(0); }, [&] { split(1); });
-  // A pair over the bounds is skipped before its words are interned.
-  auto encode = [&](int side) {
-    BitextSide& in = sides[side];
-    Vocabulary* vocab =
-        side == 0 ? &corpus_.mutable_source_vocabulary() : &corpus_.mutable_target_vocabulary();
-    EncodedText* text = side == 0 ? &corpus_.mutable_source_text() : &corpus_.mutable_target_text();
-    std::vector<std::string_view>& line_tokens = in.line_tokens;
-    std::vector<WordId>& ids = in.ids;
-    for (size_t k = 0; k < n; ++k) {
-      line_tokens.clear();
-      if (!Skipped(sides[0].fits[k]) && !Skipped(sides[1].fits[k])) {
-        line_tokens.assign(in.tokens.begin() + in.offsets[k],
-                           in.tokens.begin() + in.offsets[k + 1]);
-      }
-      SideReader::Encode(line_tokens, options_.lowercase, vocab, &ids);
-      text->AddSentence(ids);
-    }
-  };
-  tbb::parallel_invoke([&] { encode(0); }, [&] { encode(1); });
-  for (size_t k = 0; k < n; ++k) {
-    if (malformed[k]) {
-      ++malformed_lines_;
-      if (first_malformed_line_ == 0) first_malformed_line_ = first_line_number + k;
-    }
-    source_fits_.push_back(sides[0].fits[k]);
-    target_fits_.push_back(sides[1].fits[k]);
-    malformed_.push_back(malformed[k] != 0);
-  }
-}
-
 absl::StatusOr<ParallelCorpus> ParallelCorpusBuilder::Finish(std::string_view none_usable,
                                                              CorpusReport* report) {
   *report = CorpusReport();
@@ -513,21 +455,16 @@ absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path, const CorpusR
   *report = CorpusReport();
   ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
   ParallelCorpusBuilder builder(options);
-  // In batches, whose two sides are encoded concurrently; small, so that
-  // their buffers (reused) add little memory.
-  constexpr size_t kBatchLines = 1 << 12;
-  std::vector<std::string> lines(kBatchLines);
-  for (bool more = true; more;) {
-    size_t count = 0;
-    int64_t first_line_number = 0;
-    while (count < kBatchLines &&
-           (more = (options.end_line < 0 || reader->line_number() < options.end_line) &&
-                   reader->Next(&lines[count]))) {
-      if (reader->line_number() <= options.first_line) continue;
-      if (count == 0) first_line_number = reader->line_number();
-      ++count;
+  std::string line;
+  while ((options.end_line < 0 || reader->line_number() < options.end_line) &&
+         reader->Next(&line)) {
+    if (reader->line_number() <= options.first_line) continue;
+    std::string_view source, target;
+    if (SplitBitextLine(line, &source, &target)) {
+      builder.AddPair(source, target);
+    } else {
+      builder.AddMalformedPair(reader->line_number());
     }
-    builder.AddBitextLines(absl::MakeConstSpan(lines.data(), count), first_line_number);
   }
   RETURN_IF_ERROR(reader->status());
   return builder.Finish(absl::StrCat(path, ": none of its "), report);

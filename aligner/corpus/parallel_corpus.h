@@ -233,11 +233,6 @@ class ParallelCorpusBuilder {
                                 absl::Span<const std::string> target);
   // A pair that cannot be used (a malformed line `line_number`, 1-based).
   void AddMalformedPair(int64_t line_number);
-  // Bitext lines ("source ||| target", see SplitBitextLine), the first of
-  // them line `first_line_number` (1-based): AddPair or AddMalformedPair for
-  // each, in order, with the two sides tokenized and interned concurrently
-  // (each side's vocabulary in its own order, so ids are as one by one).
-  void AddBitextLines(absl::Span<const std::string> lines, int64_t first_line_number);
 
   size_t size() const { return malformed_.size(); }
   // The corpus, with the pairs it cannot train on cleared; the builder is
@@ -251,20 +246,8 @@ class ParallelCorpusBuilder {
   void AddTokens(std::vector<std::string_view>* source, std::vector<std::string_view>* target,
                  bool malformed);
 
-  // One side of a batch of AddBitextLines: its tokens (flat, line k's from
-  // offsets[k]) and how each line fits the bounds, and buffers. Kept for the
-  // next batch.
-  struct BitextSide {
-    std::vector<std::string_view> tokens, line_tokens;
-    std::vector<size_t> offsets;
-    std::vector<uint8_t> fits;
-    std::vector<WordId> ids;
-  };
-
   CorpusReadOptions options_;
   ParallelCorpus corpus_;
-  BitextSide bitext_sides_[2];
-  std::vector<uint8_t> bitext_malformed_;
   std::vector<bool> malformed_;
   std::vector<uint8_t> source_fits_, target_fits_;  // how each side fits the bounds
   int64_t malformed_lines_ = 0, first_malformed_line_ = 0;
