@@ -134,8 +134,8 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
       std::max<size_t>(corpus.target_vocabulary().size(),
                        targets.empty() ? 0 : *std::max_element(targets.begin(), targets.end()) + 1);
   tbb::enumerable_thread_specific<std::vector<Position>> positions_of(num_targets, kNone);
-  // Row 0 (NULL) first; each pair's rows are disjoint ranges, so rows can be
-  // written concurrently.
+  // Every row, NULL's (row 0, in all pairs) too; each pair's rows are
+  // disjoint ranges, so rows can be written concurrently.
   tbb::parallel_for(
       tbb::blocked_range<size_t>(0, num_rows, 1), [&](const tbb::blocked_range<size_t>& range) {
         std::vector<Position>& position = positions_of.local();
