@@ -721,6 +721,43 @@ TEST_F(CliTest, SymmetricEqualsAlignBothWaysThenSymmetrize) {
   EXPECT_EQ(Lines(ReadWholeFile(prefix + ".grow-diag")).size(), num_lines_);
 }
 
+// By agreement each direction's links are, by default, those whose posterior
+// reaches 0.5: a subset of each target word's most probable source
+// (--direction-threshold=-1), without the links the model is unsure of.
+TEST_F(CliTest, SymmetricDirectionLinksAreTheConfidentOnes) {
+  WriteTrialCorpus();
+  const std::string corpus = "--source " + Quote(fr_) + " --target " + Quote(en_);
+  const RunResult confident =
+      Run("symmetric --quiet " + corpus + " --prefix " + Quote(Path("confident")));
+  ASSERT_EQ(confident.exit_code, 0) << confident.err;
+  const RunResult most_probable = Run("symmetric --quiet " + corpus + " --prefix " +
+                                      Quote(Path("probable")) + " --direction-threshold=-1");
+  ASSERT_EQ(most_probable.exit_code, 0) << most_probable.err;
+  for (const std::string direction : {".forward", ".reverse"}) {
+    const auto kept = Lines(ReadWholeFile(Path("confident") + direction));
+    const auto all = Lines(ReadWholeFile(Path("probable") + direction));
+    ASSERT_EQ(kept.size(), num_lines_);
+    ASSERT_EQ(all.size(), num_lines_);
+    size_t kept_links = 0, all_links = 0;
+    for (size_t k = 0; k < kept.size(); ++k) {
+      std::vector<std::string_view> a, b;
+      SplitTokens(kept[k], &a);
+      SplitTokens(all[k], &b);
+      const std::set<std::string_view> most(b.begin(), b.end());
+      for (std::string_view link : a) {
+        EXPECT_TRUE(most.count(link)) << direction << " line " << k + 1 << ": " << link;
+      }
+      kept_links += a.size();
+      all_links += b.size();
+    }
+    EXPECT_LT(kept_links, all_links) << direction;
+    EXPECT_GT(kept_links, all_links / 2) << direction;
+  }
+  // The joint links do not depend on it.
+  EXPECT_EQ(ReadWholeFile(Path("confident") + ".agreement"),
+            ReadWholeFile(Path("probable") + ".agreement"));
+}
+
 // --link-posteriors writes one line per input line with one probability per
 // written link.
 TEST_F(CliTest, LinkPosteriorsMatchTheLinks) {

@@ -93,6 +93,15 @@ TEST(FlagsTest, SymmetricDefaultsToTheRecommendedSetting) {
   EXPECT_EQ(independent.options.training.model, "diagonal");
   EXPECT_TRUE(independent.options.training.diagonal.optimize_tension);
   EXPECT_TRUE(independent.options.training.prior.variational_bayes);
+  // Each direction's links by agreement: posterior decoding at 0.5; a
+  // negative threshold (written with '=') asks for the most probable source.
+  EXPECT_EQ(o.direction_threshold, 0.5);
+  const auto most_probable =
+      ParseLine(ParseSymmetric, "symmetric -i c --prefix p --direction-threshold=-1");
+  ASSERT_TRUE(most_probable.status.ok()) << most_probable.status;
+  EXPECT_EQ(most_probable.options.direction_threshold, -1);
+  EXPECT_FALSE(
+      ParseLine(ParseSymmetric, "symmetric -i c --prefix p --direction-threshold 1.5").status.ok());
 }
 
 TEST(FlagsTest, FlagsReachTheirFields) {

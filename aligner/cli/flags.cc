@@ -389,8 +389,12 @@ Parsed<SymmetricOptions> ParseSymmetricOrSettings(int argc, char** argv, bool se
       "grow-diag-final-and")(
       "agreement-threshold", Bound(&o.agreement_threshold),
       "PREFIX.agreement links: product of the two directions' posteriors at least this")(
+      "direction-threshold", Bound(&o.direction_threshold),
+      "by agreement, each direction's links: those whose posterior reaches this; negative: "
+      "each target word's most probable source")(
       "posterior-threshold", Optional(&o.posterior_threshold),
-      "write every link whose posterior reaches this value instead of Viterbi links")(
+      "write every link whose posterior reaches this value instead of Viterbi links (with or "
+      "without agreement; in place of --direction-threshold)")(
       "print-scores,s", po::bool_switch(&o.print_scores),
       "append ' ||| log probability' to every output line");
   const char* usage =

@@ -213,6 +213,7 @@ std::string DescribeOptions(const SymmetricOptions& o) {
       " fertility_alpha=", o.agreement_options.fertility_alpha,
       " independent_iterations=", o.agreement_options.independent_iterations,
       " agreement_threshold=", o.agreement_threshold,
+      " direction_threshold=", o.direction_threshold,
       " posterior_threshold=", Show(o.posterior_threshold), " print_scores=", o.print_scores,
       " prefix=", o.prefix, " heuristic=", std::string(HeuristicName(o.heuristic)));
 }
@@ -656,6 +657,11 @@ absl::Status ValidateSymmetricSettings(const SymmetricOptions& options) {
   RETURN_IF_ERROR(ValidateTrainingOptions(training));
   RETURN_IF_ERROR(ValidateThreshold(options.posterior_threshold));
   if (options.threads < 0) return absl::InvalidArgumentError("--threads must be >= 0");
+  if (!(options.direction_threshold <= 1)) {
+    return absl::InvalidArgumentError(
+        "--direction-threshold must be at most 1 (negative: each target word's most probable "
+        "source)");
+  }
   if (options.agreement) {
     // Measured: with the variational Bayes prior the agreed (product) counts
     // are too small, and the digamma update sends nearly every word to NULL
@@ -689,7 +695,7 @@ absl::Status ValidateSymmetricSettings(const SymmetricOptions& options) {
 
 DecodeOptions AgreementDecodeOptions(const SymmetricOptions& options) {
   DecodeOptions decode;
-  decode.posterior_threshold = options.posterior_threshold.value_or(-1);
+  decode.posterior_threshold = options.posterior_threshold.value_or(options.direction_threshold);
   decode.viterbi_log_prob = options.print_scores;
   return decode;
 }
