@@ -41,6 +41,14 @@ class HugePageAllocator {
 template <typename T>
 using HugePageVector = std::vector<T, HugePageAllocator<T>>;
 
+// Frees an array of `count` T from AllocateLarge, for a std::unique_ptr<T[]>
+// holding memory that is not cleared when allocated (as a vector's would be).
+template <typename T>
+struct FreeLargeArray {
+  size_t count = 0;
+  void operator()(T* array) const { FreeLarge(array, count * sizeof(T)); }
+};
+
 }  // namespace aligner
 
 #endif  // ALIGNER_BASE_HUGE_PAGES_H_

@@ -36,6 +36,12 @@ class EncodedText {
     return absl::MakeConstSpan(data.tokens.data() + data.offsets[k],
                                data.offsets[k + 1] - data.offsets[k]);
   }
+  // For loops that visit sentences out of order: ask the cache for
+  // sentence k's bounds, and some iterations later for its words.
+  void PrefetchBounds(size_t k) const { __builtin_prefetch(data_->offsets.data() + k); }
+  void PrefetchWords(size_t k) const {
+    __builtin_prefetch(data_->tokens.data() + data_->offsets[k]);
+  }
   size_t num_sentences() const { return data_->offsets.size() - 1; }
   size_t num_tokens() const { return data_->tokens.size(); }
   // Replaces every token id w by new_ids[w].

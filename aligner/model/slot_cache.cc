@@ -13,11 +13,40 @@
 namespace aligner {
 namespace {
 
+// How far ahead of the pair in hand a loop over scattered pairs asks for
+// the next pairs' offsets, and then for their words.
+constexpr size_t kPrefetchFar = 16, kPrefetchNear = 8;
+
 size_t CountDistinct(absl::Span<const WordId> words, std::vector<WordId>* scratch) {
   scratch->assign(words.begin(), words.end());
   std::sort(scratch->begin(), scratch->end());
   return static_cast<size_t>(std::unique(scratch->begin(), scratch->end()) - scratch->begin());
 }
+
+// Counts a sentence's distinct words in O(length), without sorting: seen_
+// holds, for each word id, the last call that saw it.
+class DistinctCounter {
+ public:
+  size_t Count(absl::Span<const WordId> words) {
+    if (++call_ == 0) {  // 2^32 calls: start the marks over
+      std::fill(seen_.begin(), seen_.end(), 0);
+      call_ = 1;
+    }
+    size_t count = 0;
+    for (WordId w : words) {
+      if (w >= seen_.size()) seen_.resize(static_cast<size_t>(w) + 1, 0);
+      if (seen_[w] != call_) {
+        seen_[w] = call_;
+        ++count;
+      }
+    }
+    return count;
+  }
+
+ private:
+  std::vector<uint32_t> seen_;
+  uint32_t call_ = 0;
+};
 
 }  // namespace
 
@@ -26,17 +55,17 @@ std::shared_ptr<const SlotCache> SlotCache::Build(const ParallelCorpus& corpus,
   const size_t n = corpus.size();
   // Each pair's share: (distinct sources + NULL) x distinct targets.
   std::vector<uint64_t> sizes(n);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 256),
-                    [&](const tbb::blocked_range<size_t>& r) {
-                      thread_local std::vector<WordId> scratch;
-                      for (size_t k = r.begin(); k != r.end(); ++k) {
-                        const SentencePair pair = corpus.pair(k);
-                        sizes[k] = pair.source.empty() || pair.target.empty()
-                                       ? 0
-                                       : (CountDistinct(pair.source, &scratch) + 1) *
-                                             CountDistinct(pair.target, &scratch);
-                      }
-                    });
+  tbb::enumerable_thread_specific<DistinctCounter> counters;
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, n, 256), [&](const tbb::blocked_range<size_t>& r) {
+        DistinctCounter& counter = counters.local();
+        for (size_t k = r.begin(); k != r.end(); ++k) {
+          const SentencePair pair = corpus.pair(k);
+          sizes[k] = pair.source.empty() || pair.target.empty()
+                         ? 0
+                         : (counter.Count(pair.source) + 1) * counter.Count(pair.target);
+        }
+      });
   auto cache = std::make_shared<SlotCache>();
   cache->corpus_id_ = corpus.id();
   const uint64_t budget_slots = budget_bytes / sizeof(Position);
@@ -45,7 +74,10 @@ std::shared_ptr<const SlotCache> SlotCache::Build(const ParallelCorpus& corpus,
   }
   if (cache->offsets_.size() == 1) return nullptr;
   cache->offsets_.shrink_to_fit();
-  cache->positions_.resize(cache->offsets_.back());
+  const size_t count = cache->offsets_.back();
+  cache->positions_ = std::unique_ptr<Position[], FreeLargeArray<Position>>(
+      static_cast<Position*>(AllocateLarge(count * sizeof(Position))),
+      FreeLargeArray<Position>{count});
   cache->state_.reset(new std::atomic<uint8_t>[cache->num_cached_pairs()]());
   return cache;
 }
@@ -63,16 +95,19 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
   // (Temporaries in memory of their own, returned when done: from the heap
   // they would stay in the process, beside the counts allocated next.)
   HugePageVector<uint64_t> source_offsets(n + 1, 0), target_offsets(n + 1, 0);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 256),
-                    [&](const tbb::blocked_range<size_t>& r) {
-                      thread_local std::vector<WordId> scratch;
-                      for (size_t k = r.begin(); k != r.end(); ++k) {
-                        const SentencePair pair = corpus.pair(k);
-                        if (!wanted(k, pair)) continue;
-                        source_offsets[k + 1] = CountDistinct(pair.source, &scratch);
-                        target_offsets[k + 1] = CountDistinct(pair.target, &scratch);
-                      }
-                    });
+  {
+    tbb::enumerable_thread_specific<DistinctCounter> counters;
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 256),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        DistinctCounter& counter = counters.local();
+                        for (size_t k = r.begin(); k != r.end(); ++k) {
+                          const SentencePair pair = corpus.pair(k);
+                          if (!wanted(k, pair)) continue;
+                          source_offsets[k + 1] = counter.Count(pair.source);
+                          target_offsets[k + 1] = counter.Count(pair.target);
+                        }
+                      });
+  }
   for (size_t k = 0; k < n; ++k) {
     source_offsets[k + 1] += source_offsets[k];
     target_offsets[k + 1] += target_offsets[k];
@@ -114,6 +149,23 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
   auto write_row = [&](WordId e, const uint32_t* pairs, size_t num_pairs, bool null_row,
                        const std::vector<Position>& position) {
     for (size_t q = 0; q < num_pairs; ++q) {
+      if (pairs != nullptr) {
+        // The pairs of a row are scattered over the corpus: each costs
+        // several cache misses (its offsets, then its words and positions),
+        // so ask for them ahead, the offsets first.
+        if (q + kPrefetchFar < num_pairs) {
+          const size_t ahead = pairs[q + kPrefetchFar];
+          __builtin_prefetch(&target_offsets[ahead]);
+          __builtin_prefetch(&source_offsets[ahead]);
+          __builtin_prefetch(&offsets_[ahead]);
+        }
+        if (q + kPrefetchNear < num_pairs) {
+          const size_t ahead = pairs[q + kPrefetchNear];
+          __builtin_prefetch(targets.data() + target_offsets[ahead]);
+          __builtin_prefetch(sources.data() + source_offsets[ahead]);
+          __builtin_prefetch(positions_.get() + offsets_[ahead], 1);
+        }
+      }
       const size_t k = pairs == nullptr ? q : pairs[q];
       const uint64_t width = target_offsets[k + 1] - target_offsets[k];
       if (width == 0) continue;
@@ -123,7 +175,7 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
         const WordId* last = sources.data() + source_offsets[k + 1];
         row = 1 + static_cast<size_t>(std::lower_bound(first, last, e) - first);
       }
-      Position* out = positions_.data() + offsets_[k] + row * width;
+      Position* out = positions_.get() + offsets_[k] + row * width;
       const WordId* columns = targets.data() + target_offsets[k];
       for (uint64_t c = 0; c < width; ++c) {
         out[c] = columns[c] < position.size() ? position[columns[c]] : kNone;
@@ -168,7 +220,7 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
     // this corpus) have no slots, as Store would record.
     for (uint64_t p = source_offsets[k]; p < source_offsets[k + 1]; ++p) {
       if (sources[p] >= num_rows) {
-        std::fill_n(positions_.data() + offsets_[k] + (1 + p - source_offsets[k]) * width, width,
+        std::fill_n(positions_.get() + offsets_[k] + (1 + p - source_offsets[k]) * width, width,
                     kNone);
       }
     }
@@ -192,7 +244,7 @@ void SlotCache::Store(const SentencePair& pair, const TranslationTable& table,
   }
   uint8_t empty = kEmpty;
   if (!state_[k].compare_exchange_strong(empty, kStoring, std::memory_order_relaxed)) return;
-  Position* out = positions_.data() + offsets_[k];
+  Position* out = positions_.get() + offsets_[k];
   for (size_t row = 0; row < sources.size(); ++row) {
     const uint64_t begin = table.row_begin(sources[row]);
     const bool cached = Caches(table, sources[row]);

@@ -87,12 +87,12 @@ class SlotCache {
         state_[pair.index].load(std::memory_order_acquire) != kStored) {
       return {};
     }
-    return absl::MakeConstSpan(positions_.data() + offsets_[pair.index],
+    return absl::MakeConstSpan(positions_.get() + offsets_[pair.index],
                                offsets_[pair.index + 1] - offsets_[pair.index]);
   }
 
   size_t num_cached_pairs() const { return offsets_.size() - 1; }
-  size_t num_positions() const { return positions_.size(); }
+  size_t num_positions() const { return offsets_.back(); }
 
  private:
   // Whether row e is short enough for its positions to be stored.
@@ -104,8 +104,12 @@ class SlotCache {
   uint64_t corpus_id_ = 0;
   std::vector<uint64_t> offsets_{0};  // pair k's: [offsets_[k], offsets_[k + 1])
   // Written by Store, through a const cache: each pair's range by the one
-  // thread that claimed it (state kEmpty -> kStoring), then published.
-  mutable HugePageVector<Position> positions_;
+  // thread that claimed it (state kEmpty -> kStoring), then published. Not
+  // cleared when allocated (a pair's range is read only once stored): the
+  // first writes, spread over Fill's threads, fault its pages in, instead of
+  // one thread zeroing the whole array (1.5 of Build's 1.9 s on all 1.13M
+  // Hansards pairs).
+  std::unique_ptr<Position[], FreeLargeArray<Position>> positions_;
   std::unique_ptr<std::atomic<uint8_t>[]> state_;
 };
 

@@ -8,6 +8,13 @@
 #include "tbb/parallel_for.h"
 
 namespace aligner {
+namespace {
+
+// How far ahead of the pair in hand FromCorpus asks for a pair's bounds, and
+// then for its words.
+constexpr size_t kPrefetchFar = 16, kPrefetchNear = 8;
+
+}  // namespace
 
 TranslationTable TranslationTable::FromCorpus(const ParallelCorpus& corpus) {
   const size_t num_source = corpus.source_vocabulary().size();
@@ -44,6 +51,7 @@ TranslationTable TranslationTable::FromCorpus(const ParallelCorpus& corpus) {
   // Row e = union of the target words of e's pairs. A per-thread marker array
   // over the target vocabulary dedups in O(1) per link, no sorting of links.
   std::vector<std::vector<WordId>> rows(num_source);
+  const EncodedText& targets = corpus.target_text();
   struct Scratch {
     std::vector<uint32_t> mark;
   };
@@ -54,8 +62,15 @@ TranslationTable TranslationTable::FromCorpus(const ParallelCorpus& corpus) {
                       if (mark.empty()) mark.assign(num_target, UINT32_MAX);
                       for (size_t e = range.begin(); e != range.end(); ++e) {
                         std::vector<WordId>& row = rows[e];
-                        for (uint64_t p = index_offsets[e]; p < index_offsets[e + 1]; ++p) {
-                          for (WordId f : corpus.pair(index[p]).target) {
+                        const uint64_t end = index_offsets[e + 1];
+                        for (uint64_t p = index_offsets[e]; p < end; ++p) {
+                          // e's pairs are scattered over the corpus: ask
+                          // for their bounds, then their words, ahead.
+                          if (p + kPrefetchFar < end)
+                            targets.PrefetchBounds(index[p + kPrefetchFar]);
+                          if (p + kPrefetchNear < end)
+                            targets.PrefetchWords(index[p + kPrefetchNear]);
+                          for (WordId f : targets.sentence(index[p])) {
                             if (mark[f] != e) {
                               mark[f] = static_cast<uint32_t>(e);
                               row.push_back(f);
