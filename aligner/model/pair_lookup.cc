@@ -5,6 +5,29 @@
 #include "aligner/model/slot_cache.h"
 
 namespace aligner {
+namespace {
+
+// Sorts a sentence's (word id, position) keys, all distinct, so any sort
+// gives the same order. Sentences are short (20 words on average in
+// Hansards), where insertion sort beats std::sort's partitioning and is
+// done twice per pair in every E-step.
+void SortKeys(std::vector<uint64_t>* keys) {
+  constexpr size_t kInsertionSortMax = 32;
+  uint64_t* const first = keys->data();
+  const size_t n = keys->size();
+  if (n > kInsertionSortMax) {
+    std::sort(first, first + n);
+    return;
+  }
+  for (size_t i = 1; i < n; ++i) {
+    const uint64_t key = first[i];
+    size_t j = i;
+    for (; j > 0 && first[j - 1] > key; --j) first[j] = first[j - 1];
+    first[j] = key;
+  }
+}
+
+}  // namespace
 
 void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair, bool with_null) {
   if (forward_ != nullptr && transposed_->reverse() == &table &&
@@ -18,7 +41,7 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
   // found by sorting (id, position) keys.
   keys_.resize(m_);
   for (uint32_t j = 0; j < m_; ++j) keys_[j] = (static_cast<uint64_t>(pair.target[j]) << 32) | j;
-  std::sort(keys_.begin(), keys_.end());
+  SortKeys(&keys_);
   distinct_targets_.clear();
   target_index_.resize(m_);
   for (uint64_t key : keys_) {
@@ -33,7 +56,7 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
   for (uint32_t i = 0; i < l_; ++i) {
     keys_[i] = (static_cast<uint64_t>(pair.source[i]) << 32) | (i + 1);
   }
-  std::sort(keys_.begin(), keys_.end());
+  SortKeys(&keys_);
   distinct_sources_.assign(1, kNullWord);
   source_offset_.resize(static_cast<size_t>(l_) + 1);
   source_offset_[0] = 0;
