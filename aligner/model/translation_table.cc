@@ -218,6 +218,7 @@ double Digamma(double x) {
 void EstimateTranslationRows(absl::Span<const uint64_t> row_offsets, const FixedPointArray& counts,
                              uint64_t first_slot, const TranslationPrior& prior, size_t first_row,
                              size_t end_row, absl::Span<float> probs) {
+  const double digamma_alpha = Digamma(0.0 + prior.alpha);  // an entry counted 0
   tbb::parallel_for(
       tbb::blocked_range<size_t>(first_row, end_row, 256),
       [&](const tbb::blocked_range<size_t>& range) {
@@ -231,7 +232,16 @@ void EstimateTranslationRows(absl::Span<const uint64_t> row_offsets, const Fixed
           if (total <= 0) continue;
           if (prior.variational_bayes) {
             const double digamma_total = Digamma(total + prior.alpha * (end - begin));
+            // Entries with no count all get the same value, computed once
+            // per row (the same expression, so the same bits): 40-75% of
+            // the entries in Hansards 100k's diagonal iterations 3-5.
+            const float uncounted = std::max(
+                static_cast<float>(std::exp(digamma_alpha - digamma_total)), kMinTranslationProb);
             for (uint64_t s = begin; s < end; ++s) {
+              if (counts.raw(s - first_slot) == 0) {
+                probs[s] = uncounted;
+                continue;
+              }
               const double p =
                   std::exp(Digamma(counts.Get(s - first_slot) + prior.alpha) - digamma_total);
               probs[s] = std::max(static_cast<float>(p), kMinTranslationProb);
