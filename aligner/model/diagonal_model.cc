@@ -6,6 +6,8 @@
 #include "absl/strings/str_format.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model_registry.h"
+#include "tbb/blocked_range.h"
+#include "tbb/parallel_for.h"
 
 namespace aligner {
 namespace {
@@ -131,27 +133,43 @@ void DiagonalModel::MaximizeAlignment(const ExpectedCounts& counts) {
   // posterior mass, approximated by its average. Newton's method on that
   // monotone function (its derivative is a variance).
   const double average_mass = mass / counts.target_tokens;
-  std::vector<double> w;
+  // Each (l, m)'s terms are computed in parallel into their own places
+  // (target word j of the k-th lengths at terms_at[k] + j), then summed in
+  // one fixed order, so the tension does not depend on the threads.
+  std::vector<size_t> terms_at(length_counts_.size() + 1, 0);
+  for (size_t k = 0; k < length_counts_.size(); ++k) {
+    terms_at[k + 1] = terms_at[k] + length_counts_[k].first.second;
+  }
+  std::vector<double> mean_terms(terms_at.back()), variance_terms(terms_at.back());
   double tension = options_.tension;
   for (int step = 0; step < 20; ++step) {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, length_counts_.size(), 16),
+                      [&](const tbb::blocked_range<size_t>& range) {
+                        thread_local std::vector<double> w;
+                        for (size_t k = range.begin(); k != range.end(); ++k) {
+                          const auto& [lengths, count] = length_counts_[k];
+                          const auto [l, m] = lengths;
+                          w.resize(static_cast<size_t>(l + 1) * m);
+                          DiagonalWeights(l, m, tension, w.data());
+                          for (uint32_t j = 0; j < m; ++j) {
+                            const double* row = w.data() + static_cast<size_t>(j) * (l + 1);
+                            double z = 0, first = 0, second = 0;
+                            for (uint32_t i = 1; i <= l; ++i) {
+                              const double h = DiagonalFeature(i, j, l, m);
+                              z += row[i];
+                              first += row[i] * h;
+                              second += row[i] * h * h;
+                            }
+                            const double mean = first / z;
+                            mean_terms[terms_at[k] + j] = count * mean;
+                            variance_terms[terms_at[k] + j] = count * (second / z - mean * mean);
+                          }
+                        }
+                      });
     double expected = 0, variance = 0;
-    for (const auto& [lengths, count] : length_counts_) {
-      const auto [l, m] = lengths;
-      w.resize(static_cast<size_t>(l + 1) * m);
-      DiagonalWeights(l, m, tension, w.data());
-      for (uint32_t j = 0; j < m; ++j) {
-        const double* row = w.data() + static_cast<size_t>(j) * (l + 1);
-        double z = 0, first = 0, second = 0;
-        for (uint32_t i = 1; i <= l; ++i) {
-          const double h = DiagonalFeature(i, j, l, m);
-          z += row[i];
-          first += row[i] * h;
-          second += row[i] * h * h;
-        }
-        const double mean = first / z;
-        expected += count * mean;
-        variance += count * (second / z - mean * mean);
-      }
+    for (size_t t = 0; t < mean_terms.size(); ++t) {
+      expected += mean_terms[t];
+      variance += variance_terms[t];
     }
     const double gradient = empirical - average_mass * expected;
     const double curvature = average_mass * variance;
