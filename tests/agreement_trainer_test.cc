@@ -311,6 +311,20 @@ TEST(AgreementTrainerTest, FertilityDecodingNeedsViterbiOnlyForScores) {
   EXPECT_GT(higher, viterbi.forward_log_probs.size() / 2);
 }
 
+// With fertility the Viterbi pass only scores the pairs: the log-probability
+// it gives is the same whatever threshold the links are taken at.
+TEST(AgreementTrainerTest, FertilityScoresAreViterbiAtAnyThreshold) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 800), reverse = Swapped(forward);
+  AgreementOptions with_fertility;
+  with_fertility.fertility = true;
+  DecodeOptions most_probable, confident;
+  confident.posterior_threshold = 0.5;
+  const Trained a = TrainAgreement(forward, reverse, "hmm", 3, 2, with_fertility, most_probable);
+  const Trained b = TrainAgreement(forward, reverse, "hmm", 3, 2, with_fertility, confident);
+  EXPECT_NE(a.forward_links, b.forward_links);
+  EXPECT_EQ(a.forward_log_probs, b.forward_log_probs);
+}
+
 // The fertility models are trained in the main model's iterations (so
 // from the second on they change the counts) and applied when decoding; the
 // result is the same for any number of threads.

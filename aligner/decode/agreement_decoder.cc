@@ -32,6 +32,11 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
   DecodeOptions forward_options = options, reverse_options = options;
   forward_options.reverse = false;
   reverse_options.reverse = true;
+  if (fertility) {
+    // The links come from the reweighted posteriors whatever the threshold;
+    // DecodePair then runs only for the Viterbi log-probability.
+    forward_options.posterior_threshold = reverse_options.posterior_threshold = -1;
+  }
   ForEachInOrder<AgreementDecodedPair>(
       n, kDecodeBlockSize,
       [&](size_t k, AgreementDecodedPair* out) {
