@@ -758,6 +758,42 @@ TEST_F(CliTest, SymmetricDirectionLinksAreTheConfidentOnes) {
             ReadWholeFile(Path("probable") + ".agreement"));
 }
 
+// -s adds each direction's score to its links; the symmetrization reads past
+// it, so the links of every file are those of the run without -s.
+TEST_F(CliTest, SymmetricPrintScoresKeepsTheLinks) {
+  WriteTrialCorpus();
+  const std::string corpus = "--source " + Quote(fr_) + " --target " + Quote(en_);
+  const RunResult plain = Run("symmetric --quiet " + corpus + " --prefix " + Quote(Path("plain")));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const RunResult scored =
+      Run("symmetric --quiet -s " + corpus + " --prefix " + Quote(Path("scored")));
+  ASSERT_EQ(scored.exit_code, 0) << scored.err;
+  const std::string gdfa = ".grow-diag-final-and";
+  ASSERT_NE(ReadWholeFile(Path("plain") + gdfa), "");
+  EXPECT_EQ(ReadWholeFile(Path("scored") + gdfa), ReadWholeFile(Path("plain") + gdfa));
+  EXPECT_EQ(ReadWholeFile(Path("scored") + ".agreement"),
+            ReadWholeFile(Path("plain") + ".agreement"));
+  for (const std::string direction : {".forward", ".reverse"}) {
+    const auto with_scores = Lines(ReadWholeFile(Path("scored") + direction));
+    const auto without = Lines(ReadWholeFile(Path("plain") + direction));
+    ASSERT_EQ(with_scores.size(), num_lines_);
+    ASSERT_EQ(without.size(), num_lines_);
+    for (size_t k = 0; k < num_lines_; ++k) {
+      double score = 0;
+      const auto links = ParsePharaoh(with_scores[k], &score);
+      ASSERT_TRUE(links.ok()) << direction << " line " << k + 1 << ": " << links.status();
+      EXPECT_LT(score, 0) << direction << " line " << k + 1 << ": " << with_scores[k];
+      EXPECT_EQ(FormatPharaoh(*links), without[k]) << direction << " line " << k + 1;
+    }
+  }
+  // The scored direction files symmetrize on their own as well.
+  const RunResult symmetrized =
+      Run("symmetrize -i " + Quote(Path("scored") + ".forward") + " -j " +
+          Quote(Path("scored") + ".reverse") + " --output " + Quote(Path("again")));
+  ASSERT_EQ(symmetrized.exit_code, 0) << symmetrized.err;
+  EXPECT_EQ(ReadWholeFile(Path("again")), ReadWholeFile(Path("plain") + gdfa));
+}
+
 // --link-posteriors writes one line per input line with one probability per
 // written link.
 TEST_F(CliTest, LinkPosteriorsMatchTheLinks) {

@@ -1,5 +1,6 @@
 #include "aligner/io/pharaoh.h"
 
+#include <cmath>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -75,6 +76,39 @@ TEST(PharaohParseTest, RoundTrips) {
   absl::StatusOr<SentenceLinks> parsed = ParsePharaoh(FormatPharaoh(links));
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(*parsed, links);
+}
+
+TEST(PharaohParseTest, ReadsTheScoreThatPrintScoresAppends) {
+  double score = 0;
+  absl::StatusOr<SentenceLinks> links = ParsePharaoh("0-0 2-1 ||| -12.5", &score);
+  ASSERT_TRUE(links.ok()) << links.status();
+  EXPECT_THAT(*links, ElementsAre(Link{0, 0}, Link{2, 1}));
+  EXPECT_EQ(score, -12.5);
+  // A pair with no links, as the writers print it, and fast_align's exponent form.
+  links = ParsePharaoh(" ||| -3e+02", &score);
+  ASSERT_TRUE(links.ok()) << links.status();
+  EXPECT_THAT(*links, IsEmpty());
+  EXPECT_EQ(score, -300);
+  // Without a score field the score is NaN; without the argument the score is dropped.
+  links = ParsePharaoh("1-1", &score);
+  ASSERT_TRUE(links.ok());
+  EXPECT_TRUE(std::isnan(score));
+  links = ParsePharaoh("1-1|||-4");
+  ASSERT_TRUE(links.ok()) << links.status();
+  EXPECT_THAT(*links, ElementsAre(Link{1, 1}));
+}
+
+TEST(PharaohParseTest, RejectsBadScoreFields) {
+  for (const std::string bad : {"0-0 |||", "0-0 ||| ", "0-0 ||| x", "0-0 ||| 1 2", "0-0 ||| nan",
+                                "0-0 ||| inf", "0-0 ||| -1 ||| -2", "0-0 ||| 1-1"}) {
+    absl::StatusOr<SentenceLinks> links = ParsePharaoh(bad);
+    ASSERT_FALSE(links.ok()) << bad;
+    EXPECT_EQ(links.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  // A bad link before a good score is still named.
+  absl::StatusOr<SentenceLinks> links = ParsePharaoh("0-x ||| -1");
+  ASSERT_FALSE(links.ok());
+  EXPECT_THAT(std::string(links.status().message()), HasSubstr("'0-x'"));
 }
 
 TEST(PharaohReadFileTest, OneEntryPerLineIncludingBlankOnes) {

@@ -1,5 +1,6 @@
 #include "aligner/io/pharaoh.h"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -7,11 +8,20 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "aligner/base/status_macros.h"
+#include "aligner/base/string_view.h"
 #include "aligner/io/input_file.h"
 
 namespace aligner {
+namespace {
+
+// Separates the links from the score that --print-scores appends.
+constexpr std::string_view kScoreSeparator = "|||";
+
+}  // namespace
+
 namespace internal {
 
 bool ParsePosition(std::string_view digits, uint32_t* value) {
@@ -59,7 +69,23 @@ std::string FormatPharaoh(const SentenceLinks& links) {
   return out;
 }
 
-absl::StatusOr<SentenceLinks> ParsePharaoh(std::string_view line) {
+absl::StatusOr<SentenceLinks> ParsePharaoh(std::string_view line, double* score) {
+  if (score != nullptr) *score = std::numeric_limits<double>::quiet_NaN();
+  const size_t separator = line.find(kScoreSeparator);
+  if (separator != std::string_view::npos) {
+    const std::string_view field = line.substr(separator + kScoreSeparator.size());
+    double value = 0;
+    if (field.find(kScoreSeparator) != std::string_view::npos) {
+      return absl::InvalidArgumentError("more than one '|||' on the line");
+    }
+    if (!absl::SimpleAtod(ToAbsl(field), &value) || !std::isfinite(value)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad score '",
+                                                     absl::StripAsciiWhitespace(ToAbsl(field)),
+                                                     "' after '|||': expected one finite number"));
+    }
+    if (score != nullptr) *score = value;
+    line = line.substr(0, separator);
+  }
   SentenceLinks links;
   size_t pos = 0;
   while (pos < line.size()) {

@@ -25,7 +25,12 @@ void AppendPharaoh(const SentenceLinks& links, std::string* out);
 // or blank line has no links. Links keep the order of the line; duplicates are
 // kept. A malformed token ("1-", "a-b", "1--2", "-1-2", a position above
 // 2^32-1) is an InvalidArgument error that quotes the token.
-absl::StatusOr<SentenceLinks> ParsePharaoh(std::string_view line);
+//
+// The line may end in a score field, "0-0 1-1 ||| -12.5", as `--print-scores`
+// (ours and fast_align's -s) writes it; the links are read and the score goes
+// to `score` when given (NaN when the line has none). A field that is not one
+// finite number, or a second "|||", is an InvalidArgument error.
+absl::StatusOr<SentenceLinks> ParsePharaoh(std::string_view line, double* score = nullptr);
 
 // Reads a whole Pharaoh file (plain, gzip, zstd or "-" for stdin): one entry
 // per line, blank lines included, so entry k always belongs to sentence pair
