@@ -257,6 +257,7 @@ struct Trained {
   AgreementModels models;
   std::vector<SentenceLinks> agreed, forward_links, reverse_links;
   std::vector<double> forward_log_probs;
+  std::vector<std::vector<double>> forward_posteriors, reverse_posteriors;
 };
 
 Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reverse,
@@ -280,6 +281,8 @@ Trained TrainAgreement(const ParallelCorpus& forward, const ParallelCorpus& reve
           out.agreed.push_back(pair.agreement);
           out.forward_links.push_back(pair.forward.links);
           out.reverse_links.push_back(pair.reverse.links);
+          out.forward_posteriors.push_back(pair.forward.link_posteriors);
+          out.reverse_posteriors.push_back(pair.reverse.link_posteriors);
         },
         nullptr, trainer.forward_fertility(), trainer.reverse_fertility(),
         agreement.fertility_sweeps);
@@ -323,6 +326,31 @@ TEST(AgreementTrainerTest, FertilityScoresAreViterbiAtAnyThreshold) {
   const Trained b = TrainAgreement(forward, reverse, "hmm", 3, 2, with_fertility, confident);
   EXPECT_NE(a.forward_links, b.forward_links);
   EXPECT_EQ(a.forward_log_probs, b.forward_log_probs);
+}
+
+// With fertility each link's posterior is the reweighted one its link was
+// chosen by: one per link, each at least the threshold, with or without the
+// Viterbi pass for scores.
+TEST(AgreementTrainerTest, FertilityLinkPosteriorsAreThoseOfTheLinks) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 800), reverse = Swapped(forward);
+  AgreementOptions with_fertility;
+  with_fertility.fertility = true;
+  for (const bool scores : {true, false}) {
+    DecodeOptions decode;
+    decode.posterior_threshold = 0.5;
+    decode.link_posteriors = true;
+    decode.viterbi_log_prob = scores;
+    const Trained t = TrainAgreement(forward, reverse, "hmm", 3, 2, with_fertility, decode);
+    size_t links = 0;
+    for (size_t k = 0; k < t.forward_links.size(); ++k) {
+      ASSERT_EQ(t.forward_posteriors[k].size(), t.forward_links[k].size()) << k;
+      ASSERT_EQ(t.reverse_posteriors[k].size(), t.reverse_links[k].size()) << k;
+      for (const double p : t.forward_posteriors[k]) EXPECT_TRUE(p >= 0.5 && p <= 1 + 1e-12) << k;
+      for (const double p : t.reverse_posteriors[k]) EXPECT_TRUE(p >= 0.5 && p <= 1 + 1e-12) << k;
+      links += t.forward_links[k].size();
+    }
+    EXPECT_GT(links, t.forward_links.size()) << scores;
+  }
 }
 
 // The fertility models are trained in the main model's iterations (so

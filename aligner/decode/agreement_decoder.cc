@@ -60,16 +60,24 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
           reverse_fertility->Apply(rp.source, l, fertility_sweeps, p2.data());
           // Each model's links from its reweighted posteriors, columns in
           // order (as DecodePair orders them).
+          // Each link's posterior is the reweighted one it was chosen by.
           auto links_of = [&](const std::vector<double>& p, uint32_t sources, uint32_t targets,
-                              bool reversed, SentenceLinks* links) {
-            links->clear();
+                              bool reversed, DecodedPair* decoded) {
+            SentenceLinks& links = decoded->links;
+            std::vector<double>& link_posteriors = decoded->link_posteriors;
+            links.clear();
+            link_posteriors.clear();
+            auto add = [&](uint32_t i, uint32_t j, double posterior) {
+              links.push_back(reversed ? Link{j, i - 1} : Link{i - 1, j});
+              if (options.link_posteriors) link_posteriors.push_back(posterior);
+            };
             const size_t stride = static_cast<size_t>(sources) + 1;
             for (uint32_t j = 0; j < targets; ++j) {
               const double* column = p.data() + j * stride;
               if (options.posterior_threshold >= 0) {
                 for (uint32_t i = 1; i <= sources; ++i) {
                   if (column[i] >= options.posterior_threshold && column[i] > 0) {
-                    links->push_back(reversed ? Link{j, i - 1} : Link{i - 1, j});
+                    add(i, j, column[i]);
                   }
                 }
                 continue;
@@ -78,11 +86,11 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
               for (uint32_t i = 1; i <= sources; ++i) {
                 if (column[i] > column[best]) best = i;
               }
-              if (best > 0) links->push_back(reversed ? Link{j, best - 1} : Link{best - 1, j});
+              if (best > 0) add(best, j, column[best]);
             }
           };
-          links_of(p1, l, m, false, &out->forward.links);
-          links_of(p2, m, l, true, &out->reverse.links);
+          links_of(p1, l, m, false, &out->forward);
+          links_of(p2, m, l, true, &out->reverse);
         }
         for (uint32_t j = 0; j < m; ++j) {
           for (uint32_t i = 1; i <= l; ++i) {

@@ -37,8 +37,9 @@ struct AgreementDecodedPair {
 // (FertilityModel::Apply, `fertility_sweeps`) and all three results come
 // from them: each model's links are, per target word, its most probable
 // source position (none if NULL), or with options.posterior_threshold >= 0
-// every link reaching it. (DecodedPair::alignment and log_prob stay the
-// model's own Viterbi ones.)
+// every link reaching it, and with options.link_posteriors each link's
+// posterior is its reweighted one. (DecodedPair::alignment and log_prob stay
+// the model's own Viterbi ones.)
 void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reverse,
                        const ParallelCorpus& forward_corpus, const ParallelCorpus& reverse_corpus,
                        const DecodeOptions& options, double threshold,
