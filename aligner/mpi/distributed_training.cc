@@ -8,6 +8,7 @@
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model_registry.h"
 #include "aligner/mpi/collectives.h"
+#include "tbb/parallel_invoke.h"
 
 namespace aligner::mpi {
 
@@ -151,8 +152,10 @@ absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
   f.local_table = std::make_shared<TranslationTable>();
   r.local_table = std::make_shared<TranslationTable>();
   trainer->Run([&] {
-    *f.local_table = TranslationTable::FromCorpus(forward_block);
-    *r.local_table = TranslationTable::FromCorpus(reverse_block);
+    // Together, as TrainByAgreement builds them: each build has a
+    // sequential part (its inverted index).
+    tbb::parallel_invoke([&] { *f.local_table = TranslationTable::FromCorpus(forward_block); },
+                         [&] { *r.local_table = TranslationTable::FromCorpus(reverse_block); });
     trainer->UseTables(*f.local_table, *r.local_table);
     AttachSlotCache(forward_block, options, f.local_table.get());
   });
