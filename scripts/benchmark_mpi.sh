@@ -82,7 +82,9 @@ for n in $ranks; do
   rm -f "$work"/mpi.mem.*
   start=$(date +%s.%N)
   # GNU time around each rank, so the peak is that rank's own.
-  "$mpirun" --oversubscribe $root -np "$n" sh -c \
+  # --bind-to none: by default each of up to 2 ranks is bound to one core,
+  # which --threads above 1 would share.
+  "$mpirun" --oversubscribe --bind-to none $root -np "$n" sh -c \
     'exec /usr/bin/time -f %M -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$PWD/$work/mpi.mem" \
     "$aligner_mpi" "${args[@]}" --output "$work/mpi.$n.align" 2> "$work/mpi.$n.log" \
     || { cat "$work/mpi.$n.log" >&2; exit 1; }

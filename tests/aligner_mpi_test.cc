@@ -14,6 +14,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 const std::string kAligner = ALIGNER_BINARY;
 const std::string kAlignerMpi = ALIGNER_MPI_BINARY;
@@ -118,8 +120,10 @@ class AlignerMpiTest : public TempDirTest {
   }
 
   std::string Mpirun(int ranks) const {
-    return "'" + kMpiexec + "' --oversubscribe --allow-run-as-root -np " + std::to_string(ranks) +
-           " '" + kAlignerMpi + "'";
+    // --bind-to none: Open MPI binds each of up to 2 ranks to one core,
+    // which would make the runs with --threads 2 one thread each.
+    return "'" + kMpiexec + "' --oversubscribe --bind-to none --allow-run-as-root -np " +
+           std::to_string(ranks) + " '" + kAlignerMpi + "'";
   }
 
   // Trains with `flags` by aligner and by aligner-mpi on 1-4 ranks; every
@@ -372,6 +376,33 @@ TEST_F(AlignerMpiTest, SymmetricDefaultWithFertilityIsIdenticalForOneToFourRanks
   ASSERT_FALSE(ReadWholeFile(Path("plain/out.agreement")) ==
                ReadWholeFile(Path("one/out.agreement")));
   ExpectAgreementFilesAsOneProcess(args);
+  // And with two threads on each of two ranks.
+  const RunResult threads = RunIn("threads", Mpirun(2) + " " + args + " --threads 2");
+  ASSERT_EQ(threads.exit_code, 0) << threads.err;
+  if (std::thread::hardware_concurrency() >= 2) {
+    EXPECT_THAT(threads.err, Not(HasSubstr("--threads 2 but"))) << "the ranks were bound";
+  }
+  for (const std::string name :
+       {"out.forward", "out.reverse", "out.agreement", "out.grow-diag-final-and"}) {
+    EXPECT_TRUE(ReadWholeFile(Path("threads/" + name)) == ReadWholeFile(Path("one/" + name)))
+        << name;
+  }
+}
+
+// Threads asked for beyond the CPUs a rank is bound to are named in a
+// warning (they would share the CPU); the run goes on.
+TEST_F(AlignerMpiTest, WarnsWhenBoundToFewerCpusThanThreads) {
+  WriteCorpus();
+  const std::string run = "'" + kMpiexec + "' --allow-run-as-root --bind-to core -np 1 '" +
+                          kAlignerMpi + "' align --quiet --source '" + fr_ + "' --target '" + en_ +
+                          "' --max-sentence-length " + std::to_string(kMaxSentenceLength) +
+                          " --output out.align --threads 8";
+  const RunResult bound = RunIn("bound", run);
+  ASSERT_EQ(bound.exit_code, 0) << bound.err;
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one CPU: binding narrows nothing";
+  EXPECT_THAT(bound.err, HasSubstr("warning: --threads 8 but this process may run on only 1 CPU"));
+  EXPECT_THAT(bound.err, HasSubstr("--bind-to none"));
+  EXPECT_FALSE(ReadWholeFile(Path("bound/out.align")).empty());
 }
 
 TEST_F(AlignerMpiTest, HmmCheckpointsAndResumeAreOneProcesss) {

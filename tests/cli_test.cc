@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_join.h"
@@ -326,6 +327,29 @@ TEST_F(CliTest, ThreadCountDoesNotChangeOutput) {
     EXPECT_EQ(one.out, two.out) << flags;
     EXPECT_EQ(one.out, four.out) << flags;
   }
+}
+
+// More --threads than the CPUs the process is bound to (taskset here, as
+// mpirun binds ranks) is named in a warning; more than the machine has, on
+// a process free to use all of it, is the user's choice and is not.
+TEST_F(CliTest, WarnsWhenBoundToFewerCpusThanThreads) {
+  WriteTrialCorpus();
+  const std::string args = "align --quiet -d -i " + Quote(bitext_);
+  const RunResult free = Run(args + " --threads 64");
+  ASSERT_EQ(free.exit_code, 0) << free.err;
+  EXPECT_THAT(free.err, Not(HasSubstr("--threads"))) << free.err;
+  if (std::thread::hardware_concurrency() < 2 || std::system("taskset -c 0 true") != 0) {
+    GTEST_SKIP() << "needs two CPUs and taskset";
+  }
+  const RunResult bound = Run(args + " --threads 2", "", "taskset -c 0 ");
+  ASSERT_EQ(bound.exit_code, 0) << bound.err;
+  EXPECT_THAT(bound.err, HasSubstr("warning: --threads 2 but this process may run on only 1 CPU"));
+  EXPECT_EQ(bound.out, free.out);
+  const RunResult symmetric = Run(
+      "symmetric --quiet --threads 2 -i " + Quote(bitext_) + " --prefix " + Quote(Path("bound")),
+      "", "taskset -c 0 ");
+  ASSERT_EQ(symmetric.exit_code, 0) << symmetric.err;
+  EXPECT_THAT(symmetric.err, HasSubstr("warning: --threads 2 but"));
 }
 
 TEST_F(CliTest, BadOptionsFailWithAMessageAndWriteNothing) {

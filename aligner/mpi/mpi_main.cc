@@ -80,6 +80,10 @@ int RunParsed(const boost::mpi::communicator& comm, const char* command,
     if (!root || (quiet && line.rfind("warning: ", 0) != 0)) return;
     std::fprintf(stderr, "aligner-mpi %s: %s\n", command, line.c_str());
   };
+  // Rank 0's binding stands for all: mpirun binds every rank alike.
+  if (const std::string warning = ThreadsWarning(parsed.options.threads); !warning.empty()) {
+    log(warning);
+  }
   status = run(parsed.options, log);
   if (status.ok()) return 0;
   if (root) {
