@@ -353,6 +353,23 @@ TEST(AgreementTrainerTest, FertilityLinkPosteriorsAreThoseOfTheLinks) {
   }
 }
 
+// Fertility counts kept per thread (the default) or in one shared array
+// train the same models.
+TEST(AgreementTrainerTest, FertilityCountsPerThreadOrSharedAreTheSame) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 800), reverse = Swapped(forward);
+  AgreementOptions per_thread;
+  per_thread.fertility = true;
+  per_thread.independent_iterations = 1;
+  AgreementOptions shared = per_thread;
+  shared.max_local_fertility_slots = 0;
+  const Trained a = TrainAgreement(forward, reverse, "hmm", 3, 2, per_thread);
+  const Trained b = TrainAgreement(forward, reverse, "hmm", 3, 2, shared);
+  EXPECT_EQ(a.forward_links, b.forward_links);
+  EXPECT_EQ(a.reverse_links, b.reverse_links);
+  EXPECT_EQ(a.agreed, b.agreed);
+  EXPECT_EQ(a.forward_log_probs, b.forward_log_probs);
+}
+
 // The fertility models are trained in the main model's iterations (so
 // from the second on they change the counts) and applied when decoding; the
 // result is the same for any number of threads.

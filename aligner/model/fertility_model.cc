@@ -33,7 +33,8 @@ void FertilityModel::InitCounts(FixedPointArray* counts) const {
 }
 
 void FertilityModel::AddCounts(absl::Span<const WordId> source, uint32_t m,
-                               const double* posteriors, FixedPointArray* counts) const {
+                               const double* posteriors, FixedPointArray* counts,
+                               bool shared) const {
   const uint32_t l = source.size();
   const size_t stride = static_cast<size_t>(l) + 1;
   for (uint32_t i = 1; i <= l; ++i) {
@@ -43,7 +44,11 @@ void FertilityModel::AddCounts(absl::Span<const WordId> source, uint32_t m,
       if (q > kMinActiveLink) AddLink(q, dist, dist);
     }
     const size_t base = static_cast<size_t>(source[i - 1]) * S;
-    for (int phi = 0; phi < S; ++phi) counts->AtomicAdd(base + phi, dist[phi]);
+    if (shared) {
+      for (int phi = 0; phi < S; ++phi) counts->AtomicAdd(base + phi, dist[phi]);
+    } else {
+      for (int phi = 0; phi < S; ++phi) counts->Add(base + phi, dist[phi]);
+    }
   }
 }
 

@@ -60,10 +60,12 @@ class FertilityModel {
   // Sizes `counts` (all zero) for AddCounts.
   void InitCounts(FixedPointArray* counts) const;
   // Adds the fertility distributions of the pair's source tokens under
-  // `posteriors` (target-major [j * (l + 1) + i], i = 0 NULL). Safe to call
-  // concurrently: the adds are atomic and exact.
+  // `posteriors` (target-major [j * (l + 1) + i], i = 0 NULL). With `shared`
+  // several threads may add to `counts` at once (atomic, exact adds);
+  // without it `counts` is the caller's own (plain adds), to be merged
+  // (FixedPointArray::Merge: integer sums, the same for any split).
   void AddCounts(absl::Span<const WordId> source, uint32_t m, const double* posteriors,
-                 FixedPointArray* counts) const;
+                 FixedPointArray* counts, bool shared = true) const;
   // n(phi | e) = (c(e, phi) + alpha g(phi)) / (c(e) + alpha), g the
   // distribution of all counts together.
   void Maximize(const FixedPointArray& counts);

@@ -88,6 +88,9 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
     forward_fertility_->InitCounts(&forward_fertility_counts_);
     reverse_fertility_->InitCounts(&reverse_fertility_counts_);
   }
+  const bool local_fertility =
+      fertility && forward_fertility_counts_.size() <= options_.max_local_fertility_slots &&
+      reverse_fertility_counts_.size() <= options_.max_local_fertility_slots;
   arena_.execute([&] {
     forward.InitCounts(&forward_total_);
     reverse.InitCounts(&reverse_total_);
@@ -106,6 +109,10 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
           if (!local.ready) {
             local.forward.ResetSharing(&forward_total_);
             local.reverse.ResetSharing(&reverse_total_);
+            if (local_fertility) {
+              forward_fertility_->InitCounts(&local.forward_fertility);
+              reverse_fertility_->InitCounts(&local.reverse_fertility);
+            }
             local.ready = true;
           }
           thread_local std::vector<double> p1, p2;
@@ -124,8 +131,15 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
               // and count the fertilities of the reweighted ones.
               forward_fertility_->Apply(fp.source, m, options_.fertility_sweeps, p1.data());
               reverse_fertility_->Apply(rp.source, l, options_.fertility_sweeps, p2.data());
-              forward_fertility_->AddCounts(fp.source, m, p1.data(), &forward_fertility_counts_);
-              reverse_fertility_->AddCounts(rp.source, l, p2.data(), &reverse_fertility_counts_);
+              if (local_fertility) {
+                forward_fertility_->AddCounts(fp.source, m, p1.data(), &local.forward_fertility,
+                                              /*shared=*/false);
+                reverse_fertility_->AddCounts(rp.source, l, p2.data(), &local.reverse_fertility,
+                                              /*shared=*/false);
+              } else {
+                forward_fertility_->AddCounts(fp.source, m, p1.data(), &forward_fertility_counts_);
+                reverse_fertility_->AddCounts(rp.source, l, p2.data(), &reverse_fertility_counts_);
+              }
             }
             if (!independent_) {
               CombinePosteriors(l, m, p1.data(), p2.data(), options_, p1.data(), p2.data());
@@ -140,6 +154,10 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
       if (!local.ready) continue;
       forward_total_.MergeLocal(local.forward);
       reverse_total_.MergeLocal(local.reverse);
+      if (local_fertility) {
+        forward_fertility_counts_.Merge(local.forward_fertility);
+        reverse_fertility_counts_.Merge(local.reverse_fertility);
+      }
     }
   });
 }

@@ -69,6 +69,11 @@ struct AgreementOptions {
   // German-English. Ignored without fertility models: each direction on its
   // own then over-fits.
   int independent_iterations = 0;
+  // Each thread counts fertilities into its own arrays while each has at
+  // most this many slots (kSlots per source word type; 2^21 is 16 MiB), and
+  // beyond into one shared array by atomic adds, so that memory does not
+  // grow with the threads. The counts are the same either way.
+  size_t max_local_fertility_slots = size_t{1} << 21;
 };
 
 // How many of the main model's `iterations` train by agreement under
@@ -146,6 +151,10 @@ class AgreementTrainer {
  private:
   struct LocalCounts {
     ExpectedCounts forward, reverse;
+    // Each thread's own fertility counts, while small (ExpectationStep):
+    // the frequent words' slots are a few cache lines that every pair adds
+    // to, which atomic adds from several threads pass back and forth.
+    FixedPointArray forward_fertility, reverse_fertility;
     bool ready = false;
   };
   const ParallelCorpus& forward_corpus_;
