@@ -36,6 +36,8 @@ class FixedPointArray {
   void AtomicAddFixed(size_t i, int64_t delta) {
     if (delta != 0) __atomic_fetch_add(&sums_[i], delta, __ATOMIC_RELAXED);
   }
+  // The same for an array only this thread adds to.
+  void AddFixed(size_t i, int64_t delta) { sums_[i] += delta; }
   // Hints that slot i will soon be added to.
   void Prefetch(size_t i) const { __builtin_prefetch(&sums_[i], 1, 1); }
 
@@ -76,10 +78,18 @@ struct ExpectedCounts {
   int64_t links = 0;  // sum over pairs of (l + 1) * m: the E-step's work
 
   // Adds to the expected count of translation-table slot `slot`. Safe to
-  // call from several threads whose counts share one translation array.
-  void AddTranslation(size_t slot, double value) { translation_sink_->AtomicAdd(slot, value); }
+  // call from several threads whose counts share one translation array
+  // (unless ResetSharing was told this one is its only writer).
+  void AddTranslation(size_t slot, double value) {
+    AddTranslationFixed(slot, FixedPointArray::ToFixed(value));
+  }
   void AddTranslationFixed(size_t slot, int64_t value) {
-    translation_sink_->AtomicAddFixed(slot, value);
+    // A locked add does not overlap the loads after it; one writer needs none.
+    if (only_writer_) {
+      translation_sink_->AddFixed(slot, value);
+    } else {
+      translation_sink_->AtomicAddFixed(slot, value);
+    }
   }
   void PrefetchTranslation(size_t slot) const { translation_sink_->Prefetch(slot); }
   // The summed translation counts (of this object's own array).
@@ -113,13 +123,17 @@ struct ExpectedCounts {
   void Reset(size_t translation_size, size_t alignment_size) {
     translation_.Resize(translation_size);
     translation_sink_ = &translation_;
+    only_writer_ = false;
     ResetLocal(alignment_size);
   }
   // Zeroes the per-thread part and sends translation counts to `shared`'s
-  // array; this object then owns no translation array.
-  void ResetSharing(ExpectedCounts* shared) {
+  // array; this object then owns no translation array. `only_writer`: no
+  // other thread adds to `shared`'s array until the next reset (a trainer
+  // running on one thread), so the adds need not be atomic.
+  void ResetSharing(ExpectedCounts* shared, bool only_writer = false) {
     translation_.Resize(0);
     translation_sink_ = &shared->translation_;
+    only_writer_ = only_writer;
     ResetLocal(shared->alignment.size());
   }
   // Adds the per-thread part of `other` (its translation counts already went
@@ -142,6 +156,7 @@ struct ExpectedCounts {
   static constexpr double kLogScale = 1048576.0;  // 2^20
   FixedPointArray translation_;
   FixedPointArray* translation_sink_ = &translation_;
+  bool only_writer_ = false;
   int64_t log_likelihood_ = 0;
 };
 

@@ -107,8 +107,10 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
         [&](const tbb::blocked_range<size_t>& range) {
           LocalCounts& local = local_counts_.local();
           if (!local.ready) {
-            local.forward.ResetSharing(&forward_total_);
-            local.reverse.ResetSharing(&reverse_total_);
+            // On one thread the shared translation counts have one writer.
+            const bool one_thread = arena_.max_concurrency() == 1;
+            local.forward.ResetSharing(&forward_total_, one_thread);
+            local.reverse.ResetSharing(&reverse_total_, one_thread);
             if (local_fertility) {
               forward_fertility_->InitCounts(&local.forward_fertility);
               reverse_fertility_->InitCounts(&local.reverse_fertility);

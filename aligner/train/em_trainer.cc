@@ -60,7 +60,9 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
   arena_.execute([&] {
     model.InitCounts(&total_);
     // Counts left from another model may have other sizes: reset them all.
-    for (ExpectedCounts& counts : local_counts_) counts.ResetSharing(&total_);
+    // On one thread the shared translation counts have one writer.
+    const bool one_thread = arena_.max_concurrency() == 1;
+    for (ExpectedCounts& counts : local_counts_) counts.ResetSharing(&total_, one_thread);
     const std::vector<uint32_t>* order =
         model.PrefersPairsByLengths() ? &pairs_by_lengths_.get(corpus_) : nullptr;
     const size_t n = order != nullptr ? order->size() : corpus_.size();
@@ -69,7 +71,7 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
                       [&](const tbb::blocked_range<size_t>& range) {
                         bool exists = false;
                         ExpectedCounts& counts = local_counts_.local(exists);
-                        if (!exists) counts.ResetSharing(&total_);
+                        if (!exists) counts.ResetSharing(&total_, one_thread);
                         for (size_t k = range.begin(); k != range.end(); ++k) {
                           const size_t pair = order != nullptr ? (*order)[k] : k;
                           if (viterbi_training_) {
