@@ -2,6 +2,7 @@
 #ifndef ALIGNER_MODEL_EXPECTED_COUNTS_H_
 #define ALIGNER_MODEL_EXPECTED_COUNTS_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -85,13 +86,21 @@ struct ExpectedCounts {
   }
   void AddTranslationFixed(size_t slot, int64_t value) {
     // A locked add does not overlap the loads after it; one writer needs none.
-    if (only_writer_) {
+    if (slot < hot_end_) {
+      hot_translation_.AddFixed(slot, value);
+    } else if (only_writer_) {
       translation_sink_->AddFixed(slot, value);
     } else {
       translation_sink_->AtomicAddFixed(slot, value);
     }
   }
-  void PrefetchTranslation(size_t slot) const { translation_sink_->Prefetch(slot); }
+  void PrefetchTranslation(size_t slot) const {
+    if (slot < hot_end_) {
+      hot_translation_.Prefetch(slot);
+    } else {
+      translation_sink_->Prefetch(slot);
+    }
+  }
   // The summed translation counts (of this object's own array).
   const FixedPointArray& translation() const { return translation_; }
 
@@ -124,21 +133,32 @@ struct ExpectedCounts {
     translation_.Resize(translation_size);
     translation_sink_ = &translation_;
     only_writer_ = false;
+    hot_end_ = 0;
+    hot_translation_.Resize(0);
     ResetLocal(alignment_size);
   }
   // Zeroes the per-thread part and sends translation counts to `shared`'s
   // array; this object then owns no translation array. `only_writer`: no
   // other thread adds to `shared`'s array until the next reset (a trainer
-  // running on one thread), so the adds need not be atomic.
-  void ResetSharing(ExpectedCounts* shared, bool only_writer = false) {
+  // running on one thread), so the adds need not be atomic. Otherwise the
+  // counts of the first `hot_slots` slots (the NULL row and the most
+  // frequent words' rows, which vocabularies numbered by frequency put
+  // first, and which every thread adds to all the time) go to an array of
+  // this object's own, added to `shared` by MergeLocal; the rest atomically.
+  static constexpr size_t kHotSlots = size_t{1} << 20;  // 8 MiB a thread
+  void ResetSharing(ExpectedCounts* shared, bool only_writer = false,
+                    size_t hot_slots = kHotSlots) {
     translation_.Resize(0);
     translation_sink_ = &shared->translation_;
     only_writer_ = only_writer;
+    hot_end_ = only_writer ? 0 : std::min(hot_slots, shared->translation_.size());
+    hot_translation_.Resize(hot_end_);
     ResetLocal(shared->alignment.size());
   }
   // Adds the per-thread part of `other` (its translation counts already went
-  // to the shared array).
+  // to the shared array, but for its hot slots', added here).
   void MergeLocal(const ExpectedCounts& other) {
+    if (other.hot_end_ > 0) translation_.Merge(other.hot_translation_);
     alignment.Merge(other.alignment);
     log_likelihood_ += other.log_likelihood_;
     pairs += other.pairs;
@@ -157,6 +177,9 @@ struct ExpectedCounts {
   FixedPointArray translation_;
   FixedPointArray* translation_sink_ = &translation_;
   bool only_writer_ = false;
+  // Slots below hot_end_ are counted in hot_translation_ (ResetSharing).
+  size_t hot_end_ = 0;
+  FixedPointArray hot_translation_;
   int64_t log_likelihood_ = 0;
 };
 
