@@ -398,6 +398,9 @@ TEST_F(AlignerMpiTest, WarnsWhenBoundToFewerCpusThanThreads) {
                           "' --max-sentence-length " + std::to_string(kMaxSentenceLength) +
                           " --output out.align --threads 8";
   const RunResult bound = RunIn("bound", run);
+  if (bound.exit_code != 0 && bound.err.find("bind") != std::string::npos) {
+    GTEST_SKIP() << "mpirun cannot bind to cores here: " << bound.err;
+  }
   ASSERT_EQ(bound.exit_code, 0) << bound.err;
   if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one CPU: binding narrows nothing";
   EXPECT_THAT(bound.err, HasSubstr("warning: --threads 8 but this process may run on only 1 CPU"));
