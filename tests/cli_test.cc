@@ -350,6 +350,17 @@ TEST_F(CliTest, WarnsWhenBoundToFewerCpusThanThreads) {
       "", "taskset -c 0 ");
   ASSERT_EQ(symmetric.exit_code, 0) << symmetric.err;
   EXPECT_THAT(symmetric.err, HasSubstr("warning: --threads 2 but"));
+  // Once, for the user's --threads, not again for each direction's share.
+  const RunResult apart = Run("symmetric --no-agreement --threads 4 -i " + Quote(bitext_) +
+                                  " --prefix " + Quote(Path("apart")),
+                              "", "taskset -c 0 ");
+  ASSERT_EQ(apart.exit_code, 0) << apart.err;
+  size_t warnings = 0;
+  for (const std::string& line : Lines(apart.err)) {
+    warnings += line.find("warning: --threads") != std::string::npos;
+  }
+  EXPECT_EQ(warnings, 1u) << apart.err;
+  EXPECT_THAT(apart.err, HasSubstr("warning: --threads 4 but"));
 }
 
 TEST_F(CliTest, BadOptionsFailWithAMessageAndWriteNothing) {

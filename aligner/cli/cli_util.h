@@ -95,6 +95,7 @@ int RunParsed(const char* command, const Parsed<Options>& parsed, RunFn run) {
       Log(command, "%s", line);
     }
   };
+  WarnIfThreadsExceedCpus(options.threads, log);
   const absl::Status status = run(options, log);
   if (status_line) status_line->Clear();
   return status.ok() ? 0 : Fail(command, status);

@@ -81,9 +81,7 @@ int RunParsed(const boost::mpi::communicator& comm, const char* command,
     std::fprintf(stderr, "aligner-mpi %s: %s\n", command, line.c_str());
   };
   // Rank 0's binding stands for all: mpirun binds every rank alike.
-  if (const std::string warning = ThreadsWarning(parsed.options.threads); !warning.empty()) {
-    log(warning);
-  }
+  WarnIfThreadsExceedCpus(parsed.options.threads, log);
   status = run(parsed.options, log);
   if (status.ok()) return 0;
   if (root) {

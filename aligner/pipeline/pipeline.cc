@@ -400,25 +400,22 @@ std::vector<DecodedPair> AlignCorpus(const LoadedModel& model, const ParallelCor
   return pairs;
 }
 
-std::string ThreadsWarning(int threads) {
+void WarnIfThreadsExceedCpus(int threads, const Logger& log) {
   // TBB's default is the number of CPUs in the affinity mask. More threads
   // than the whole machine has is the user's choice; only a mask narrower
   // than the machine is a trap.
   const int cpus = tbb::info::default_concurrency();
   const int machine = static_cast<int>(std::thread::hardware_concurrency());
-  if (threads <= cpus || cpus >= machine) return "";
-  return absl::StrCat("warning: --threads ", threads, " but this process may run on only ", cpus,
-                      cpus == 1 ? " CPU" : " CPUs",
-                      " (its CPU affinity, as taskset or mpirun's default binding sets it; under "
-                      "mpirun add --bind-to none, or --map-by slot:PE=",
-                      threads, "), so the threads share ", cpus == 1 ? "it" : "them");
+  if (threads <= cpus || cpus >= machine) return;
+  Log(log,
+      "warning: --threads %d but this process may run on only %d %s (its CPU affinity, as taskset "
+      "or mpirun's default binding sets it; under mpirun add --bind-to none, or --map-by "
+      "slot:PE=%d), so the threads share %s",
+      threads, cpus, cpus == 1 ? "CPU" : "CPUs", threads, cpus == 1 ? "it" : "them");
 }
 
 absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
   RETURN_IF_ERROR(ValidateAlignOptions(options));
-  if (const std::string warning = ThreadsWarning(options.threads); !warning.empty()) {
-    Log(log, "%s", warning);
-  }
   if (options.stream) return RunAlignStream(options, stdin, stdout, log);
   std::unique_ptr<LoadedModel> resume;
   if (!options.resume.empty()) {
@@ -840,9 +837,6 @@ absl::Status RunIndependently(const SymmetricOptions& options, const Logger& log
 
 absl::Status RunSymmetric(const SymmetricOptions& options, const Logger& log) {
   RETURN_IF_ERROR(ValidateSymmetricOptions(options));
-  if (const std::string warning = ThreadsWarning(options.threads); !warning.empty()) {
-    Log(log, "%s", warning);
-  }
   return options.agreement ? RunByAgreement(options, log) : RunIndependently(options, log);
 }
 

@@ -118,12 +118,12 @@ absl::Status ValidateAlignSettings(const AlignOptions& options);
 // Runs RunAlignStream(options, stdin, stdout, log) when options.stream.
 absl::Status RunAlign(const AlignOptions& options, const Logger& log);
 
-// "warning: ..." when `threads` (> 0: asked for) is more than the CPUs this
-// process may run on and these are fewer than the machine's (its affinity
-// mask, which taskset and mpirun's default binding narrow: the threads
-// would then share them); otherwise empty.
-// RunAlign and RunSymmetric log it, and aligner-mpi for each rank.
-std::string ThreadsWarning(int threads);
+// Logs "warning: ..." when `threads` (> 0: asked for) is more than the CPUs
+// this process may run on and these are fewer than the machine's (its
+// affinity mask, which taskset and mpirun's default binding narrow: the
+// threads would then share them). The front ends call it once per command
+// with the user's --threads (a command's inner runs divide them).
+void WarnIfThreadsExceedCpus(int threads, const Logger& log);
 
 // Aligns one "source ||| target" line at a time with a loaded model, exactly
 // as `align --load-model` aligns the same line in a batch: the model's
