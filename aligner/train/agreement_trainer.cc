@@ -91,6 +91,8 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
   const bool local_fertility =
       fertility && forward_fertility_counts_.size() <= options_.max_local_fertility_slots &&
       reverse_fertility_counts_.size() <= options_.max_local_fertility_slots;
+  // On one thread the shared translation counts have one writer.
+  const bool one_thread = arena_.max_concurrency() == 1;
   arena_.execute([&] {
     forward.InitCounts(&forward_total_);
     reverse.InitCounts(&reverse_total_);
@@ -107,8 +109,6 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
         [&](const tbb::blocked_range<size_t>& range) {
           LocalCounts& local = local_counts_.local();
           if (!local.ready) {
-            // On one thread the shared translation counts have one writer.
-            const bool one_thread = arena_.max_concurrency() == 1;
             local.forward.ResetSharing(&forward_total_, one_thread);
             local.reverse.ResetSharing(&reverse_total_, one_thread);
             if (local_fertility) {
@@ -133,15 +133,14 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
               // and count the fertilities of the reweighted ones.
               forward_fertility_->Apply(fp.source, m, options_.fertility_sweeps, p1.data());
               reverse_fertility_->Apply(rp.source, l, options_.fertility_sweeps, p2.data());
-              if (local_fertility) {
-                forward_fertility_->AddCounts(fp.source, m, p1.data(), &local.forward_fertility,
-                                              /*shared=*/false);
-                reverse_fertility_->AddCounts(rp.source, l, p2.data(), &local.reverse_fertility,
-                                              /*shared=*/false);
-              } else {
-                forward_fertility_->AddCounts(fp.source, m, p1.data(), &forward_fertility_counts_);
-                reverse_fertility_->AddCounts(rp.source, l, p2.data(), &reverse_fertility_counts_);
-              }
+              forward_fertility_->AddCounts(
+                  fp.source, m, p1.data(),
+                  local_fertility ? &local.forward_fertility : &forward_fertility_counts_,
+                  /*shared=*/!local_fertility);
+              reverse_fertility_->AddCounts(
+                  rp.source, l, p2.data(),
+                  local_fertility ? &local.reverse_fertility : &reverse_fertility_counts_,
+                  /*shared=*/!local_fertility);
             }
             if (!independent_) {
               CombinePosteriors(l, m, p1.data(), p2.data(), options_, p1.data(), p2.data());
