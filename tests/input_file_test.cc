@@ -224,6 +224,34 @@ TEST_F(LineReaderTest, DirectoryIsAnErrorNamingThePath) {
   EXPECT_THAT(std::string(r.status.message()), HasSubstr(Path("subdir")));
 }
 
+// Lines are cut from blocks of a megabyte: lines that cross a block's end,
+// and lines longer than a block, come back whole, from every format.
+TEST_F(LineReaderTest, LinesAcrossAndLongerThanTheReadBlocks) {
+  std::string text = ManyLines(30000);  // about 3 MB of short lines
+  for (const size_t length : {(size_t{1} << 20) - 1, size_t{1} << 20, (size_t{1} << 20) + 1,
+                              size_t{3} << 20, size_t{0}, size_t{5}}) {
+    std::string line(length, 'x');
+    for (size_t i = 0; i < length; i += 4099) line[i] = static_cast<char>('a' + i % 26);
+    text += line + (length == 5 ? "\r\n" : "\n");
+  }
+  text += ManyLines(100) + "last line without a newline";
+  const std::string plain = WriteFile("long.txt", text);
+  Shell("gzip -c '" + plain + "' > '" + Path("long.txt.gz") + "'");
+  std::vector<std::string> expected = SplitLines(text);
+  for (std::string& line : expected) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+  }
+  ASSERT_GT(expected.size(), 30100u);
+  for (const std::string& path : {plain, Path("long.txt.gz")}) {
+    const ReadResult r = ReadAll(path);
+    ASSERT_TRUE(r.status.ok()) << path << ": " << r.status;
+    ASSERT_EQ(r.lines.size(), expected.size()) << path;
+    for (size_t k = 0; k < expected.size(); ++k) {
+      ASSERT_EQ(r.lines[k], expected[k]) << path << ", line " << k + 1;
+    }
+  }
+}
+
 TEST_F(LineReaderTest, TruncatedGzipIsAnErrorNamingTheFile) {
   const std::string plain = WriteFile("big.txt", ManyLines(5000));
   Shell("gzip -c '" + plain + "' > '" + Path("big.gz") + "'");

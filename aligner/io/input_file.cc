@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "boost/iostreams/categories.hpp"
@@ -191,6 +192,38 @@ struct LineReader::Impl {
   int fd = -1;
   bool owns_fd = false;
   bio::filtering_istream stream;
+  // Lines are cut from blocks read in bulk: std::getline on the stream went
+  // a character at a time, and reading a corpus took a tenth of `align -d`.
+  std::vector<char> buffer = std::vector<char>(1 << 20);
+  size_t begin = 0, end = 0;  // the bytes not returned yet
+  bool at_end = false;        // the stream has no more bytes
+
+  bool failed = false;  // the stream reported a read error
+
+  // Reads more bytes after `end`, first moving the unreturned ones to the
+  // front (and growing the buffer when they fill it). False at the end of
+  // the stream or on a read error (`failed`); a source may also throw.
+  bool Refill() {
+    if (at_end) return false;
+    if (begin > 0) {
+      std::memmove(buffer.data(), buffer.data() + begin, end - begin);
+      end -= begin;
+      begin = 0;
+    }
+    if (end == buffer.size()) buffer.resize(2 * buffer.size());
+    stream.read(buffer.data() + end, static_cast<std::streamsize>(buffer.size() - end));
+    const std::streamsize got = stream.gcount();
+    if (stream.bad()) {
+      failed = at_end = true;
+      return false;
+    }
+    if (got <= 0) {
+      at_end = true;
+      return false;
+    }
+    end += static_cast<size_t>(got);
+    return true;
+  }
   ~Impl() {
     stream.reset();
     if (owns_fd && fd >= 0) ::close(fd);
@@ -250,13 +283,29 @@ LineReader::~LineReader() = default;
 
 bool LineReader::Next(std::string* line) {
   if (!status_.ok()) return false;
+  Impl& in = *impl_;
   try {
-    if (!std::getline(impl_->stream, *line)) {
-      if (impl_->stream.bad()) {
-        status_ = absl::DataLossError(FileLineMessage(
-            path_, line_number_ + 1, "read error (truncated or corrupt compressed stream?)"));
+    for (;;) {
+      const char* first = in.buffer.data() + in.begin;
+      const void* newline = std::memchr(first, '\n', in.end - in.begin);
+      if (newline != nullptr) {
+        const char* last = static_cast<const char*>(newline);
+        line->assign(first, last);
+        in.begin += static_cast<size_t>(last - first) + 1;
+        break;
       }
-      return false;
+      if (!in.Refill()) {
+        if (in.failed) {
+          status_ = absl::DataLossError(FileLineMessage(
+              path_, line_number_ + 1, "read error (truncated or corrupt compressed stream?)"));
+          return false;
+        }
+        // A final line without a newline is still a line.
+        if (in.begin == in.end) return false;
+        line->assign(in.buffer.data() + in.begin, in.buffer.data() + in.end);
+        in.begin = in.end;
+        break;
+      }
     }
   } catch (const std::exception& e) {
     status_ = absl::DataLossError(
