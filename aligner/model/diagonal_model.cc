@@ -106,11 +106,17 @@ void DiagonalModel::AddAlignmentCounts(uint32_t l, uint32_t m, const double* pos
                                        ExpectedCounts* counts) const {
   // Sufficient statistics for the tension: the posterior-weighted feature
   // and the posterior mass not on NULL.
+  // DiagonalFeature's two divisions per link, hoisted: i / l once per i,
+  // (j + 1) / m once per j; the same values, so the same sums.
+  thread_local std::vector<double> source_at;
+  source_at.resize(l + 1);
+  for (uint32_t i = 1; i <= l; ++i) source_at[i] = static_cast<double>(i) / l;
   double feature = 0, mass = 0;
   for (uint32_t j = 0; j < m; ++j) {
     const double* column = posteriors + static_cast<size_t>(j) * (l + 1);
+    const double target_at = static_cast<double>(j + 1) / m;
     for (uint32_t i = 1; i <= l; ++i) {
-      feature += column[i] * DiagonalFeature(i, j, l, m);
+      feature += column[i] * -std::fabs(source_at[i] - target_at);
       mass += column[i];
     }
   }
