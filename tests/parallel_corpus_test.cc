@@ -626,6 +626,71 @@ TEST_F(ReadCorpusTest, BuilderGivesTheFileReadersCorpus) {
   ExpectSameCorpus(*from_files, *text);
 }
 
+// ReadBitext encodes lines in batches of thousands, in parallel, and numbers
+// their words afterwards: over many batches, with malformed, empty and
+// over-long lines among them and a block of the file, it gives the corpus,
+// ids and report of adding the same lines one by one.
+TEST_F(ReadCorpusTest, BitextOfManyBatchesGivesTheCorpusOfOneLineAtATime) {
+  std::string bitext;
+  std::vector<std::string> lines;
+  uint32_t x = 7;
+  auto next = [&x] { return x = x * 1103515245u + 12345u; };
+  for (int k = 0; k < 20000; ++k) {
+    std::string source, target;
+    // Zipf-like words, so that batches share words and each brings new ones.
+    const int source_length = k % 1999 == 5 ? 9 : 1 + next() % 7;  // some over the bound
+    for (int w = 0; w < source_length; ++w) {
+      source += (w ? " " : "") + std::string(next() % 3 ? "w" : "W") +
+                std::to_string((next() >> 8) % (1 + (next() >> 8) % 30000));
+    }
+    const int target_length = k % 1777 == 3 ? 0 : 1 + next() % 6;  // some empty
+    for (int w = 0; w < target_length; ++w) {
+      target += (w ? " " : "") + std::string("e") + std::to_string((next() >> 8) % 20000);
+    }
+    lines.push_back(k % 1333 == 11 ? source : source + " ||| " + target);  // some malformed
+    bitext += lines.back() + "\n";
+  }
+  const std::string path = WriteFile("many.txt", bitext);
+  for (const auto& [first, end] : {std::pair<int64_t, int64_t>{0, -1}, {4321, 15000}}) {
+    CorpusReadOptions options;
+    options.lowercase = true;
+    options.max_sentence_length = 8;
+    options.first_line = first;
+    options.end_line = end;
+    CorpusReport read_report, one_by_one_report;
+    auto read = ReadBitext(path, options, &read_report);
+    ASSERT_TRUE(read.ok()) << read.status();
+    ParallelCorpusBuilder builder(options);
+    for (int64_t k = first; k < (end < 0 ? static_cast<int64_t>(lines.size()) : end); ++k) {
+      std::string_view source, target;
+      if (SplitBitextLine(lines[k], &source, &target)) {
+        builder.AddPair(source, target);
+      } else {
+        builder.AddMalformedPair(k + 1);
+      }
+    }
+    auto one_by_one = builder.Finish("in memory: none of its ", &one_by_one_report);
+    ASSERT_TRUE(one_by_one.ok()) << one_by_one.status();
+    ASSERT_EQ(read->size(), (end < 0 ? 20000 : end) - first);
+    ExpectSameCorpus(*read, *one_by_one);
+    EXPECT_GT(read->source_vocabulary().size(), 10000u);
+    EXPECT_EQ(read_report.pairs, one_by_one_report.pairs);
+    EXPECT_EQ(read_report.usable_pairs, one_by_one_report.usable_pairs);
+    EXPECT_EQ(read_report.malformed_lines, one_by_one_report.malformed_lines);
+    EXPECT_EQ(read_report.first_malformed_line, one_by_one_report.first_malformed_line);
+    EXPECT_EQ(read_report.empty_pairs, one_by_one_report.empty_pairs);
+    EXPECT_EQ(read_report.too_long_pairs, one_by_one_report.too_long_pairs);
+    EXPECT_EQ(read_report.first_too_long_line, one_by_one_report.first_too_long_line);
+    EXPECT_GE(read_report.malformed_lines, 5);
+    EXPECT_GE(read_report.empty_pairs, 5);
+    EXPECT_GE(read_report.too_long_pairs, 5);
+    // An unusable pair keeps no words, whichever side had them.
+    for (size_t k = 0; k < read->size(); ++k) {
+      EXPECT_EQ(read->pair(k).source.empty(), read->pair(k).target.empty()) << "pair " << k;
+    }
+  }
+}
+
 // As the file readers, pairs of which none can be aligned are an error, with
 // the caller's name for them and the reasons; no pair at all is an empty
 // corpus.

@@ -228,6 +228,33 @@ std::vector<std::string> UnusablePairWarnings(const CorpusReport& report,
 // NumberWordsByFrequency on the result as after reading a file.
 class ParallelCorpusBuilder {
  public:
+  // Pairs encoded apart from any builder, their words numbered within the
+  // batch, so that batches can be encoded in parallel; AddBatch gives them
+  // the builder's ids. A batch gives the same corpus as adding its pairs one
+  // by one.
+  class Batch {
+   public:
+    // As the builder's AddPair and AddMalformedPair.
+    void AddPair(std::string_view source, std::string_view target,
+                 const CorpusReadOptions& options);
+    void AddMalformedPair(int64_t line_number);
+    size_t size() const { return malformed_.size(); }
+    void Clear();
+
+   private:
+    friend class ParallelCorpusBuilder;
+    struct Side {
+      Vocabulary vocab;  // the batch's words; ids from 1 by first appearance
+      std::vector<WordId> ids;
+      std::vector<uint32_t> lengths;  // per pair
+      std::vector<uint8_t> fits;      // per pair: how it fits the bounds
+      std::vector<std::string_view> tokens;
+    };
+    Side source_, target_;
+    std::vector<bool> malformed_;
+    std::vector<int64_t> malformed_lines_;
+  };
+
   explicit ParallelCorpusBuilder(const CorpusReadOptions& options);
 
   // A pair of sentences, each a line of text as a corpus file holds it.
@@ -239,6 +266,8 @@ class ParallelCorpusBuilder {
                                 absl::Span<const std::string> target);
   // A pair that cannot be used (a malformed line `line_number`, 1-based).
   void AddMalformedPair(int64_t line_number);
+  // The pairs of `batch`, in order.
+  void AddBatch(const Batch& batch);
 
   size_t size() const { return malformed_.size(); }
   // The corpus, with the pairs it cannot train on cleared; the builder is
