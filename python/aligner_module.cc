@@ -247,6 +247,7 @@ class Model {
   ParallelCorpus Corpus(const py::sequence& src, const py::sequence& tgt, const Logger& log) const {
     CorpusOptions options;
     options.lowercase = model_->metadata.lowercase;
+    options.stem_length = model_->metadata.stem_length;
     options.max_sentence_length = model_->metadata.max_sentence_length;
     return MakeCorpus(src, tgt, options, model_.get(), model_->metadata.reverse, log);
   }
@@ -448,6 +449,8 @@ PYBIND11_MODULE(aligner, m) {
                              [](const Model& model) { return model.loaded().metadata.reverse; })
       .def_property_readonly("lowercase",
                              [](const Model& model) { return model.loaded().metadata.lowercase; })
+      .def_property_readonly("stem_length",
+                             [](const Model& model) { return model.loaded().metadata.stem_length; })
       .def_property_readonly(
           "max_sentence_length",
           [](const Model& model) { return model.loaded().metadata.max_sentence_length; })
@@ -458,8 +461,11 @@ PYBIND11_MODULE(aligner, m) {
         const aligner::LoadedModel& loaded = model.loaded();
         return absl::StrCat("<aligner.Model ", loaded.model->name(),
                             loaded.metadata.reverse ? " reverse" : "",
-                            loaded.metadata.lowercase ? " lowercase" : "", ", ",
-                            loaded.source_vocabulary.size() - 1, " source and ",
+                            loaded.metadata.lowercase ? " lowercase" : "",
+                            loaded.metadata.stem_length > 0
+                                ? absl::StrCat(" stem_length=", loaded.metadata.stem_length)
+                                : "",
+                            ", ", loaded.source_vocabulary.size() - 1, " source and ",
                             loaded.target_vocabulary.size() - 1, " target words>");
       });
 

@@ -512,6 +512,12 @@ TEST_F(CliTest, ResumeRefusesAnotherRunsCheckpoint) {
     EXPECT_THAT(r.err, HasSubstr(c.names)) << c.args << "\n" << r.err;
     EXPECT_FALSE(fs::exists(Path("c"))) << c.args;
   }
+  // Words cut to another length are another corpus's words.
+  const RunResult stems = Run(run + corpus + " --stem-length 4 --resume " + Quote(checkpoint) +
+                              " --output " + Quote(Path("c")));
+  EXPECT_NE(stems.exit_code, 0);
+  EXPECT_THAT(stems.err, HasSubstr("--stem-length"));
+  EXPECT_FALSE(fs::exists(Path("c")));
 }
 
 TEST_F(CliTest, UnwritableOutputsFailBeforeTrainingAndWriteNothing) {
@@ -740,8 +746,9 @@ TEST_F(CliTest, SymmetricEqualsAlignBothWaysThenSymmetrize) {
   WriteTrialCorpus();
   const std::string corpus = "--source " + Quote(fr_) + " --target " + Quote(en_);
   const std::string prefix = Path("both");
-  const RunResult both = Run("symmetric --quiet --no-agreement --no-lowercase -d -o -v " + corpus +
-                             " --prefix " + Quote(prefix) + " -c grow-diag");
+  const RunResult both =
+      Run("symmetric --quiet --no-agreement --no-lowercase --stem-length 0 -d -o -v " + corpus +
+          " --prefix " + Quote(prefix) + " -c grow-diag");
   ASSERT_EQ(both.exit_code, 0) << both.err;
   ASSERT_EQ(Run("align --quiet -d -o -v " + corpus + " --output " + Quote(Path("f"))).exit_code, 0);
   ASSERT_EQ(Run("align --quiet -d -o -v -r " + corpus + " --output " + Quote(Path("r"))).exit_code,
@@ -1033,7 +1040,8 @@ TEST_F(CliTest, StreamAnswersEachLineAsBatchAlignDoes) {
   const std::string query_file = WriteFile("queries", query_text);
 
   for (const std::string model_flags :
-       {"", "-r", "--model hmm", "-d -o -v --lowercase", "--model hmm -r --lowercase"}) {
+       {"", "-r", "--model hmm", "-d -o -v --lowercase", "--model hmm -r --lowercase",
+        "--model hmm --lowercase --stem-length 3"}) {
     const std::string model = Path("model");
     const RunResult trained = Run("train --quiet -i " + Quote(bitext_) + " --model-file " +
                                   Quote(model) + " " + model_flags);

@@ -58,6 +58,9 @@ TEST(FlagsTest, DescriptionsSeeEveryChangedField) {
   b = a;
   b.training.hmm_p0 = 0.5;
   EXPECT_NE(DescribeOptions(a), DescribeOptions(b));
+  b = a;
+  b.corpus.stem_length = 4;
+  EXPECT_NE(DescribeOptions(a), DescribeOptions(b));
   SymmetricOptions s, t;
   t.agreement = false;
   EXPECT_NE(DescribeOptions(s), DescribeOptions(t));
@@ -70,6 +73,12 @@ TEST(FlagsTest, SymmetricDefaultsToTheRecommendedSetting) {
   const SymmetricOptions o;
   EXPECT_TRUE(o.agreement);
   EXPECT_TRUE(o.corpus.lowercase);
+  EXPECT_EQ(o.corpus.stem_length, 4u);
+  // align keeps whole words, as fast_align.
+  EXPECT_EQ(AlignOptions().corpus.stem_length, 0u);
+  const auto whole = ParseLine(ParseSymmetric, "symmetric -i c --prefix p --stem-length 0");
+  ASSERT_TRUE(whole.status.ok()) << whole.status;
+  EXPECT_EQ(whole.options.corpus.stem_length, 0u);
   EXPECT_EQ(o.training.model, "hmm");
   EXPECT_TRUE(o.agreement_options.fertility);
   EXPECT_EQ(o.training.hmm.diagonal_tension, 2.0);

@@ -48,6 +48,7 @@ TEST_P(ModelRoundTrip, LoadedModelAlignsTheTrainingDataIdentically) {
   ASSERT_TRUE(model.ok()) << model.status();
   ModelMetadata metadata;
   metadata.lowercase = true;
+  metadata.stem_length = 4;
   metadata.max_sentence_length = 77;
   metadata.training_options = "model=x";
   const std::string path = ::testing::TempDir() + "/roundtrip." + (*model)->name();
@@ -58,6 +59,7 @@ TEST_P(ModelRoundTrip, LoadedModelAlignsTheTrainingDataIdentically) {
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->model->name(), (*model)->name());
   EXPECT_TRUE(loaded->metadata.lowercase);
+  EXPECT_EQ(loaded->metadata.stem_length, 4u);
   EXPECT_FALSE(loaded->metadata.reverse);
   EXPECT_EQ(loaded->metadata.max_sentence_length, 77u);
   EXPECT_EQ(loaded->metadata.training_options, "model=x");

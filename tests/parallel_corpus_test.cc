@@ -474,6 +474,64 @@ TEST_F(ReadCorpusTest, LowercaseOptionMergesCasedWords) {
   EXPECT_EQ(corpus->source_vocabulary().size(), 3u);
 }
 
+// --stem-length: words cut to their first N characters, after lowercasing,
+// in every reader; forms that share the stem share one id.
+TEST_F(ReadCorpusTest, StemLengthPoolsTheFormsOfAWord) {
+  const std::string fr = "Maisons maison MAIS été étés ||| Houses housing house a";
+  const std::string path = WriteFile("stems.txt", fr + "\n");
+  CorpusReadOptions options;
+  options.lowercase = true;
+  options.stem_length = 4;
+  CorpusReport report;
+  auto bitext = ReadBitext(path, options, &report);
+  ASSERT_TRUE(bitext.ok()) << bitext.status();
+  EXPECT_THAT(SourceWords(*bitext, 0), ElementsAre("mais", "mais", "mais", "été", "étés"));
+  EXPECT_THAT(TargetWords(*bitext, 0), ElementsAre("hous", "hous", "hous", "a"));
+  EXPECT_EQ(bitext->source_vocabulary().size(), 4u);  // NULL, mais, été, étés
+  auto files =
+      ReadParallelFiles(WriteFile("stems.fr", "Maisons maison MAIS été étés\n"),
+                        WriteFile("stems.en", "Houses housing house a\n"), options, &report);
+  ASSERT_TRUE(files.ok()) << files.status();
+  ExpectSameCorpus(*bitext, *files);
+  ParallelCorpusBuilder builder(options);
+  builder.AddPair("Maisons maison MAIS été étés", "Houses housing house a");
+  auto built = builder.Finish("in memory: none of its ", &report);
+  ASSERT_TRUE(built.ok()) << built.status();
+  ExpectSameCorpus(*bitext, *built);
+  // Without lowercasing, "MAIS" stays apart; 0 keeps whole words.
+  options.lowercase = false;
+  auto cased = ReadBitext(path, options, &report);
+  ASSERT_TRUE(cased.ok());
+  EXPECT_THAT(SourceWords(*cased, 0), ElementsAre("Mais", "mais", "MAIS", "été", "étés"));
+  options.stem_length = 0;
+  auto whole = ReadBitext(path, options, &report);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_THAT(TargetWords(*whole, 0), ElementsAre("Houses", "housing", "house", "a"));
+}
+
+TEST(StemUtf8Test, CutsAtCharactersNotBytes) {
+  using namespace std::string_literals;
+  EXPECT_EQ(StemUtf8("houses", 4), "hous");
+  EXPECT_EQ(StemUtf8("hous", 4), "hous");
+  EXPECT_EQ(StemUtf8("a", 4), "a");
+  EXPECT_EQ(StemUtf8("", 4), "");
+  EXPECT_EQ(StemUtf8("houses", 0), "houses");
+  EXPECT_EQ(StemUtf8("été", 2), "ét");                   // two-byte characters
+  EXPECT_EQ(StemUtf8("中华人民共和国", 4), "中华人民");  // three-byte characters
+  EXPECT_EQ(StemUtf8("ab😀cd", 3), "ab😀");                // a four-byte character
+  // Bytes that are not UTF-8: a stray continuation byte belongs to the
+  // character before it (or starts the word), and nothing is split inside.
+  EXPECT_EQ(StemUtf8("\x80\x80"
+                     "ab"s,
+                     1),
+            "\x80\x80"
+            "a"s);
+  EXPECT_EQ(StemUtf8("a\xff"
+                     "b"s,
+                     2),
+            "a\xff"s);
+}
+
 TEST_F(ReadCorpusTest, InvalidUtf8AndNulBytesPassThroughAsTokens) {
   using namespace std::string_literals;
   const std::string bad1 = "a\xff\xfe"s;

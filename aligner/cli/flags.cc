@@ -40,7 +40,10 @@ void AddCorpusFlags(CorpusOptions* o, po::options_description* group) {
       "source", po::value(&o->source), "source side, one sentence per line (with --target)")(
       "target", po::value(&o->target), "target side, line-parallel to --source")(
       "max-sentence-length", Bound(&o->max_sentence_length),
-      "pairs with a longer side are not trained on and get an empty output line");
+      "pairs with a longer side are not trained on and get an empty output line")(
+      "stem-length", Bound(&o->stem_length),
+      "train on the first N characters of every word, a crude stem ('houses' and 'housing' "
+      "share 'hous'); 0: whole words");
 }
 
 // Model and training options. `favor_diagonal` receives -d.
@@ -296,6 +299,7 @@ Parsed<AlignOptions> ParseAlignOrTrain(int argc, char** argv, Mode mode) {
                              "alpha",
                              "no-null-word",
                              "lowercase",
+                             "stem-length",
                              "max-sentence-length",
                              "favor_diagonal",
                              "optimize_tension",

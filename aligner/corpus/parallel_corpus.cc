@@ -86,17 +86,18 @@ struct SideReader {
       const SideFit fit = Classify(tokens.size(), options);
       fits.push_back(fit);
       if (fit == kOverMaxLength || fit == kOverCellBound) tokens.clear();
-      Encode(tokens, options.lowercase, &vocab, &ids);
+      Encode(tokens, options, &vocab, &ids);
       text.AddSentence(ids);
     }
     status = (*reader)->status();
   }
 
-  static void Encode(const std::vector<std::string_view>& tokens, bool lowercase, Vocabulary* vocab,
-                     std::vector<WordId>* ids) {
+  static void Encode(const std::vector<std::string_view>& tokens, const CorpusReadOptions& options,
+                     Vocabulary* vocab, std::vector<WordId>* ids) {
     ids->clear();
+    std::string scratch;
     for (std::string_view token : tokens) {
-      ids->push_back(lowercase ? vocab->Intern(LowercaseUtf8(token)) : vocab->Intern(token));
+      ids->push_back(vocab->Intern(NormalizeWord(token, options, &scratch)));
     }
   }
 };
@@ -286,6 +287,25 @@ uint64_t CorpusFingerprint(const ParallelCorpus& corpus, uint64_t first_pair) {
   return sum;
 }
 
+std::string_view StemUtf8(std::string_view word, size_t characters) {
+  if (characters == 0) return word;
+  size_t seen = 0;
+  for (size_t i = 0; i < word.size(); ++i) {
+    const bool continuation = (static_cast<unsigned char>(word[i]) & 0xC0) == 0x80;
+    if (!continuation && seen++ == characters) return word.substr(0, i);
+  }
+  return word;
+}
+
+std::string_view NormalizeWord(std::string_view token, const CorpusReadOptions& options,
+                               std::string* scratch) {
+  if (options.lowercase) {
+    *scratch = LowercaseUtf8(token);
+    token = *scratch;
+  }
+  return StemUtf8(token, options.stem_length);
+}
+
 std::string LowercaseUtf8(std::string_view word) {
   std::string out;
   out.reserve(word.size());
@@ -402,9 +422,9 @@ void ParallelCorpusBuilder::AddTokens(std::vector<std::string_view>* source,
     source->clear();
     target->clear();
   }
-  SideReader::Encode(*source, options_.lowercase, &corpus_.mutable_source_vocabulary(), &ids_);
+  SideReader::Encode(*source, options_, &corpus_.mutable_source_vocabulary(), &ids_);
   corpus_.mutable_source_text().AddSentence(ids_);
-  SideReader::Encode(*target, options_.lowercase, &corpus_.mutable_target_vocabulary(), &ids_);
+  SideReader::Encode(*target, options_, &corpus_.mutable_target_vocabulary(), &ids_);
   corpus_.mutable_target_text().AddSentence(ids_);
   malformed_.push_back(malformed);
 }
@@ -454,8 +474,7 @@ void ParallelCorpusBuilder::Batch::AddPair(std::string_view source, std::string_
     const size_t before = side->ids.size();
     if (!skipped) {
       for (std::string_view token : side->tokens) {
-        side->ids.push_back(options.lowercase ? side->vocab.Intern(LowercaseUtf8(token))
-                                              : side->vocab.Intern(token));
+        side->ids.push_back(side->vocab.Intern(NormalizeWord(token, options, &scratch_)));
       }
     }
     side->lengths.push_back(static_cast<uint32_t>(side->ids.size() - before));

@@ -138,6 +138,10 @@ struct CorpusReadOptions {
   // Lowercase ASCII and Latin-1 letters, and the other two-byte UTF-8 cases
   // handled by LowercaseUtf8.
   bool lowercase = false;
+  // Keep only the first this many characters of every word (after
+  // lowercasing; StemUtf8), a crude stem that pools a word's inflected forms
+  // ("houses", "housing" -> "hous"); 0 keeps whole words.
+  size_t stem_length = 0;
   // Longer sentences are kept as lines but not trained on or aligned: their
   // cost is quadratic in length.
   size_t max_sentence_length = 1000;
@@ -251,6 +255,7 @@ class ParallelCorpusBuilder {
       std::vector<std::string_view> tokens;
     };
     Side source_, target_;
+    std::string scratch_;  // a normalized word
     std::vector<bool> malformed_;
     std::vector<int64_t> malformed_lines_;
   };
@@ -310,6 +315,16 @@ absl::StatusOr<ParallelCorpus> ReadParallelFiles(const std::string& source_path,
                                                  const std::string& target_path,
                                                  const CorpusReadOptions& options,
                                                  CorpusReport* report);
+
+// The first `characters` characters of `word` (UTF-8: a character is a byte
+// that is not a continuation byte, with the continuation bytes after it), or
+// the whole word when it has no more; 0 keeps the whole word.
+std::string_view StemUtf8(std::string_view word, size_t characters);
+
+// The word training sees for `token` under `options` (lowercased, then cut
+// to its stem), in `scratch` when it differs from the token.
+std::string_view NormalizeWord(std::string_view token, const CorpusReadOptions& options,
+                               std::string* scratch);
 
 // Lowercases ASCII letters and the common two-byte UTF-8 capitals (Latin-1,
 // Latin Extended-A, Greek, Cyrillic); other bytes pass through unchanged.

@@ -52,6 +52,8 @@ absl::Status WriteModelWithTable(const AlignmentModel& model, const TranslationT
   writer->PutString("target_vocabulary", SerializeVocabulary(target_vocabulary));
   writer->PutUint64s("metadata", {metadata.reverse ? 1u : 0u, metadata.lowercase ? 1u : 0u,
                                   metadata.max_sentence_length});
+  // A key of its own, absent when 0, so that files without it still read.
+  if (metadata.stem_length > 0) writer->PutUint64s("stem_length", {metadata.stem_length});
   writer->PutString("training_options", metadata.training_options);
   if (metadata.checkpoint_stage >= 0) {
     writer->PutUint64s("checkpoint", {static_cast<uint64_t>(metadata.checkpoint_stage),
@@ -133,6 +135,13 @@ absl::StatusOr<LoadedModel> ReadModel(const ModelReader& reader) {
   loaded.metadata.reverse = metadata[0] == 1;
   loaded.metadata.lowercase = metadata[1] == 1;
   loaded.metadata.max_sentence_length = metadata[2];
+  if (reader.Has("stem_length")) {
+    ASSIGN_OR_RETURN(auto stem_length, reader.GetUint64s("stem_length"));
+    if (stem_length.size() != 1 || stem_length[0] == 0 || stem_length[0] > (1u << 20)) {
+      return Corrupt(origin, "damaged stem length");
+    }
+    loaded.metadata.stem_length = stem_length[0];
+  }
   ASSIGN_OR_RETURN(loaded.metadata.training_options, reader.GetString("training_options"));
   if (reader.Has("checkpoint")) {
     ASSIGN_OR_RETURN(auto position, reader.GetUint64s("checkpoint"));

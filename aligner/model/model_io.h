@@ -22,6 +22,8 @@ struct ModelMetadata {
   // target side.
   bool reverse = false;
   bool lowercase = false;
+  // Words were cut to this many characters (CorpusReadOptions::stem_length).
+  size_t stem_length = 0;
   size_t max_sentence_length = 1000;
   // The training command line, for the record.
   std::string training_options;

@@ -199,6 +199,7 @@ absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& 
           options.load_model, loaded->metadata.reverse ? "reverse" : "forward");
     }
     corpus_options.lowercase = loaded->metadata.lowercase;
+    corpus_options.stem_length = loaded->metadata.stem_length;
     corpus_options.max_sentence_length = loaded->metadata.max_sentence_length;
   }
   const bool reverse = loaded ? loaded->metadata.reverse : options.reverse;

@@ -73,6 +73,7 @@ ModelMetadata MetadataFor(const AlignOptions& options) {
   ModelMetadata metadata;
   metadata.reverse = options.reverse;
   metadata.lowercase = options.corpus.lowercase;
+  metadata.stem_length = options.corpus.stem_length;
   metadata.max_sentence_length = options.corpus.max_sentence_length;
   metadata.training_options = options.command_line;
   return metadata;
@@ -81,6 +82,10 @@ ModelMetadata MetadataFor(const AlignOptions& options) {
 std::string RunFingerprint(uint64_t corpus_fingerprint, size_t pairs, const AlignOptions& options) {
   return absl::StrCat(absl::StrFormat("corpus=%016x", corpus_fingerprint), " pairs=", pairs,
                       " reverse=", options.reverse, " lowercase=", options.corpus.lowercase,
+                      // Only when on, so that checkpoints from before the option still resume.
+                      options.corpus.stem_length > 0
+                          ? absl::StrCat(" stem_length=", options.corpus.stem_length)
+                          : "",
                       " max_sentence_length=", options.corpus.max_sentence_length, " ",
                       DescribeOptions(options.training));
 }
@@ -99,11 +104,12 @@ absl::StatusOr<LoadedModel> LoadCheckpoint(const AlignOptions& options) {
         absl::StrCat(options.resume, " is a finished model, not a checkpoint"));
   }
   if (model.metadata.reverse != options.reverse ||
-      model.metadata.lowercase != options.corpus.lowercase) {
+      model.metadata.lowercase != options.corpus.lowercase ||
+      model.metadata.stem_length != options.corpus.stem_length) {
     return absl::InvalidArgumentError(
         absl::StrCat(options.resume,
-                     " was written by a run with other -r/--lowercase options; resume with the "
-                     "same options"));
+                     " was written by a run with other -r/--lowercase/--stem-length options; "
+                     "resume with the same options"));
   }
   return model;
 }
@@ -190,7 +196,8 @@ std::string DescribeOptions(const TrainingOptions& o) {
 
 std::string DescribeOptions(const CorpusOptions& o) {
   return absl::StrCat("input=", o.input, " source=", o.source, " target=", o.target,
-                      " lowercase=", o.lowercase, " max_sentence_length=", o.max_sentence_length);
+                      " lowercase=", o.lowercase, " stem_length=", o.stem_length,
+                      " max_sentence_length=", o.max_sentence_length);
 }
 
 std::string DescribeOptions(const AlignOptions& o) {
@@ -245,6 +252,7 @@ CorpusReadOptions ReadOptionsFor(const CorpusOptions& options, const LoadedModel
                                  bool swap_sides) {
   CorpusReadOptions read;
   read.lowercase = options.lowercase;
+  read.stem_length = options.stem_length;
   read.max_sentence_length = options.max_sentence_length;
   if (vocabularies != nullptr) {
     // Known words keep their ids. The corpus is swapped after reading for the
@@ -445,6 +453,7 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
   CorpusOptions corpus_options = options.corpus;
   if (loaded) {
     corpus_options.lowercase = loaded->metadata.lowercase;
+    corpus_options.stem_length = loaded->metadata.stem_length;
     corpus_options.max_sentence_length = loaded->metadata.max_sentence_length;
   }
   ASSIGN_OR_RETURN(const ParallelCorpus corpus,
@@ -528,12 +537,12 @@ void LineAligner::Encode(std::string_view side, const Vocabulary& vocabulary,
   SplitTokens(side, &tokens_);
   unknown_.clear();
   ids->clear();
+  CorpusReadOptions normalize;
+  normalize.lowercase = model_.metadata.lowercase;
+  normalize.stem_length = model_.metadata.stem_length;
+  std::string scratch;
   for (std::string_view token : tokens_) {
-    std::string lowered;
-    if (model_.metadata.lowercase) {
-      lowered = LowercaseUtf8(token);
-      token = lowered;
-    }
+    token = NormalizeWord(token, normalize, &scratch);
     if (const std::optional<WordId> id = vocabulary.Find(token)) {
       ids->push_back(*id);
       continue;
@@ -637,7 +646,16 @@ SymmetricOptions::SymmetricOptions() {
   // 2 + 1 (Czech 0.0032 worse) gained on Chinese, Japanese and Czech, and
   // all with 2-4 agreement iterations on German too; 1 + 4 lost on Czech
   // and German. See the README's quality table.
+  // Every word is cut to its first 4 characters (a crude stem, the usual
+  // one for alignment: inflected forms of a word share their counts, which
+  // few sentences cannot give each form): 0.2954 / 0.5603 / 0.1620 / 0.3189
+  // / 0.0542 against 0.3160 / 0.5691 / 0.2251 / 0.3478 / 0.0596 (with each
+  // direction's links at posterior 0.5), and on all 1.13M Hansards pairs
+  // 0.0498 against 0.0500. Cutting only words seen at most twice gained
+  // less everywhere and lost on Hansards (0.0608); 6 characters gained
+  // less on four sets.
   corpus.lowercase = true;
+  corpus.stem_length = 4;
   training.model = "hmm";
   training.hmm.diagonal_tension = 2.0;
   agreement_options.fertility = true;

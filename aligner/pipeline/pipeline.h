@@ -40,6 +40,9 @@ struct CorpusOptions {
   std::string input;
   std::string source, target;
   bool lowercase = false;
+  // Train on the first this many characters of every word (0: whole words);
+  // CorpusReadOptions::stem_length.
+  size_t stem_length = 0;
   // Pairs with a longer side are kept as (empty) lines but not trained on.
   size_t max_sentence_length = 1000;
 };
