@@ -13,13 +13,15 @@
 # fast_align's recommended setting), hmm ("--model hmm -v"), hmm-agreement
 # (both HMM directions trained together by agreement, align's HMM diagonal
 # tension, no fertility: "symmetric --model hmm --agreement --no-lowercase
-# --no-fertility --hmm-diagonal-tension 4", which also scores the jointly
-# decoded "agreement" links; symmetric lowercases by default),
+# --no-fertility --hmm-diagonal-tension 4 --stem-length 0", which also
+# scores the jointly decoded "agreement" links; symmetric lowercases and cuts
+# words to 4 characters by default, these three keep whole words),
 # hmm-agreement-lc (the same on lowercased words: "--lowercase"; symmetric's
 # default before fertility), hmm-agreement-fertility (that with
 # "--fertility": a fertility model over both directions' posteriors),
 # default ("aligner symmetric" with no model flags: today hmm-agreement-lc
-# with fertility and tension 2); "all" = all eight.
+# with fertility, tension 2, and words cut to their first 4 characters);
+# "all" = all eight.
 # --eflomal PATH runs eflomal's Python front end (eflomal-align, built outside
 # the project) on every set too, --eflomal-runs times (default 3; it samples,
 # so figures are means over the runs), symmetrizes its two directions with
@@ -74,9 +76,9 @@ model_flags() {  # model name -> its align flags
     model2) echo "--model model2 -v" ;;
     diagonal) echo "-d -o -v" ;;
     hmm) echo "--model hmm -v" ;;
-    hmm-agreement) echo "--model hmm --agreement --no-lowercase --no-fertility --hmm-diagonal-tension 4" ;;
-    hmm-agreement-lc) echo "--model hmm --agreement --lowercase --no-fertility --hmm-diagonal-tension 4" ;;
-    hmm-agreement-fertility) echo "--model hmm --agreement --lowercase --fertility --hmm-diagonal-tension 4" ;;
+    hmm-agreement) echo "--model hmm --agreement --no-lowercase --no-fertility --hmm-diagonal-tension 4 --stem-length 0" ;;
+    hmm-agreement-lc) echo "--model hmm --agreement --lowercase --no-fertility --hmm-diagonal-tension 4 --stem-length 0" ;;
+    hmm-agreement-fertility) echo "--model hmm --agreement --lowercase --fertility --hmm-diagonal-tension 4 --stem-length 0" ;;
     default) echo "" ;;
     *) echo "unknown model: $1 (model1, model2, diagonal, hmm, hmm-agreement, hmm-agreement-lc," \
          "hmm-agreement-fertility, default)" >&2
