@@ -246,9 +246,7 @@ class Model {
   // length limit, its vocabularies for the ids.
   ParallelCorpus Corpus(const py::sequence& src, const py::sequence& tgt, const Logger& log) const {
     CorpusOptions options;
-    options.lowercase = model_->metadata.lowercase;
-    options.stem_length = model_->metadata.stem_length;
-    options.max_sentence_length = model_->metadata.max_sentence_length;
+    UseModelCorpusOptions(model_->metadata, &options);
     return MakeCorpus(src, tgt, options, model_.get(), model_->metadata.reverse, log);
   }
 

@@ -42,9 +42,8 @@ void AddCorpusFlags(CorpusOptions* o, po::options_description* group) {
       "max-sentence-length", Bound(&o->max_sentence_length),
       "pairs with a longer side are not trained on and get an empty output line")(
       "stem-length", Bound(&o->stem_length),
-      "train on the first N characters of every word (after --lowercase), a crude stem ('houses' "
-      "and 'housing' "
-      "share 'hous'); 0: whole words");
+      "train on the first N characters of every word (after --lowercase), a crude stem "
+      "('houses' and 'housing' share 'hous'); 0: whole words");
 }
 
 // Model and training options. `favor_diagonal` receives -d.

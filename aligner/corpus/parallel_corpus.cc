@@ -86,15 +86,16 @@ struct SideReader {
       const SideFit fit = Classify(tokens.size(), options);
       fits.push_back(fit);
       if (fit == kOverMaxLength || fit == kOverCellBound) tokens.clear();
+      ids.clear();
       Encode(tokens, options, &vocab, &ids);
       text.AddSentence(ids);
     }
     status = (*reader)->status();
   }
 
+  // Appends the ids of `tokens`, interned in `vocab`, to `ids`.
   static void Encode(const std::vector<std::string_view>& tokens, const CorpusReadOptions& options,
                      Vocabulary* vocab, std::vector<WordId>* ids) {
-    ids->clear();
     std::string scratch;
     for (std::string_view token : tokens) {
       ids->push_back(vocab->Intern(NormalizeWord(token, options, &scratch)));
@@ -422,8 +423,10 @@ void ParallelCorpusBuilder::AddTokens(std::vector<std::string_view>* source,
     source->clear();
     target->clear();
   }
+  ids_.clear();
   SideReader::Encode(*source, options_, &corpus_.mutable_source_vocabulary(), &ids_);
   corpus_.mutable_source_text().AddSentence(ids_);
+  ids_.clear();
   SideReader::Encode(*target, options_, &corpus_.mutable_target_vocabulary(), &ids_);
   corpus_.mutable_target_text().AddSentence(ids_);
   malformed_.push_back(malformed);
@@ -472,11 +475,7 @@ void ParallelCorpusBuilder::Batch::AddPair(std::string_view source, std::string_
   for (auto [side, fit] : {std::pair{&source_, source_fit}, std::pair{&target_, target_fit}}) {
     side->fits.push_back(fit);
     const size_t before = side->ids.size();
-    if (!skipped) {
-      for (std::string_view token : side->tokens) {
-        side->ids.push_back(side->vocab.Intern(NormalizeWord(token, options, &scratch_)));
-      }
-    }
+    if (!skipped) SideReader::Encode(side->tokens, options, &side->vocab, &side->ids);
     side->lengths.push_back(static_cast<uint32_t>(side->ids.size() - before));
   }
   malformed_.push_back(false);
@@ -564,54 +563,50 @@ absl::StatusOr<ParallelCorpus> ReadBitext(const std::string& path, const CorpusR
   std::vector<LineBatch> ring(kBatchesInFlight);
   size_t next_batch = 0;
   bool at_end = false;
+  // Stage 1, serial: the next lines of the block into the next free batch.
+  auto read = [&](tbb::flow_control& control) -> LineBatch* {
+    LineBatch& batch = ring[next_batch++ % kBatchesInFlight];
+    batch.count = 0;
+    while (!at_end && batch.count < kBatchLines) {
+      if (options.end_line >= 0 && reader->line_number() >= options.end_line) {
+        at_end = true;
+        break;
+      }
+      if (batch.count == batch.lines.size()) batch.lines.emplace_back();
+      if (!reader->Next(&batch.lines[batch.count])) {
+        at_end = true;
+        break;
+      }
+      if (reader->line_number() <= options.first_line) continue;
+      if (batch.count == 0) batch.first_line_number = reader->line_number();
+      ++batch.count;
+    }
+    if (batch.count == 0) {
+      control.stop();
+      return nullptr;
+    }
+    return &batch;
+  };
+  // Stage 2, parallel: split and encode the batch's lines.
+  auto encode = [&](LineBatch* batch) {
+    batch->pairs.Clear();
+    for (size_t i = 0; i < batch->count; ++i) {
+      std::string_view source, target;
+      if (SplitBitextLine(batch->lines[i], &source, &target)) {
+        batch->pairs.AddPair(source, target, options);
+      } else {
+        batch->pairs.AddMalformedPair(batch->first_line_number + static_cast<int64_t>(i));
+      }
+    }
+    return batch;
+  };
+  // Stage 3, serial in order: into the corpus.
+  auto add = [&](LineBatch* batch) { builder.AddBatch(batch->pairs); };
   tbb::parallel_pipeline(
       kBatchesInFlight,
-      tbb::make_filter<void, LineBatch*>(tbb::filter_mode::serial_in_order,
-                                         [&](tbb::flow_control& control) -> LineBatch* {
-                                           LineBatch& batch = ring[next_batch++ % kBatchesInFlight];
-                                           batch.count = 0;
-                                           while (!at_end && batch.count < kBatchLines) {
-                                             if (options.end_line >= 0 &&
-                                                 reader->line_number() >= options.end_line) {
-                                               at_end = true;
-                                               break;
-                                             }
-                                             if (batch.count == batch.lines.size())
-                                               batch.lines.emplace_back();
-                                             if (!reader->Next(&batch.lines[batch.count])) {
-                                               at_end = true;
-                                               break;
-                                             }
-                                             if (reader->line_number() <= options.first_line)
-                                               continue;
-                                             if (batch.count == 0)
-                                               batch.first_line_number = reader->line_number();
-                                             ++batch.count;
-                                           }
-                                           if (batch.count == 0) {
-                                             control.stop();
-                                             return nullptr;
-                                           }
-                                           return &batch;
-                                         }) &
-          tbb::make_filter<LineBatch*, LineBatch*>(
-              tbb::filter_mode::parallel,
-              [&](LineBatch* batch) {
-                batch->pairs.Clear();
-                for (size_t i = 0; i < batch->count; ++i) {
-                  std::string_view source, target;
-                  if (SplitBitextLine(batch->lines[i], &source, &target)) {
-                    batch->pairs.AddPair(source, target, options);
-                  } else {
-                    batch->pairs.AddMalformedPair(batch->first_line_number +
-                                                  static_cast<int64_t>(i));
-                  }
-                }
-                return batch;
-              }) &
-          tbb::make_filter<LineBatch*, void>(
-              tbb::filter_mode::serial_in_order,
-              [&](LineBatch* batch) { builder.AddBatch(batch->pairs); }));
+      tbb::make_filter<void, LineBatch*>(tbb::filter_mode::serial_in_order, read) &
+          tbb::make_filter<LineBatch*, LineBatch*>(tbb::filter_mode::parallel, encode) &
+          tbb::make_filter<LineBatch*, void>(tbb::filter_mode::serial_in_order, add));
   RETURN_IF_ERROR(reader->status());
   return builder.Finish(absl::StrCat(path, ": none of its "), report);
 }

@@ -255,7 +255,6 @@ class ParallelCorpusBuilder {
       std::vector<std::string_view> tokens;
     };
     Side source_, target_;
-    std::string scratch_;  // a normalized word
     std::vector<bool> malformed_;
     std::vector<int64_t> malformed_lines_;
   };

@@ -197,8 +197,7 @@ struct LineReader::Impl {
   std::vector<char> buffer = std::vector<char>(1 << 20);
   size_t begin = 0, end = 0;  // the bytes not returned yet
   bool at_end = false;        // the stream has no more bytes
-
-  bool failed = false;  // the stream reported a read error
+  bool failed = false;        // the stream reported a read error
 
   // Reads more bytes after `end`, first moving the unreturned ones to the
   // front (and growing the buffer when they fill it). False at the end of

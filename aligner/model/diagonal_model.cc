@@ -15,9 +15,15 @@ namespace {
 constexpr double kMinTension = 0.1;
 constexpr double kMaxTension = 8.0;
 
-// The feature the tension multiplies: minus the distance from the diagonal.
-double DiagonalFeature(uint32_t i, uint32_t j, uint32_t l, uint32_t m) {
-  return -std::fabs(static_cast<double>(i) / l - static_cast<double>(j + 1) / m);
+// Source position i and target position j (0-based) as fractions of their
+// sentences, i / l and (j + 1) / m.
+double SourceAt(uint32_t i, uint32_t l) { return static_cast<double>(i) / l; }
+double TargetAt(uint32_t j, uint32_t m) { return static_cast<double>(j + 1) / m; }
+
+// The feature the tension multiplies: minus the distance from the diagonal,
+// of positions given by SourceAt and TargetAt.
+double DiagonalFeature(double source_at, double target_at) {
+  return -std::fabs(source_at - target_at);
 }
 
 }  // namespace
@@ -30,7 +36,7 @@ void DiagonalWeights(uint32_t l, uint32_t m, double tension, double* w) {
   // underflow to all-zero however large the tension.
   const double r = std::exp(-tension / l);
   for (uint32_t j = 0; j < m; ++j) {
-    const double c = static_cast<double>(j + 1) / m;
+    const double c = TargetAt(j, m);
     double* row = w + static_cast<size_t>(j) * stride;
     row[0] = 0;
     // i0: last position at or left of c (0 if none), i1 = i0 + 1.
@@ -106,17 +112,17 @@ void DiagonalModel::AddAlignmentCounts(uint32_t l, uint32_t m, const double* pos
                                        ExpectedCounts* counts) const {
   // Sufficient statistics for the tension: the posterior-weighted feature
   // and the posterior mass not on NULL.
-  // DiagonalFeature's two divisions per link, hoisted: i / l once per i,
-  // (j + 1) / m once per j; the same values, so the same sums.
+  // The positions' divisions hoisted out of the links: once per i and
+  // once per j.
   thread_local std::vector<double> source_at;
   source_at.resize(l + 1);
-  for (uint32_t i = 1; i <= l; ++i) source_at[i] = static_cast<double>(i) / l;
+  for (uint32_t i = 1; i <= l; ++i) source_at[i] = SourceAt(i, l);
   double feature = 0, mass = 0;
   for (uint32_t j = 0; j < m; ++j) {
     const double* column = posteriors + static_cast<size_t>(j) * (l + 1);
-    const double target_at = static_cast<double>(j + 1) / m;
+    const double target_at = TargetAt(j, m);
     for (uint32_t i = 1; i <= l; ++i) {
-      feature += column[i] * -std::fabs(source_at[i] - target_at);
+      feature += column[i] * DiagonalFeature(source_at[i], target_at);
       mass += column[i];
     }
   }
@@ -161,7 +167,7 @@ void DiagonalModel::MaximizeAlignment(const ExpectedCounts& counts) {
                             const double* row = w.data() + static_cast<size_t>(j) * (l + 1);
                             double z = 0, first = 0, second = 0;
                             for (uint32_t i = 1; i <= l; ++i) {
-                              const double h = DiagonalFeature(i, j, l, m);
+                              const double h = DiagonalFeature(SourceAt(i, l), TargetAt(j, m));
                               z += row[i];
                               first += row[i] * h;
                               second += row[i] * h * h;

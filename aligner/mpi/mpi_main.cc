@@ -198,9 +198,7 @@ absl::Status RunAlign(const boost::mpi::communicator& comm, const AlignOptions& 
       Log(log, "note: %s was trained in the %s direction; aligning in that direction",
           options.load_model, loaded->metadata.reverse ? "reverse" : "forward");
     }
-    corpus_options.lowercase = loaded->metadata.lowercase;
-    corpus_options.stem_length = loaded->metadata.stem_length;
-    corpus_options.max_sentence_length = loaded->metadata.max_sentence_length;
+    UseModelCorpusOptions(loaded->metadata, &corpus_options);
   }
   const bool reverse = loaded ? loaded->metadata.reverse : options.reverse;
   ASSIGN_OR_RETURN(

@@ -248,6 +248,12 @@ absl::Status ValidateCorpusOptions(const CorpusOptions& options) {
   return ValidateMaxSentenceLength(options);
 }
 
+void UseModelCorpusOptions(const ModelMetadata& metadata, CorpusOptions* options) {
+  options->lowercase = metadata.lowercase;
+  options->stem_length = metadata.stem_length;
+  options->max_sentence_length = metadata.max_sentence_length;
+}
+
 CorpusReadOptions ReadOptionsFor(const CorpusOptions& options, const LoadedModel* vocabularies,
                                  bool swap_sides) {
   CorpusReadOptions read;
@@ -451,11 +457,7 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
   ASSIGN_OR_RETURN(auto posteriors_output, OpenOptional(options.posteriors_output));
 
   CorpusOptions corpus_options = options.corpus;
-  if (loaded) {
-    corpus_options.lowercase = loaded->metadata.lowercase;
-    corpus_options.stem_length = loaded->metadata.stem_length;
-    corpus_options.max_sentence_length = loaded->metadata.max_sentence_length;
-  }
+  if (loaded) UseModelCorpusOptions(loaded->metadata, &corpus_options);
   ASSIGN_OR_RETURN(const ParallelCorpus corpus,
                    ReadCorpus(corpus_options, loaded ? loaded.get() : resume.get(), reverse, log));
 
@@ -522,6 +524,9 @@ absl::StatusOr<std::unique_ptr<LineAligner>> LineAligner::Create(const AlignOpti
     Log(log, "note: %s was trained in the %s direction; aligning in that direction",
         options.load_model, metadata.reverse ? "reverse" : "forward");
   }
+  CorpusOptions corpus_options;
+  UseModelCorpusOptions(metadata, &corpus_options);
+  aligner->words_ = ReadOptionsFor(corpus_options, nullptr, /*swap_sides=*/false);
   aligner->decode_.reverse = metadata.reverse;
   aligner->decode_.posterior_threshold = options.posterior_threshold.value_or(-1);
   aligner->print_scores_ = options.print_scores;
@@ -537,12 +542,9 @@ void LineAligner::Encode(std::string_view side, const Vocabulary& vocabulary,
   SplitTokens(side, &tokens_);
   unknown_.clear();
   ids->clear();
-  CorpusReadOptions normalize;
-  normalize.lowercase = model_.metadata.lowercase;
-  normalize.stem_length = model_.metadata.stem_length;
   std::string scratch;
   for (std::string_view token : tokens_) {
-    token = NormalizeWord(token, normalize, &scratch);
+    token = NormalizeWord(token, words_, &scratch);
     if (const std::optional<WordId> id = vocabulary.Find(token)) {
       ids->push_back(*id);
       continue;

@@ -50,6 +50,10 @@ struct CorpusOptions {
 // Checks that the options name one corpus and a usable length limit.
 absl::Status ValidateCorpusOptions(const CorpusOptions& options);
 
+// Sets the options a loaded model's words were read with (its casing, stem
+// length and length limit, from `metadata`), so that new text reads alike.
+void UseModelCorpusOptions(const ModelMetadata& metadata, CorpusOptions* options);
+
 // How ReadCorpus reads the corpus of `options`: its casing and length limit,
 // and with `vocabularies` (a loaded model) the model's vocabularies for the
 // file's sides (swapped when `swap_sides`).
@@ -151,6 +155,8 @@ class LineAligner {
   void Encode(std::string_view side, const Vocabulary& vocabulary, std::vector<WordId>* ids);
 
   LoadedModel model_;
+  // How the model's words were read (casing, stems), for each line's.
+  CorpusReadOptions words_;
   DecodeOptions decode_;
   bool print_scores_ = false;
   // Scratch: each line's tokens, unknown words and ids.
