@@ -4,6 +4,7 @@
 #include "aligner/model/slot_cache.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,29 +52,55 @@ TranslationTable DistinctProbabilities(const ParallelCorpus& corpus) {
   return table;
 }
 
+// The number of distinct words of `words` that `keep` accepts.
+template <typename Keep>
+size_t Distinct(absl::Span<const WordId> words, Keep keep) {
+  std::set<WordId> kept;
+  for (WordId w : words) {
+    if (keep(w)) kept.insert(w);
+  }
+  return kept.size();
+}
+
 TEST(SlotCacheTest, CachedLookupsAreTheSearchs) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 600);
   const TranslationTable plain = DistinctProbabilities(corpus);
-  TranslationTable cached = plain;
-  std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, uint64_t{1} << 30);
-  ASSERT_NE(cache, nullptr);
-  EXPECT_EQ(cache->num_cached_pairs(), corpus.size());
-  // Nothing is stored before the first lookups.
-  EXPECT_TRUE(cache->Positions(corpus.pair(0)).empty());
-  cached.set_slot_cache(cache);
-  ExpectLookupsMatchTheSearch(cached, plain, corpus);
-  // Now every pair is.
-  size_t links = 0;
-  for (size_t k = 0; k < corpus.size(); ++k) {
-    const SentencePair pair = corpus.pair(k);
-    if (!pair.source.empty() && !pair.target.empty()) {
-      EXPECT_FALSE(cache->Positions(pair).empty()) << k;
+  // NULL's row and a frequent word's have a direct index.
+  ASSERT_TRUE(plain.has_dense_row(kNullWord));
+  ASSERT_GE(plain.num_dense_rows(), 2u);
+  size_t with_dense_rows_positions = 0;
+  for (const bool with_dense_rows : {true, false}) {
+    SCOPED_TRACE(with_dense_rows);
+    TranslationTable cached = plain;
+    std::shared_ptr<const SlotCache> cache =
+        SlotCache::Build(corpus, plain, uint64_t{1} << 30, with_dense_rows);
+    ASSERT_NE(cache, nullptr);
+    EXPECT_EQ(cache->num_cached_pairs(), corpus.size());
+    // Nothing is stored before the first lookups.
+    EXPECT_TRUE(cache->Positions(corpus.pair(0)).empty());
+    cached.set_slot_cache(cache);
+    ExpectLookupsMatchTheSearch(cached, plain, corpus);
+    // Now every pair is: each cached row of its distinct (e, f), NULL's
+    // first. With the rows a direct index serves, that is all of them.
+    size_t positions = 0;
+    for (size_t k = 0; k < corpus.size(); ++k) {
+      const SentencePair pair = corpus.pair(k);
+      if (pair.source.empty() || pair.target.empty()) continue;
+      const size_t rows = (with_dense_rows ? 1 : 0) + Distinct(pair.source, [&](WordId e) {
+                            return with_dense_rows || !plain.has_dense_row(e);
+                          });
+      const size_t width = Distinct(pair.target, [](WordId) { return true; });
+      EXPECT_EQ(cache->Positions(pair).size(), rows * width) << k;
+      positions += rows * width;
     }
-    links += (pair.source.size() + 1) * pair.target.size();
+    EXPECT_EQ(cache->num_positions(), positions);
+    if (with_dense_rows) {
+      with_dense_rows_positions = positions;
+    } else {
+      // The frequent words' rows are much of every pair.
+      EXPECT_LT(positions, with_dense_rows_positions * 3 / 4);
+    }
   }
-  // The cache holds each pair's distinct (e, f), fewer than its links.
-  EXPECT_LT(cache->num_positions(), links * 9 / 10);
-  EXPECT_GT(cache->num_positions(), links / 4);
 }
 
 // Fill stores every pair's positions a row at a time, before any lookup:
@@ -82,33 +109,39 @@ TEST(SlotCacheTest, CachedLookupsAreTheSearchs) {
 TEST(SlotCacheTest, FillStoresWhatTheLookupsWould) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 500);
   const TranslationTable plain = DistinctProbabilities(corpus);
-  const std::shared_ptr<const SlotCache> by_lookups = SlotCache::Build(corpus, uint64_t{1} << 30);
-  TranslationTable looked_up = plain;
-  looked_up.set_slot_cache(by_lookups);
-  ExpectLookupsMatchTheSearch(looked_up, plain, corpus);
-  for (const uint64_t budget : {uint64_t{1} << 30, by_lookups->num_positions()}) {
-    const std::shared_ptr<const SlotCache> filled = SlotCache::Build(corpus, budget);
-    ASSERT_NE(filled, nullptr);
-    filled->Fill(corpus, plain);
-    size_t stored = 0;
-    for (size_t k = 0; k < corpus.size(); ++k) {
-      const SentencePair pair = corpus.pair(k);
-      const absl::Span<const SlotCache::Position> positions = filled->Positions(pair);
-      if (k < filled->num_cached_pairs()) {
-        ASSERT_EQ(positions, by_lookups->Positions(pair)) << "pair " << k;
-        stored += !positions.empty();
-      } else {
-        EXPECT_TRUE(positions.empty()) << k;
+  for (const bool with_dense_rows : {true, false}) {
+    SCOPED_TRACE(with_dense_rows);
+    const std::shared_ptr<const SlotCache> by_lookups =
+        SlotCache::Build(corpus, plain, uint64_t{1} << 30, with_dense_rows);
+    TranslationTable looked_up = plain;
+    looked_up.set_slot_cache(by_lookups);
+    ExpectLookupsMatchTheSearch(looked_up, plain, corpus);
+    for (const uint64_t budget : {uint64_t{1} << 30, by_lookups->num_positions()}) {
+      const std::shared_ptr<const SlotCache> filled =
+          SlotCache::Build(corpus, plain, budget, with_dense_rows);
+      ASSERT_NE(filled, nullptr);
+      filled->Fill(corpus, plain);
+      size_t stored = 0;
+      for (size_t k = 0; k < corpus.size(); ++k) {
+        const SentencePair pair = corpus.pair(k);
+        const absl::Span<const SlotCache::Position> positions = filled->Positions(pair);
+        if (k < filled->num_cached_pairs()) {
+          ASSERT_EQ(positions, by_lookups->Positions(pair)) << "pair " << k;
+          stored += !positions.empty();
+        } else {
+          EXPECT_TRUE(positions.empty()) << k;
+        }
       }
+      EXPECT_GT(stored, filled->num_cached_pairs() * 9 / 10);
+      TranslationTable cached = plain;
+      cached.set_slot_cache(filled);
+      ExpectLookupsMatchTheSearch(cached, plain, corpus);
     }
-    EXPECT_GT(stored, filled->num_cached_pairs() * 9 / 10);
-    TranslationTable cached = plain;
-    cached.set_slot_cache(filled);
-    ExpectLookupsMatchTheSearch(cached, plain, corpus);
   }
   // Another corpus's cache is left empty.
   const ParallelCorpus other = FirstPairs(Hansards(), 500);
-  const std::shared_ptr<const SlotCache> theirs = SlotCache::Build(other, uint64_t{1} << 30);
+  const std::shared_ptr<const SlotCache> theirs =
+      SlotCache::Build(other, plain, uint64_t{1} << 30, true);
   theirs->Fill(corpus, plain);
   EXPECT_TRUE(theirs->Positions(other.pair(0)).empty());
 }
@@ -119,7 +152,7 @@ TEST(SlotCacheTest, LookupsWithoutNullStoreTheNullRowToo) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 300);
   const TranslationTable plain = DistinctProbabilities(corpus);
   TranslationTable cached = plain;
-  cached.set_slot_cache(SlotCache::Build(corpus, uint64_t{1} << 30));
+  cached.set_slot_cache(SlotCache::Build(corpus, plain, uint64_t{1} << 30, true));
   ASSERT_NE(cached.slot_cache(), nullptr);
   ExpectLookupsMatchTheSearch(cached, plain, corpus, /*first_with_null=*/false);
 }
@@ -129,11 +162,12 @@ TEST(SlotCacheTest, LookupsWithoutNullStoreTheNullRowToo) {
 TEST(SlotCacheTest, ABudgetCachesAPrefixAndTheRestIsSearched) {
   const ParallelCorpus corpus = FirstPairs(Hansards(), 400);
   const TranslationTable plain = DistinctProbabilities(corpus);
-  const std::shared_ptr<const SlotCache> whole = SlotCache::Build(corpus, uint64_t{1} << 30);
+  const std::shared_ptr<const SlotCache> whole =
+      SlotCache::Build(corpus, plain, uint64_t{1} << 30, true);
   ASSERT_NE(whole, nullptr);
   const uint64_t half = whole->num_positions() * sizeof(SlotCache::Position) / 2;
   TranslationTable cached = plain;
-  std::shared_ptr<const SlotCache> part = SlotCache::Build(corpus, half);
+  std::shared_ptr<const SlotCache> part = SlotCache::Build(corpus, plain, half, true);
   ASSERT_NE(part, nullptr);
   EXPECT_GT(part->num_cached_pairs(), 0u);
   EXPECT_LT(part->num_cached_pairs(), corpus.size());
@@ -144,11 +178,12 @@ TEST(SlotCacheTest, ABudgetCachesAPrefixAndTheRestIsSearched) {
               corpus.pair(part->num_cached_pairs() - 1).source.empty());
   EXPECT_TRUE(part->Positions(corpus.pair(part->num_cached_pairs())).empty());
   // Not even one pair fits: no cache.
-  EXPECT_EQ(SlotCache::Build(corpus, 3), nullptr);
+  EXPECT_EQ(SlotCache::Build(corpus, plain, 3, true), nullptr);
 }
 
 // Rows longer than 16-bit positions reach (here NULL's and "a"'s, 70,001
-// targets each) are searched, the others taken from the cache.
+// targets each) are searched, the others taken from the cache. (The table's
+// budget for direct indexes holds none of these rows.)
 TEST(SlotCacheTest, RowsTooLongForTheCacheAreSearched) {
   ParallelCorpus corpus;
   const WordId a = corpus.mutable_source_vocabulary().Intern("a");
@@ -165,16 +200,17 @@ TEST(SlotCacheTest, RowsTooLongForTheCacheAreSearched) {
   ASSERT_GT(plain.row_end(kNullWord) - plain.row_begin(kNullWord), SlotCache::kMaxRowLength);
   for (bool fill : {false, true}) {
     TranslationTable cached = plain;
-    std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, uint64_t{1} << 30);
+    std::shared_ptr<const SlotCache> cache =
+        SlotCache::Build(corpus, plain, uint64_t{1} << 30, true);
     ASSERT_NE(cache, nullptr);
     if (fill) cache->Fill(corpus, plain);
     cached.set_slot_cache(cache);
     ExpectLookupsMatchTheSearch(cached, plain, corpus);
-    // Pair 0: {NULL, a, s0} x {w0, x}; the rows of NULL and a are not cached.
+    // Pair 0: {NULL, a, s0} x {w0, x}; the rows of NULL and a are not
+    // cached, s0's is.
     const absl::Span<const SlotCache::Position> positions = cache->Positions(corpus.pair(0));
-    ASSERT_EQ(positions.size(), 6u);
-    for (size_t c : {0, 1, 2, 3}) EXPECT_EQ(positions[c], SlotCache::kNone) << c;
-    for (size_t c : {4, 5}) EXPECT_NE(positions[c], SlotCache::kNone) << c;
+    ASSERT_EQ(positions.size(), 2u);
+    for (size_t c : {0, 1}) EXPECT_NE(positions[c], SlotCache::kNone) << c;
   }
 }
 
@@ -183,7 +219,8 @@ TEST(SlotCacheTest, RowsTooLongForTheCacheAreSearched) {
 TEST(SlotCacheTest, ServesOnlyItsOwnCorpussPairs) {
   ParallelCorpus corpus = FirstPairs(Hansards(), 50);
   TranslationTable table = TranslationTable::FromCorpus(corpus);
-  const std::shared_ptr<const SlotCache> cache = SlotCache::Build(corpus, uint64_t{1} << 30);
+  const std::shared_ptr<const SlotCache> cache =
+      SlotCache::Build(corpus, table, uint64_t{1} << 30, true);
   ASSERT_NE(cache, nullptr);
   table.set_slot_cache(cache);
   PairLookup lookup;

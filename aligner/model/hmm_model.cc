@@ -155,6 +155,8 @@ ModelInfo HmmModel::Info() {
   ModelInfo info;
   info.name = "hmm";
   info.description = "the HMM of Vogel et al. 1996: jumps between source positions";
+  // Forward-backward's arithmetic, not its lookups, sets the E-step's pace.
+  info.lookup_bound = false;
   info.create = [](const ModelSetup& setup) -> std::unique_ptr<AlignmentModel> {
     return std::make_unique<HmmModel>(setup.table, setup.options.use_null, setup.options.prior,
                                       setup.options.hmm);

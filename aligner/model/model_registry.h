@@ -68,6 +68,10 @@ struct ModelInfo {
   std::string description;           // one line, for --help
   // Model 1 iterations the schedule runs before this model unless told.
   int default_model1_iterations = 0;
+  // Whether the E-step waits on reading the translation table more than on
+  // its arithmetic (Model 1, Model 2, the diagonal model; not the HMM): the
+  // slot cache then also keeps the rows a direct index serves (SlotCache).
+  bool lookup_bound = true;
   std::function<std::unique_ptr<AlignmentModel>(const ModelSetup&)> create;
   // Reads the options a model file stores for this model (the counterpart of
   // the options part of AlignmentModel::WriteParameters) into `options`.

@@ -23,11 +23,27 @@ size_t CountDistinct(absl::Span<const WordId> words, std::vector<WordId>* scratc
   return static_cast<size_t>(std::unique(scratch->begin(), scratch->end()) - scratch->begin());
 }
 
+// The same, keeping only the words `keep` accepts.
+template <typename Keep>
+size_t CountDistinct(absl::Span<const WordId> words, Keep keep, std::vector<WordId>* scratch) {
+  scratch->clear();
+  for (WordId w : words) {
+    if (keep(w)) scratch->push_back(w);
+  }
+  std::sort(scratch->begin(), scratch->end());
+  return static_cast<size_t>(std::unique(scratch->begin(), scratch->end()) - scratch->begin());
+}
+
 // Counts a sentence's distinct words in O(length), without sorting: seen_
 // holds, for each word id, the last call that saw it.
 class DistinctCounter {
  public:
   size_t Count(absl::Span<const WordId> words) {
+    return Count(words, [](WordId) { return true; });
+  }
+  // The distinct words that `keep` accepts.
+  template <typename Keep>
+  size_t Count(absl::Span<const WordId> words, Keep keep) {
     if (++call_ == 0) {  // 2^32 calls: start the marks over
       std::fill(seen_.begin(), seen_.end(), 0);
       call_ = 1;
@@ -37,7 +53,7 @@ class DistinctCounter {
       if (w >= seen_.size()) seen_.resize(static_cast<size_t>(w) + 1, 0);
       if (seen_[w] != call_) {
         seen_[w] = call_;
-        ++count;
+        count += keep(w) ? 1 : 0;
       }
     }
     return count;
@@ -50,10 +66,24 @@ class DistinctCounter {
 
 }  // namespace
 
+size_t SlotCache::CachedRows(const TranslationTable& table,
+                             absl::Span<const WordId> sources) const {
+  size_t rows = 0;
+  for (WordId e : sources) rows += Caches(table, e) ? 1 : 0;
+  return rows;
+}
+
 std::shared_ptr<const SlotCache> SlotCache::Build(const ParallelCorpus& corpus,
-                                                  uint64_t budget_bytes) {
+                                                  const TranslationTable& table,
+                                                  uint64_t budget_bytes, bool with_dense_rows) {
   const size_t n = corpus.size();
-  // Each pair's share: (distinct sources + NULL) x distinct targets.
+  auto cache = std::make_shared<SlotCache>();
+  cache->corpus_id_ = corpus.id();
+  cache->with_dense_rows_ = with_dense_rows;
+  // Each pair's share: its distinct cached sources (and NULL, if cached) x
+  // its distinct targets.
+  const size_t null_row = cache->Caches(table, kNullWord) ? 1 : 0;
+  auto cached = [&](WordId e) { return cache->Caches(table, e); };
   std::vector<uint64_t> sizes(n);
   tbb::enumerable_thread_specific<DistinctCounter> counters;
   tbb::parallel_for(
@@ -61,13 +91,12 @@ std::shared_ptr<const SlotCache> SlotCache::Build(const ParallelCorpus& corpus,
         DistinctCounter& counter = counters.local();
         for (size_t k = r.begin(); k != r.end(); ++k) {
           const SentencePair pair = corpus.pair(k);
-          sizes[k] = pair.source.empty() || pair.target.empty()
-                         ? 0
-                         : (counter.Count(pair.source) + 1) * counter.Count(pair.target);
+          sizes[k] =
+              pair.source.empty() || pair.target.empty()
+                  ? 0
+                  : (counter.Count(pair.source, cached) + null_row) * counter.Count(pair.target);
         }
       });
-  auto cache = std::make_shared<SlotCache>();
-  cache->corpus_id_ = corpus.id();
   const uint64_t budget_slots = budget_bytes / sizeof(Position);
   for (size_t k = 0; k < n && cache->offsets_.back() + sizes[k] <= budget_slots; ++k) {
     cache->offsets_.push_back(cache->offsets_.back() + sizes[k]);
@@ -86,8 +115,10 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
   if (corpus.id() != corpus_id_) return;
   const size_t n = num_cached_pairs();
   const size_t num_rows = table.num_source_words();
-  // Each pair's distinct sources and targets by id (its rows and columns),
-  // counted, then written, in parallel.
+  const bool null_row = Caches(table, kNullWord);
+  auto cached = [&](WordId e) { return Caches(table, e); };
+  // Each pair's distinct cached sources and distinct targets by id (its
+  // rows and columns), counted, then written, in parallel.
   auto wanted = [&](size_t k, const SentencePair& pair) {
     return state_[k].load(std::memory_order_relaxed) == kEmpty && !pair.source.empty() &&
            !pair.target.empty();
@@ -103,7 +134,7 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
                         for (size_t k = r.begin(); k != r.end(); ++k) {
                           const SentencePair pair = corpus.pair(k);
                           if (!wanted(k, pair)) continue;
-                          source_offsets[k + 1] = counter.Count(pair.source);
+                          source_offsets[k + 1] = counter.Count(pair.source, cached);
                           target_offsets[k + 1] = counter.Count(pair.target);
                         }
                       });
@@ -117,9 +148,9 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
                     [&](const tbb::blocked_range<size_t>& r) {
                       thread_local std::vector<WordId> scratch;
                       for (size_t k = r.begin(); k != r.end(); ++k) {
-                        if (source_offsets[k + 1] == source_offsets[k]) continue;
+                        if (target_offsets[k + 1] == target_offsets[k]) continue;
                         const SentencePair pair = corpus.pair(k);
-                        CountDistinct(pair.source, &scratch);
+                        CountDistinct(pair.source, cached, &scratch);
                         std::copy_n(scratch.begin(), source_offsets[k + 1] - source_offsets[k],
                                     sources.begin() + source_offsets[k]);
                         CountDistinct(pair.target, &scratch);
@@ -127,26 +158,24 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
                                     targets.begin() + target_offsets[k]);
                       }
                     });
-  // Inverted index: for each source word, the pairs it occurs in; NULL (row
-  // 0, no word's id) occurs in all of them.
+  // Inverted index: for each cached source word, the pairs it occurs in;
+  // NULL (row 0, no word's id) occurs in all of them.
   HugePageVector<uint64_t> index_offsets(num_rows + 1, 0);
-  for (WordId e : sources) {
-    if (e < num_rows) ++index_offsets[e + 1];
-  }
+  for (WordId e : sources) ++index_offsets[e + 1];
   for (size_t e = 0; e < num_rows; ++e) index_offsets[e + 1] += index_offsets[e];
   HugePageVector<uint32_t> index(index_offsets[num_rows]);
   {
     HugePageVector<uint64_t> fill(index_offsets.begin(), index_offsets.end() - 1);
     for (size_t k = 0; k < n; ++k) {
       for (uint64_t p = source_offsets[k]; p < source_offsets[k + 1]; ++p) {
-        if (sources[p] < num_rows) index[fill[sources[p]]++] = static_cast<uint32_t>(k);
+        index[fill[sources[p]]++] = static_cast<uint32_t>(k);
       }
     }
   }
   // Writes row e's positions into every pair of `pairs` that has e as its
-  // distinct source `row` (NULL: 0), from `position`, the direct index of
-  // row e over the target words (kNone off the row).
-  auto write_row = [&](WordId e, const uint32_t* pairs, size_t num_pairs, bool null_row,
+  // distinct cached source `row` (NULL, if cached: 0), from `position`, the
+  // direct index of row e over the target words (kNone off the row).
+  auto write_row = [&](WordId e, const uint32_t* pairs, size_t num_pairs, bool is_null,
                        const std::vector<Position>& position) {
     for (size_t q = 0; q < num_pairs; ++q) {
       if (pairs != nullptr) {
@@ -170,10 +199,10 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
       const uint64_t width = target_offsets[k + 1] - target_offsets[k];
       if (width == 0) continue;
       size_t row = 0;
-      if (!null_row) {
+      if (!is_null) {
         const WordId* first = sources.data() + source_offsets[k];
         const WordId* last = sources.data() + source_offsets[k + 1];
-        row = 1 + static_cast<size_t>(std::lower_bound(first, last, e) - first);
+        row = (null_row ? 1 : 0) + static_cast<size_t>(std::lower_bound(first, last, e) - first);
       }
       Position* out = positions_.get() + offsets_[k] + row * width;
       const WordId* columns = targets.data() + target_offsets[k];
@@ -186,44 +215,31 @@ void SlotCache::Fill(const ParallelCorpus& corpus, const TranslationTable& table
       std::max<size_t>(corpus.target_vocabulary().size(),
                        targets.empty() ? 0 : *std::max_element(targets.begin(), targets.end()) + 1);
   tbb::enumerable_thread_specific<std::vector<Position>> positions_of(num_targets, kNone);
-  // Every row, NULL's (row 0, in all pairs) too; each pair's rows are
-  // disjoint ranges, so rows can be written concurrently.
+  // Every cached row, NULL's (row 0, in all pairs) too; each pair's rows
+  // are disjoint ranges, so rows can be written concurrently.
   tbb::parallel_for(
       tbb::blocked_range<size_t>(0, num_rows, 1), [&](const tbb::blocked_range<size_t>& range) {
         std::vector<Position>& position = positions_of.local();
         for (size_t e = range.begin(); e != range.end(); ++e) {
-          const bool null_row = e == kNullWord;
-          const size_t num_pairs = null_row ? n : index_offsets[e + 1] - index_offsets[e];
-          if (num_pairs == 0) continue;
           const WordId word = static_cast<WordId>(e);
-          const bool cached = Caches(table, word);
-          if (cached) {
-            for (uint64_t s = table.row_begin(word); s < table.row_end(word); ++s) {
-              if (table.target(s) < num_targets) {
-                position[table.target(s)] = static_cast<Position>(s - table.row_begin(word));
-              }
+          const bool is_null = word == kNullWord;
+          if (!Caches(table, word)) continue;
+          const size_t num_pairs = is_null ? n : index_offsets[e + 1] - index_offsets[e];
+          if (num_pairs == 0) continue;
+          for (uint64_t s = table.row_begin(word); s < table.row_end(word); ++s) {
+            if (table.target(s) < num_targets) {
+              position[table.target(s)] = static_cast<Position>(s - table.row_begin(word));
             }
           }
-          write_row(word, null_row ? nullptr : index.data() + index_offsets[e], num_pairs, null_row,
+          write_row(word, is_null ? nullptr : index.data() + index_offsets[e], num_pairs, is_null,
                     position);
-          if (cached) {
-            for (uint64_t s = table.row_begin(word); s < table.row_end(word); ++s) {
-              if (table.target(s) < num_targets) position[table.target(s)] = kNone;
-            }
+          for (uint64_t s = table.row_begin(word); s < table.row_end(word); ++s) {
+            if (table.target(s) < num_targets) position[table.target(s)] = kNone;
           }
         }
       });
   for (size_t k = 0; k < n; ++k) {
-    const uint64_t width = target_offsets[k + 1] - target_offsets[k];
-    if (width == 0) continue;
-    // Words without a row of the table (none when the table was built from
-    // this corpus) have no slots, as Store would record.
-    for (uint64_t p = source_offsets[k]; p < source_offsets[k + 1]; ++p) {
-      if (sources[p] >= num_rows) {
-        std::fill_n(positions_.get() + offsets_[k] + (1 + p - source_offsets[k]) * width, width,
-                    kNone);
-      }
-    }
+    if (target_offsets[k + 1] == target_offsets[k]) continue;
     state_[k].store(kStored, std::memory_order_release);
   }
 #ifdef __GLIBC__
@@ -239,19 +255,19 @@ void SlotCache::Store(const SentencePair& pair, const TranslationTable& table,
                       absl::Span<const TranslationTable::Slot> slots) const {
   if (pair.corpus_id != corpus_id_ || pair.index >= num_cached_pairs()) return;
   const size_t k = pair.index;
-  if (offsets_[k + 1] - offsets_[k] != slots.size() || sources.size() * width != slots.size()) {
+  if (sources.size() * width != slots.size() ||
+      offsets_[k + 1] - offsets_[k] != CachedRows(table, sources) * width) {
     return;
   }
   uint8_t empty = kEmpty;
   if (!state_[k].compare_exchange_strong(empty, kStoring, std::memory_order_relaxed)) return;
   Position* out = positions_.get() + offsets_[k];
   for (size_t row = 0; row < sources.size(); ++row) {
+    if (!Caches(table, sources[row])) continue;
     const uint64_t begin = table.row_begin(sources[row]);
-    const bool cached = Caches(table, sources[row]);
     for (size_t c = row * width; c < (row + 1) * width; ++c) {
-      out[c] = !cached || slots[c] == TranslationTable::kNoSlot
-                   ? kNone
-                   : static_cast<Position>(slots[c] - begin);
+      *out++ =
+          slots[c] == TranslationTable::kNoSlot ? kNone : static_cast<Position>(slots[c] - begin);
     }
   }
   state_[k].store(kStored, std::memory_order_release);
@@ -260,22 +276,28 @@ void SlotCache::Store(const SentencePair& pair, const TranslationTable& table,
 bool SlotCache::Load(const SentencePair& pair, const TranslationTable& table,
                      absl::Span<const WordId> sources, const WordId* targets, size_t width,
                      bool with_null, TranslationTable::Slot* out) const {
-  const absl::Span<const Position> positions = Positions(pair);
-  if (positions.empty() || positions.size() != sources.size() * width) return false;
+  if (pair.corpus_id != corpus_id_ || pair.index >= num_cached_pairs() ||
+      state_[pair.index].load(std::memory_order_acquire) != kStored) {
+    return false;
+  }
+  const size_t k = pair.index;
+  if (offsets_[k + 1] - offsets_[k] != CachedRows(table, sources) * width) return false;
+  const Position* in = positions_.get() + offsets_[k];
   for (size_t row = 0; row < sources.size(); ++row) {
     TranslationTable::Slot* slots = out + row * width;
     const WordId e = sources[row];
+    const bool cached = Caches(table, e);
     if (row == 0 && !with_null) {
       std::fill_n(slots, width, TranslationTable::kNoSlot);
-    } else if (!Caches(table, e)) {
+    } else if (!cached) {
       table.FindBatch(e, targets, width, slots, 1);
     } else {
       const uint64_t begin = table.row_begin(e);
-      const Position* in = positions.data() + row * width;
       for (size_t c = 0; c < width; ++c) {
         slots[c] = in[c] == kNone ? TranslationTable::kNoSlot : begin + in[c];
       }
     }
+    if (cached) in += width;
   }
   return true;
 }

@@ -22,10 +22,17 @@ namespace aligner {
 // lookup) was the E-step's largest single cost, paid again every iteration
 // and again when decoding. The cache keeps each pair's slots in PairLookup's
 // layout (its distinct (e, f), the NULL row first) as positions within their
-// rows, 2 bytes each: about 0.7 per link on Hansards, 81 MB for 100,000
-// pairs in one direction. Rows too long for 16-bit positions (NULL's and the
-// most frequent words' once a corpus has more than 65,535 target words) are
-// searched as before; those rows mostly have a direct index (one load).
+// rows, 2 bytes each, for the rows it caches: those short enough for 16-bit
+// positions, and, unless built `with_dense_rows`, without a direct index.
+// Rows with a direct index (NULL's and the most frequent words',
+// TranslationTable::has_dense_row) hold more than half of a pair's (e, f)
+// (56% on Hansards 100,000 with words cut to 4 characters): leaving them out
+// halves the cache (79 -> 35 MB there, in one direction), and costs a load
+// from the row's index per lookup instead of reading 2 bytes in sequence.
+// The HMM's arithmetic hides that load; Model 1's and the diagonal model's
+// E-steps wait on memory, and were 7-10% slower without those rows.
+// Rows too long for 16-bit positions (once a corpus has more than 65,535
+// target words) are searched as before; most of them have a direct index.
 //
 // Pairs are cached in corpus order while the cache fits its byte budget;
 // the others are searched as before, so any budget gives the same results.
@@ -45,16 +52,17 @@ class SlotCache {
   // Rows at most this long are cached: their positions are below kNone.
   static constexpr uint64_t kMaxRowLength = kNone;
 
-  // An empty cache for the table built from `corpus` (read in the table's
-  // direction) and its copies, at most `budget_bytes` of it; null when not
-  // even the first pair fits. Sizes the pairs in parallel in the calling
-  // task arena.
+  // An empty cache for `table`, built from `corpus` (read in the table's
+  // direction), and its copies, at most `budget_bytes` of it; null when not
+  // even the first pair fits. `with_dense_rows`: also the rows with a direct
+  // index. Sizes the pairs in parallel in the calling task arena.
   static std::shared_ptr<const SlotCache> Build(const ParallelCorpus& corpus,
-                                                uint64_t budget_bytes);
+                                                const TranslationTable& table,
+                                                uint64_t budget_bytes, bool with_dense_rows);
 
   // The slots of `pair` in `table`, when stored: its distinct source words
   // `sources` (NULL first), each a row of out over the `width` distinct
-  // `targets`, rows too long to cache searched; without `with_null` the NULL
+  // `targets`, the rows not cached searched; without `with_null` the NULL
   // row has no slots. False (out untouched) when the pair is not stored.
   bool Load(const SentencePair& pair, const TranslationTable& table,
             absl::Span<const WordId> sources, const WordId* targets, size_t width, bool with_null,
@@ -78,10 +86,11 @@ class SlotCache {
              absl::Span<const TranslationTable::Slot> slots) const;
 
   // The positions in their rows of `pair`'s slots, in PairLookup's layout
-  // (NULL row first, searched with a NULL word), kNone for rows longer than
-  // kMaxRowLength; or an empty span when the pair is not cached (or comes
-  // from another corpus), or not stored yet. A pair with an empty side
-  // also gives an empty span; it has nothing to look up.
+  // (NULL row first) without the rows not cached (Caches), kNone for a pair
+  // (e, f) the row lacks; or an empty span when the pair is not cached (or
+  // comes from another corpus), or not stored yet, or when it has no cached
+  // rows. A pair with an empty side also gives an empty span; it has
+  // nothing to look up.
   absl::Span<const Position> Positions(const SentencePair& pair) const {
     if (pair.corpus_id != corpus_id_ || pair.index >= num_cached_pairs() ||
         state_[pair.index].load(std::memory_order_acquire) != kStored) {
@@ -94,14 +103,22 @@ class SlotCache {
   size_t num_cached_pairs() const { return offsets_.size() - 1; }
   size_t num_positions() const { return offsets_.back(); }
 
- private:
-  // Whether row e is short enough for its positions to be stored.
-  static bool Caches(const TranslationTable& table, WordId e) {
-    return table.row_end(e) - table.row_begin(e) <= kMaxRowLength;
+  // Whether the positions of row e are stored: a row of the table, short
+  // enough for 16-bit positions, and without a direct index unless the cache
+  // holds those too.
+  bool Caches(const TranslationTable& table, WordId e) const {
+    return e < table.num_source_words() && (with_dense_rows_ || !table.has_dense_row(e)) &&
+           table.row_end(e) - table.row_begin(e) <= kMaxRowLength;
   }
+
+ private:
+  // The rows a pair with distinct sources `sources` (NULL first) has
+  // stored, each as wide as its distinct targets.
+  size_t CachedRows(const TranslationTable& table, absl::Span<const WordId> sources) const;
 
   enum : uint8_t { kEmpty, kStoring, kStored };
   uint64_t corpus_id_ = 0;
+  bool with_dense_rows_ = true;
   std::vector<uint64_t> offsets_{0};  // pair k's: [offsets_[k], offsets_[k + 1])
   // Written by Store, through a const cache: each pair's range by the one
   // thread that claimed it (state kEmpty -> kStoring), then published. Not

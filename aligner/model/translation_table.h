@@ -160,6 +160,8 @@ class TranslationTable {
            separator_offsets_.capacity() * sizeof(uint64_t);
   }
   size_t num_dense_rows() const { return dense_index_.size() / std::max<size_t>(dense_width_, 1); }
+  // Whether row e has a direct index (FindBatch's one load per lookup).
+  bool has_dense_row(WordId e) const { return DenseRow(e) != nullptr; }
 
  private:
   static constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();

@@ -68,7 +68,9 @@ struct TrainingOptions : ModelOptions {
 };
 
 // Gives `table`, built from `corpus`, the SlotCache that
-// options.slot_cache_mb allows (none at 0). Runs in the calling task arena.
+// options.slot_cache_mb allows (none at 0), with the rows a direct index
+// serves only when options.model's E-step is lookup-bound
+// (ModelInfo::lookup_bound). Runs in the calling task arena.
 void AttachSlotCache(const ParallelCorpus& corpus, const TrainingOptions& options,
                      TranslationTable* table);
 
