@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "aligner/model/expected_counts.h"
 #include "aligner/model/model2.h"
 #include "aligner/train/em_trainer.h"
 #include "aligner/train/training.h"
@@ -58,6 +59,20 @@ ParallelCorpus CorpusOfLengths(const std::vector<std::pair<int, int>>& lengths) 
     corpus.mutable_target_text().AddSentence(std::vector<WordId>(m, t));
   }
   return corpus;
+}
+
+// Only the HMM's E-step is bound by its arithmetic: it keeps fewer count
+// slots per thread, and its slot cache leaves out the rows with a direct
+// index; the others keep both.
+TEST(ModelRegistryTest, OnlyTheHmmIsArithmeticBound) {
+  for (const ModelInfo& info : AllModels()) {
+    EXPECT_EQ(info.lookup_bound, info.name != "hmm") << info.name;
+    EXPECT_EQ(HotCountSlots(info.name), info.name == "hmm"
+                                            ? ExpectedCounts::kArithmeticBoundHotSlots
+                                            : ExpectedCounts::kHotSlots)
+        << info.name;
+  }
+  EXPECT_EQ(HotCountSlots("no such model"), ExpectedCounts::kHotSlots);
 }
 
 TEST(ModelRegistryTest, PairLengthsInOrderOfFirstAppearanceWithCounts) {

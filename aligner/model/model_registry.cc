@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "aligner/base/status_macros.h"
+#include "aligner/model/expected_counts.h"
 #include "aligner/model/model1.h"
 #include "aligner/model/model2.h"
 
@@ -40,6 +41,12 @@ const std::vector<ModelInfo>& AllModels() {
       HmmModel::Info(),
   };
   return models;
+}
+
+size_t HotCountSlots(std::string_view name) {
+  auto info = FindModel(name);
+  return info.ok() && !(*info)->lookup_bound ? ExpectedCounts::kArithmeticBoundHotSlots
+                                             : ExpectedCounts::kHotSlots;
 }
 
 std::string ModelNames() {

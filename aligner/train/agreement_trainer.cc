@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "aligner/model/model1.h"
+#include "aligner/model/model_registry.h"
 #include "tbb/blocked_range.h"
 #include "tbb/info.h"
 #include "tbb/parallel_for.h"
@@ -93,6 +94,7 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
       reverse_fertility_counts_.size() <= options_.max_local_fertility_slots;
   // On one thread the shared translation counts have one writer.
   const bool one_thread = arena_.max_concurrency() == 1;
+  const size_t hot_slots = HotCountSlots(forward.name());
   arena_.execute([&] {
     forward.InitCounts(&forward_total_);
     reverse.InitCounts(&reverse_total_);
@@ -109,8 +111,8 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
         [&](const tbb::blocked_range<size_t>& range) {
           LocalCounts& local = local_counts_.local();
           if (!local.ready) {
-            local.forward.ResetSharing(&forward_total_, one_thread);
-            local.reverse.ResetSharing(&reverse_total_, one_thread);
+            local.forward.ResetSharing(&forward_total_, one_thread, hot_slots);
+            local.reverse.ResetSharing(&reverse_total_, one_thread, hot_slots);
             if (local_fertility) {
               forward_fertility_->InitCounts(&local.forward_fertility);
               reverse_fertility_->InitCounts(&local.reverse_fertility);

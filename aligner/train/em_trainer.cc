@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "aligner/model/model_registry.h"
 #include "tbb/blocked_range.h"
 #include "tbb/info.h"
 #include "tbb/parallel_for.h"
@@ -62,7 +63,10 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
     // Counts left from another model may have other sizes: reset them all.
     // On one thread the shared translation counts have one writer.
     const bool one_thread = arena_.max_concurrency() == 1;
-    for (ExpectedCounts& counts : local_counts_) counts.ResetSharing(&total_, one_thread);
+    const size_t hot_slots = HotCountSlots(model.name());
+    for (ExpectedCounts& counts : local_counts_) {
+      counts.ResetSharing(&total_, one_thread, hot_slots);
+    }
     const std::vector<uint32_t>* order =
         model.PrefersPairsByLengths() ? &pairs_by_lengths_.get(corpus_) : nullptr;
     const size_t n = order != nullptr ? order->size() : corpus_.size();
@@ -71,7 +75,7 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
                       [&](const tbb::blocked_range<size_t>& range) {
                         bool exists = false;
                         ExpectedCounts& counts = local_counts_.local(exists);
-                        if (!exists) counts.ResetSharing(&total_, one_thread);
+                        if (!exists) counts.ResetSharing(&total_, one_thread, hot_slots);
                         for (size_t k = range.begin(); k != range.end(); ++k) {
                           const size_t pair = order != nullptr ? (*order)[k] : k;
                           if (viterbi_training_) {
