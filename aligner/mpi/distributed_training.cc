@@ -91,6 +91,7 @@ absl::StatusOr<DistributedModel> DistributedTrainModel(
     *result.local_table = TranslationTable::FromCorpus(block);
     AttachSlotCache(block, options, result.local_table.get());
   });
+  trainer->set_hot_count_slots(HotCountSlots(options.model));
   result.sharded_table = std::make_unique<ShardedTranslationTable>(comm, result.local_table);
   const MStepHooks m_step = DistributedMStep(comm, result.sharded_table.get(), options.prior);
   const std::shared_ptr<TranslationTable>& table = result.local_table;
@@ -159,6 +160,7 @@ absl::StatusOr<DistributedAgreementModels> DistributedTrainByAgreement(
     trainer->UseTables(*f.local_table, *r.local_table);
     AttachSlotCache(forward_block, options, f.local_table.get());
   });
+  trainer->set_hot_count_slots(HotCountSlots(options.model));
   f.sharded_table = std::make_unique<ShardedTranslationTable>(comm, f.local_table);
   r.sharded_table = std::make_unique<ShardedTranslationTable>(comm, r.local_table);
   const MStepHooks forward_m_step = DistributedMStep(comm, f.sharded_table.get(), options.prior);

@@ -94,7 +94,6 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
       reverse_fertility_counts_.size() <= options_.max_local_fertility_slots;
   // On one thread the shared translation counts have one writer.
   const bool one_thread = arena_.max_concurrency() == 1;
-  const size_t hot_slots = HotCountSlots(forward.name());
   arena_.execute([&] {
     forward.InitCounts(&forward_total_);
     reverse.InitCounts(&reverse_total_);
@@ -111,8 +110,8 @@ void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const Alig
         [&](const tbb::blocked_range<size_t>& range) {
           LocalCounts& local = local_counts_.local();
           if (!local.ready) {
-            local.forward.ResetSharing(&forward_total_, one_thread, hot_slots);
-            local.reverse.ResetSharing(&reverse_total_, one_thread, hot_slots);
+            local.forward.ResetSharing(&forward_total_, one_thread, hot_count_slots_);
+            local.reverse.ResetSharing(&reverse_total_, one_thread, hot_count_slots_);
             if (local_fertility) {
               forward_fertility_->InitCounts(&local.forward_fertility);
               reverse_fertility_->InitCounts(&local.reverse_fertility);
@@ -224,6 +223,7 @@ absl::StatusOr<AgreementModels> TrainByAgreement(
               std::make_shared<TranslationTable>(TranslationTable::FromCorpus(reverse_corpus));
         });
     trainer->UseTables(*forward_table, *reverse_table);
+    trainer->set_hot_count_slots(HotCountSlots(options.model));
     AttachSlotCache(forward_corpus, options, forward_table.get());
   });
   const int model1_iterations = Model1IterationsBefore(options);

@@ -131,6 +131,11 @@ class AgreementTrainer {
   // its fertility model when there is one, rather than the agreed ones.
   void set_independent(bool independent) { independent_ = independent; }
   bool independent() const { return independent_; }
+  // The count slots each worker thread keeps for itself from the next E-step
+  // on (ExpectedCounts::ResetSharing; kHotSlots unless set). Training sets
+  // those of its main model (HotCountSlots) for all of its iterations, Model
+  // 1's too: the arrays keep their memory from one iteration to the next.
+  void set_hot_count_slots(size_t slots) { hot_count_slots_ = slots; }
   // The trained fertility models; null without EnableFertility.
   const FertilityModel* forward_fertility() const { return forward_fertility_.get(); }
   const FertilityModel* reverse_fertility() const { return reverse_fertility_.get(); }
@@ -169,6 +174,7 @@ class AgreementTrainer {
   FixedPointArray forward_fertility_counts_, reverse_fertility_counts_;
   TransposedSlots transposed_;
   bool independent_ = false;
+  size_t hot_count_slots_ = ExpectedCounts::kHotSlots;
 };
 
 // Both directions, trained together.

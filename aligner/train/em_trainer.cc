@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "aligner/model/model_registry.h"
 #include "tbb/blocked_range.h"
 #include "tbb/info.h"
 #include "tbb/parallel_for.h"
@@ -63,9 +62,8 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
     // Counts left from another model may have other sizes: reset them all.
     // On one thread the shared translation counts have one writer.
     const bool one_thread = arena_.max_concurrency() == 1;
-    const size_t hot_slots = HotCountSlots(model.name());
     for (ExpectedCounts& counts : local_counts_) {
-      counts.ResetSharing(&total_, one_thread, hot_slots);
+      counts.ResetSharing(&total_, one_thread, hot_count_slots_);
     }
     const std::vector<uint32_t>* order =
         model.PrefersPairsByLengths() ? &pairs_by_lengths_.get(corpus_) : nullptr;
@@ -75,7 +73,7 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
                       [&](const tbb::blocked_range<size_t>& range) {
                         bool exists = false;
                         ExpectedCounts& counts = local_counts_.local(exists);
-                        if (!exists) counts.ResetSharing(&total_, one_thread, hot_slots);
+                        if (!exists) counts.ResetSharing(&total_, one_thread, hot_count_slots_);
                         for (size_t k = range.begin(); k != range.end(); ++k) {
                           const size_t pair = order != nullptr ? (*order)[k] : k;
                           if (viterbi_training_) {

@@ -103,6 +103,12 @@ class EmTrainer {
   // alignment (AlignmentModel::AddViterbiCounts).
   void set_viterbi_training(bool on) { viterbi_training_ = on; }
 
+  // The count slots each worker thread keeps for itself from the next E-step
+  // on (ExpectedCounts::ResetSharing; kHotSlots unless set). Training sets
+  // those of its main model (HotCountSlots) for all of its iterations, Model
+  // 1's too: the arrays keep their memory from one iteration to the next.
+  void set_hot_count_slots(size_t slots) { hot_count_slots_ = slots; }
+
   // Frees the summed translation counts (an array as large as the table)
   // until the next E-step: for a caller that only decodes from now on
   // (aligner-mpi, whose decoding then needs no more memory than training).
@@ -124,6 +130,7 @@ class EmTrainer {
   tbb::enumerable_thread_specific<ExpectedCounts> local_counts_;
   ProgressCallback progress_;
   bool viterbi_training_ = false;
+  size_t hot_count_slots_ = ExpectedCounts::kHotSlots;
 };
 
 }  // namespace aligner

@@ -105,6 +105,7 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
         [&] { table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus)); });
   }
   trainer->Run([&] { AttachSlotCache(corpus, options, table.get()); });
+  trainer->set_hot_count_slots(HotCountSlots(options.model));
   const int model1_iterations = Model1IterationsBefore(options);
   // Stage 0: Model 1 iterations that initialize the table for the main model.
   const bool resume_main = resume_from != nullptr && resume_at.stage == 1;
