@@ -17,13 +17,8 @@ namespace {
 // the next pairs' offsets, and then for their words.
 constexpr size_t kPrefetchFar = 16, kPrefetchNear = 8;
 
-size_t CountDistinct(absl::Span<const WordId> words, std::vector<WordId>* scratch) {
-  scratch->assign(words.begin(), words.end());
-  std::sort(scratch->begin(), scratch->end());
-  return static_cast<size_t>(std::unique(scratch->begin(), scratch->end()) - scratch->begin());
-}
-
-// The same, keeping only the words `keep` accepts.
+// Sorts the distinct words of `words` that `keep` accepts into the front of
+// *scratch, and counts them.
 template <typename Keep>
 size_t CountDistinct(absl::Span<const WordId> words, Keep keep, std::vector<WordId>* scratch) {
   scratch->clear();
@@ -32,6 +27,10 @@ size_t CountDistinct(absl::Span<const WordId> words, Keep keep, std::vector<Word
   }
   std::sort(scratch->begin(), scratch->end());
   return static_cast<size_t>(std::unique(scratch->begin(), scratch->end()) - scratch->begin());
+}
+size_t CountDistinct(absl::Span<const WordId> words, std::vector<WordId>* scratch) {
+  return CountDistinct(
+      words, [](WordId) { return true; }, scratch);
 }
 
 // Counts a sentence's distinct words in O(length), without sorting: seen_
