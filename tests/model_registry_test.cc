@@ -67,11 +67,13 @@ ParallelCorpus CorpusOfLengths(const std::vector<std::pair<int, int>>& lengths) 
 TEST(ModelRegistryTest, OnlyTheHmmIsArithmeticBound) {
   for (const ModelInfo& info : AllModels()) {
     EXPECT_EQ(info.lookup_bound, info.name != "hmm") << info.name;
+    EXPECT_EQ(IsLookupBound(info.name), info.lookup_bound) << info.name;
     EXPECT_EQ(HotCountSlots(info.name), info.name == "hmm"
                                             ? ExpectedCounts::kArithmeticBoundHotSlots
                                             : ExpectedCounts::kHotSlots)
         << info.name;
   }
+  EXPECT_TRUE(IsLookupBound("no such model"));
   EXPECT_EQ(HotCountSlots("no such model"), ExpectedCounts::kHotSlots);
 }
 

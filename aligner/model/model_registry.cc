@@ -43,10 +43,13 @@ const std::vector<ModelInfo>& AllModels() {
   return models;
 }
 
-size_t HotCountSlots(std::string_view name) {
+bool IsLookupBound(std::string_view name) {
   auto info = FindModel(name);
-  return info.ok() && !(*info)->lookup_bound ? ExpectedCounts::kArithmeticBoundHotSlots
-                                             : ExpectedCounts::kHotSlots;
+  return !info.ok() || (*info)->lookup_bound;
+}
+
+size_t HotCountSlots(std::string_view name) {
+  return IsLookupBound(name) ? ExpectedCounts::kHotSlots : ExpectedCounts::kArithmeticBoundHotSlots;
 }
 
 std::string ModelNames() {

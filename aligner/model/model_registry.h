@@ -87,6 +87,10 @@ absl::StatusOr<const ModelInfo*> FindModel(std::string_view name);
 // "model1, model2, diagonal or hmm".
 std::string ModelNames();
 
+// Whether the E-step of the model `name` is lookup-bound
+// (ModelInfo::lookup_bound); true for a name no model has.
+bool IsLookupBound(std::string_view name);
+
 // The count slots each thread keeps for itself in an E-step of the model
 // `name` (ExpectedCounts::ResetSharing): fewer when it is not lookup-bound.
 size_t HotCountSlots(std::string_view name);

@@ -275,17 +275,14 @@ void SlotCache::Store(const SentencePair& pair, const TranslationTable& table,
 bool SlotCache::Load(const SentencePair& pair, const TranslationTable& table,
                      absl::Span<const WordId> sources, const WordId* targets, size_t width,
                      bool with_null, TranslationTable::Slot* out) const {
-  if (pair.corpus_id != corpus_id_ || pair.index >= num_cached_pairs() ||
-      state_[pair.index].load(std::memory_order_acquire) != kStored) {
-    return false;
-  }
-  const size_t k = pair.index;
-  if (offsets_[k + 1] - offsets_[k] != CachedRows(table, sources) * width) return false;
-  const Position* in = positions_.get() + offsets_[k];
+  if (!IsStored(pair)) return false;
+  const Position* in = positions_.get() + offsets_[pair.index];
+  const Position* const end = positions_.get() + offsets_[pair.index + 1];
   for (size_t row = 0; row < sources.size(); ++row) {
     TranslationTable::Slot* slots = out + row * width;
     const WordId e = sources[row];
     const bool cached = Caches(table, e);
+    if (cached && static_cast<size_t>(end - in) < width) return false;
     if (row == 0 && !with_null) {
       std::fill_n(slots, width, TranslationTable::kNoSlot);
     } else if (!cached) {
@@ -298,7 +295,7 @@ bool SlotCache::Load(const SentencePair& pair, const TranslationTable& table,
     }
     if (cached) in += width;
   }
-  return true;
+  return in == end;
 }
 
 }  // namespace aligner

@@ -63,7 +63,8 @@ class SlotCache {
   // The slots of `pair` in `table`, when stored: its distinct source words
   // `sources` (NULL first), each a row of out over the `width` distinct
   // `targets`, the rows not cached searched; without `with_null` the NULL
-  // row has no slots. False (out untouched) when the pair is not stored.
+  // row has no slots. False when the pair is not stored, or was stored with
+  // other rows than `sources` gives (out may then be partly written).
   bool Load(const SentencePair& pair, const TranslationTable& table,
             absl::Span<const WordId> sources, const WordId* targets, size_t width, bool with_null,
             TranslationTable::Slot* out) const;
@@ -92,10 +93,7 @@ class SlotCache {
   // rows. A pair with an empty side also gives an empty span; it has
   // nothing to look up.
   absl::Span<const Position> Positions(const SentencePair& pair) const {
-    if (pair.corpus_id != corpus_id_ || pair.index >= num_cached_pairs() ||
-        state_[pair.index].load(std::memory_order_acquire) != kStored) {
-      return {};
-    }
+    if (!IsStored(pair)) return {};
     return absl::MakeConstSpan(positions_.get() + offsets_[pair.index],
                                offsets_[pair.index + 1] - offsets_[pair.index]);
   }
@@ -112,6 +110,11 @@ class SlotCache {
   }
 
  private:
+  // Whether `pair` is one of this cache's and its positions are stored.
+  bool IsStored(const SentencePair& pair) const {
+    return pair.corpus_id == corpus_id_ && pair.index < num_cached_pairs() &&
+           state_[pair.index].load(std::memory_order_acquire) == kStored;
+  }
   // The rows a pair with distinct sources `sources` (NULL first) has
   // stored, each as wide as its distinct targets.
   size_t CachedRows(const TranslationTable& table, absl::Span<const WordId> sources) const;

@@ -78,10 +78,8 @@ int Model1IterationsBefore(const TrainingOptions& options) {
 void AttachSlotCache(const ParallelCorpus& corpus, const TrainingOptions& options,
                      TranslationTable* table) {
   if (options.slot_cache_mb > 0) {
-    auto info = FindModel(options.model);
-    const bool with_dense_rows = !info.ok() || (*info)->lookup_bound;
     std::shared_ptr<const SlotCache> cache =
-        SlotCache::Build(corpus, *table, options.slot_cache_mb << 20, with_dense_rows);
+        SlotCache::Build(corpus, *table, options.slot_cache_mb << 20, IsLookupBound(options.model));
     if (cache != nullptr) cache->Fill(corpus, *table);
     table->set_slot_cache(std::move(cache));
   }
