@@ -752,6 +752,24 @@ TEST_F(ReadCorpusTest, BitextOfManyBatchesGivesTheCorpusOfOneLineAtATime) {
 // As the file readers, pairs of which none can be aligned are an error, with
 // the caller's name for them and the reasons; no pair at all is an empty
 // corpus.
+// Giving back the arrays' spare capacity keeps every sentence; arrays a
+// copy shares stay shared.
+TEST(EncodedTextTest, ShrinkToFitKeepsTheSentences) {
+  EncodedText text;
+  for (WordId w = 1; w <= 100; ++w) text.AddSentence(std::vector<WordId>(w % 7 + 1, w));
+  text.ShrinkToFit();
+  const EncodedText copy = text;
+  text.ShrinkToFit();
+  EXPECT_TRUE(text.SharesWordsWith(copy));
+  for (const EncodedText* t : {static_cast<const EncodedText*>(&text), &copy}) {
+    ASSERT_EQ(t->num_sentences(), 100u);
+    for (WordId w = 1; w <= 100; ++w) {
+      EXPECT_THAT(t->sentence(w - 1), ::testing::Each(w));
+      EXPECT_EQ(t->sentence(w - 1).size(), w % 7 + 1u);
+    }
+  }
+}
+
 // The reverse corpus is a copy with its sides swapped: it shares the
 // arrays of words until either changes, and a change to one leaves the
 // other as it was.

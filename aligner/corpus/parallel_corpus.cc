@@ -175,7 +175,11 @@ void CheckPairs(EncodedText* source, EncodedText* target, const std::vector<bool
   }
   report->pairs = n;
   report->usable_pairs = usable_pairs;
-  if (!clear_some) return;
+  if (!clear_some) {
+    source->ShrinkToFit();
+    target->ShrinkToFit();
+    return;
+  }
   EncodedText kept_source, kept_target;
   kept_source.Reserve(n, source->num_tokens());
   kept_target.Reserve(n, target->num_tokens());

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "aligner/base/scratch.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model_registry.h"
 #include "tbb/blocked_range.h"
@@ -161,7 +162,7 @@ void DiagonalModel::MaximizeAlignment(const ExpectedCounts& counts) {
                         for (size_t k = range.begin(); k != range.end(); ++k) {
                           const auto& [lengths, count] = length_counts_[k];
                           const auto [l, m] = lengths;
-                          w.resize(static_cast<size_t>(l + 1) * m);
+                          ResizeScratch(&w, static_cast<size_t>(l + 1) * m);
                           DiagonalWeights(l, m, tension, w.data());
                           for (uint32_t j = 0; j < m; ++j) {
                             const double* row = w.data() + static_cast<size_t>(j) * (l + 1);

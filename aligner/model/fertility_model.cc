@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "aligner/base/scratch.h"
+
 namespace aligner {
 namespace {
 
@@ -146,8 +148,9 @@ void FertilityModel::Apply(absl::Span<const WordId> source, uint32_t m, int swee
   if (!trained_ || l == 0 || m == 0) return;
   const size_t stride = static_cast<size_t>(l) + 1, cells = stride * m;
   thread_local std::vector<double> unary, factors;
-  unary.assign(posteriors, posteriors + cells);
-  factors.resize(cells);
+  ResizeScratch(&unary, cells);
+  std::copy_n(posteriors, cells, unary.data());
+  ResizeScratch(&factors, cells);
   for (int sweep = 0; sweep < sweeps; ++sweep) {
     LinkFactors(source, m, posteriors, factors.data());
     for (uint32_t j = 0; j < m; ++j) {

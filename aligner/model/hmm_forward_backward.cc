@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "aligner/base/scratch.h"
 #include "aligner/model/hmm_kernels.h"
 #include "aligner/model/hmm_model.h"
 #include "aligner/model/pair_lookup.h"
@@ -25,8 +26,8 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
   // the agreement trainer): start fetching their lines.
   if (counts != nullptr) lookup.PrefetchCounts(*counts);
   const JumpTables& t = CachedJumpTables(l, m);
-  alpha_real.resize(static_cast<size_t>(l) * m);
-  alpha_null.resize(cells);
+  ResizeScratch(&alpha_real, static_cast<size_t>(l) * m);
+  ResizeScratch(&alpha_null, cells);
   scale.resize(m);
   beta.resize(stride);
   beta_next.resize(stride);
@@ -87,12 +88,12 @@ double HmmModel::ForwardBackward(uint32_t l, uint32_t m, const double* emit,
   if (count_jumps) {
     bucket_n.assign(num_buckets(), 0.0);
     bucket_d.assign(num_buckets(), 0.0);
-    xsum.resize(static_cast<size_t>(stride) * l);
-    coef.assign(cells, 0.0);
+    ResizeScratch(&xsum, static_cast<size_t>(stride) * l);
+    AssignScratch(&coef, cells, 0.0);
     // Step s of the backward pass (position m - 1 - s) keeps its x and h
     // here; xsum is summed from them afterwards.
-    xs.resize(cells);
-    hs.resize(static_cast<size_t>(l) * m + kRowPadding);
+    ResizeScratch(&xs, cells);
+    ResizeScratch(&hs, static_cast<size_t>(l) * m + kRowPadding);
   }
 
   // The jump to the end, after the last word.
@@ -234,7 +235,7 @@ void HmmModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts* count
   if (l == 0 || m == 0) return;
   thread_local std::vector<double> posteriors;
   thread_local PairLookup lookup;
-  posteriors.resize(static_cast<size_t>(l + 1) * m);
+  ResizeScratch(&posteriors, static_cast<size_t>(l + 1) * m);
   const double* emit = Emissions(pair, &lookup);
   const double log_likelihood =
       ForwardBackward(l, m, emit, lookup, posteriors.data(), counts, true);
@@ -250,7 +251,7 @@ void HmmModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
     posteriors->clear();
     return;
   }
-  posteriors->resize(static_cast<size_t>(l + 1) * m);
+  ResizeScratch(posteriors, static_cast<size_t>(l + 1) * m);
   const double* emit = Emissions(pair, lookup);
   const double log_likelihood =
       ForwardBackward(l, m, emit, *lookup, posteriors->data(), counts, false);
@@ -270,16 +271,16 @@ void HmmModel::AddViterbiCounts(const SentencePair& pair, ExpectedCounts* counts
   // the path's (a NULL link's state remembers the last real position, as on
   // the path), through the same code as the soft counts.
   const size_t stride = static_cast<size_t>(l) + 1;
-  path_emissions.assign(stride * m, 0.0);
+  AssignScratch(&path_emissions, stride * m, 0.0);
   for (uint32_t j = 0; j < m; ++j) path_emissions[j * stride + path[j]] = 1.0;
-  posteriors.resize(stride * m);
+  ResizeScratch(&posteriors, stride * m);
   ForwardBackward(l, m, path_emissions.data(), lookup, posteriors.data(), counts, true);
   counts->AddPair(log_prob, l, m);
 }
 
 double HmmModel::Posteriors(const SentencePair& pair, std::vector<double>* posteriors) const {
   const uint32_t l = pair.source.size(), m = pair.target.size();
-  posteriors->assign(static_cast<size_t>(l + 1) * m, 0.0);
+  AssignScratch(posteriors, static_cast<size_t>(l + 1) * m, 0.0);
   if (l == 0 || m == 0) return 0;
   thread_local PairLookup lookup;
   const double* emit = Emissions(pair, &lookup);

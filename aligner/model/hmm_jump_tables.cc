@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "aligner/base/scratch.h"
 #include "aligner/model/hmm_kernels.h"
 #include "aligner/model/hmm_model.h"
 
@@ -16,6 +17,7 @@ const HmmModel::JumpTables& HmmModel::CachedJumpTables(uint32_t l, uint32_t m) c
   // A few entries, least recently used out: training by agreement
   // alternates two models, and decoding asks for Viterbi and posteriors.
   constexpr int kEntries = 4;
+  constexpr size_t kJumpCacheBytes = size_t{4} << 20;
   thread_local JumpTables cache[kEntries];
   thread_local uint64_t clock = 0;
   JumpTables* oldest = &cache[0];
@@ -31,16 +33,43 @@ const HmmModel::JumpTables& HmmModel::CachedJumpTables(uint32_t l, uint32_t m) c
   oldest->l = l;
   oldest->m = m;
   oldest->last_used = ++clock;
+  // An entry keeps the capacity of the longest pair it held (w alone is
+  // l^2 doubles, 8 MB at l = 1,000): beyond the entry in use, the cache
+  // keeps at most kJumpCacheBytes, releasing the least recently used first.
+  // Entries of ordinary pairs are a few kB; this only frees long pairs'.
+  size_t others = 0;
+  for (const JumpTables& t : cache) others += &t == oldest ? 0 : t.Bytes();
+  while (others > kJumpCacheBytes) {
+    JumpTables* lru = nullptr;
+    for (JumpTables& t : cache) {
+      if (&t != oldest && t.Bytes() > 0 && (lru == nullptr || t.last_used < lru->last_used)) {
+        lru = &t;
+      }
+    }
+    others -= lru->Bytes();
+    lru->Release();
+  }
   return *oldest;
 }
+
+size_t HmmModel::JumpTables::Bytes() const {
+  size_t doubles = 0;
+  for (const std::vector<double>* v :
+       {&w, &w_t, &g, &inv_z, &end, &end_inv_z, &up, &down, &left, &right}) {
+    doubles += v->capacity();
+  }
+  return doubles * sizeof(double) + (before.capacity() + from.capacity()) * sizeof(uint32_t);
+}
+
+void HmmModel::JumpTables::Release() { *this = JumpTables(); }
 
 void HmmModel::ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* t) const {
   const uint32_t stride = l + 1;
   const double lambda = options_.jump_smoothing, tau = options_.diagonal_tension;
   t->diagonal = tau > 0;
   // Padded for AccumulateRows.
-  t->w.resize(static_cast<size_t>(stride) * l + kRowPadding);
-  t->w_t.resize(t->w.size());
+  ResizeScratch(&t->w, static_cast<size_t>(stride) * l + kRowPadding);
+  ResizeScratch(&t->w_t, t->w.size());
   // by_width[d + l - 1] = w(b(r, r + d)) for r >= 1: rows are slices of it.
   thread_local std::vector<double> by_width;
   by_width.resize(2 * static_cast<size_t>(l) - 1);
@@ -66,7 +95,7 @@ void HmmModel::ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* t) const {
   // The end factors, and Z without the diagonal.
   t->end.resize(stride);
   t->end_inv_z.resize(stride);
-  t->inv_z.resize(t->diagonal ? static_cast<size_t>(stride) * m : stride);
+  ResizeScratch(&t->inv_z, t->diagonal ? static_cast<size_t>(stride) * m : stride);
   for (uint32_t r = 0; r <= l; ++r) {
     const double* row = t->w.data() + static_cast<size_t>(r) * l;
     double z = 0;
@@ -81,7 +110,7 @@ void HmmModel::ComputeJumpTables(uint32_t l, uint32_t m, JumpTables* t) const {
       t->end[r] = 1;
     }
   }
-  t->g.resize(static_cast<size_t>(l) * m);
+  ResizeScratch(&t->g, static_cast<size_t>(l) * m);
   if (!t->diagonal) {
     std::fill(t->g.begin(), t->g.end(), 1.0);
     return;

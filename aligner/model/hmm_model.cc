@@ -6,6 +6,7 @@
 #include <cstring>
 #include <utility>
 
+#include "aligner/base/scratch.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model_registry.h"
 
@@ -68,7 +69,7 @@ const double* HmmModel::Emissions(const SentencePair& pair, PairLookup* lookup) 
   // Without a NULL word the NULL states are unreachable (p0 = 0) anyway, and
   // their emissions are 0.
   thread_local std::vector<double> emit;
-  emit.resize(static_cast<size_t>(pair.source.size() + 1) * pair.target.size());
+  ResizeScratch(&emit, static_cast<size_t>(pair.source.size() + 1) * pair.target.size());
   lookup->Lookup(*table_, pair, use_null_);
   lookup->Probabilities(emit.data());
   return emit.data();

@@ -173,6 +173,10 @@ class HmmModel : public AlignmentModel {
     uint64_t version = 0;
     uint32_t l = 0, m = 0;
     uint64_t last_used = 0;
+    // The bytes its arrays hold; giving them back (the entry then matches no
+    // lengths).
+    size_t Bytes() const;
+    void Release();
     const double* inv_z_row(uint32_t j, uint32_t l) const {
       return inv_z.data() + (diagonal ? static_cast<size_t>(j) * (l + 1) : 0);
     }

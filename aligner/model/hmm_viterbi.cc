@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "aligner/base/scratch.h"
 #include "aligner/model/hmm_kernels.h"
 #include "aligner/model/hmm_model.h"
 #include "aligner/model/pair_lookup.h"
@@ -41,12 +42,12 @@ double HmmModel::Viterbi(uint32_t l, uint32_t m, const double* emit,
   const JumpTables& t = CachedJumpTables(l, m);
   const double p0 = p0_, lambda = options_.jump_smoothing;
   const double a = (1.0 - p0) * (1.0 - lambda), u0 = (1.0 - p0) * lambda / l;
-  trans_t.resize(static_cast<size_t>(l) * stride);
+  ResizeScratch(&trans_t, static_cast<size_t>(l) * stride);
   // States are numbered R_i -> i - 1, N_r -> l + r; back[j * states + s] is
   // the best predecessor of state s at position j. Scores are scaled so that
   // each position's best is 1; log_prob collects the scales.
   const uint32_t states = 2 * l + 1;
-  back.resize(static_cast<size_t>(states) * m);
+  ResizeScratch(&back, static_cast<size_t>(states) * m);
   real.resize(l);
   null.resize(stride);
   best.resize(stride);

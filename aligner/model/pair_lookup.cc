@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "aligner/base/scratch.h"
 #include "aligner/model/slot_cache.h"
 
 namespace aligner {
@@ -69,7 +70,7 @@ void PairLookup::Lookup(const TranslationTable& table, const SentencePair& pair,
         static_cast<uint32_t>(distinct_sources_.size() - 1) * width;
   }
 
-  slots_.resize(distinct_sources_.size() * width);
+  ResizeScratch(&slots_, distinct_sources_.size() * width);
   const SlotCache* cache = table.slot_cache();
   if (cache != nullptr && cache->Load(pair, table, distinct_sources_, distinct_targets_.data(),
                                       width, with_null, slots_.data())) {
@@ -127,7 +128,7 @@ bool PairLookup::LookupTransposed(const TranslationTable& table, const SentenceP
   source_offset_[0] = 0;
   for (uint32_t j = 0; j < l; ++j) source_offset_[j + 1] = (forward.target_index_[j] + 1) * width;
 
-  slots_.resize(distinct_sources_.size() * width);
+  ResizeScratch(&slots_, distinct_sources_.size() * width);
   if (with_null) {
     table.FindBatch(kNullWord, distinct_targets_.data(), width, slots_.data(), 1);
   } else {
@@ -147,7 +148,7 @@ bool PairLookup::LookupTransposed(const TranslationTable& table, const SentenceP
 }
 
 void PairLookup::FillProbabilities(const TranslationTable& table, bool with_null) {
-  probs_.resize(slots_.size());
+  ResizeScratch(&probs_, slots_.size());
   if (table.is_uniform()) {
     // Every known pair has the same probability: no need to fetch it.
     for (size_t k = 0; k < slots_.size(); ++k) {
@@ -190,7 +191,7 @@ void PairLookup::PrefetchCounts(const ExpectedCounts& counts) const {
 void PairLookup::AddCounts(const double* link_counts, ExpectedCounts* counts) const {
   // Integer sums are exact, so summing per distinct (e, f) first changes
   // nothing but the number of atomic adds to the shared counts.
-  sums_.assign(slots_.size(), 0);
+  AssignScratch(&sums_, slots_.size(), int64_t{0});
   const size_t stride = static_cast<size_t>(l_) + 1;
   for (uint32_t j = 0; j < m_; ++j) {
     int64_t* column = sums_.data() + target_index_[j];

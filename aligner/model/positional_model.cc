@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "aligner/base/scratch.h"
+
 namespace aligner {
 namespace {
 
@@ -23,7 +25,7 @@ void PositionalModel::InitCounts(ExpectedCounts* counts) const {
 void PositionalModel::JointProbabilities(const SentencePair& pair, std::vector<double>* joint,
                                          PairLookup* lookup) const {
   const uint32_t l = pair.source.size(), m = pair.target.size();
-  joint->resize(static_cast<size_t>(l + 1) * m);
+  ResizeScratch(joint, static_cast<size_t>(l + 1) * m);
   AlignmentMatrix(l, m, joint->data());
   lookup->Lookup(*table_, pair, use_null_);
   lookup->MultiplyProbabilities(joint->data());
@@ -117,7 +119,7 @@ double PositionalModel::ViterbiAndPosteriors(const SentencePair& pair,
   const uint32_t l = pair.source.size(), m = pair.target.size();
   alignment->assign(m, 0);
   if (l == 0 || m == 0) {
-    posteriors->assign(static_cast<size_t>(l + 1) * m, 0.0);
+    AssignScratch(posteriors, static_cast<size_t>(l + 1) * m, 0.0);
     return 0;
   }
   thread_local PairLookup lookup;
