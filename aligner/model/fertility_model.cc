@@ -95,6 +95,10 @@ void FertilityModel::LinkFactors(absl::Span<const WordId> source, uint32_t m,
   thread_local std::vector<double> prefix, suffix;
   prefix.resize((static_cast<size_t>(m) + 1) * S);
   suffix.resize((static_cast<size_t>(m) + 1) * S);
+  active.resize(m);
+  uint32_t* const active_j = active.data();
+  double* const pre = prefix.data();
+  double* const suf = suffix.data();
   for (uint32_t i = 1; i <= l; ++i) {
     if (!trained_) {
       for (uint32_t j = 0; j < m; ++j) factors[j * stride + i] = 1;
@@ -105,39 +109,43 @@ void FertilityModel::LinkFactors(absl::Span<const WordId> source, uint32_t m,
     // (0 at K: "K or more" stays).
     double delta[K];
     for (int phi = 0; phi < K; ++phi) delta[phi] = lp[phi + 1] - lp[phi];
-    active.clear();
+    // The next word's row of log n(phi | e), a likely cache miss.
+    if (i < l) __builtin_prefetch(log_probs(source[i]));
+    // Branch-free: whether a link is active is a coin toss to the branch
+    // predictor, and push_back reloaded the thread-local vector every time.
+    size_t n = 0;
     for (uint32_t j = 0; j < m; ++j) {
-      if (posteriors[j * stride + i] > kMinActiveLink) active.push_back(j);
+      active_j[n] = j;
+      n += posteriors[j * stride + i] > kMinActiveLink;
     }
-    const size_t n = active.size();
     // The distributions of i's links among the first a and the last n - a
     // active target words; active word a's "others" combine prefix a and
     // suffix a + 1, an inactive word's are all n (prefix n).
-    std::fill(prefix.begin(), prefix.begin() + S, 0.0);
-    prefix[0] = 1;
+    std::fill(pre, pre + S, 0.0);
+    pre[0] = 1;
     for (size_t a = 0; a < n; ++a) {
-      AddLink(posteriors[active[a] * stride + i], &prefix[a * S], &prefix[(a + 1) * S]);
+      AddLink(posteriors[active_j[a] * stride + i], pre + a * S, pre + (a + 1) * S);
     }
-    double* last = &suffix[n * S];
+    double* last = suf + n * S;
     std::fill(last, last + S, 0.0);
     last[0] = 1;
     for (size_t a = n; a-- > 0;) {
-      AddLink(posteriors[active[a] * stride + i], &suffix[(a + 1) * S], &suffix[a * S]);
+      AddLink(posteriors[active_j[a] * stride + i], suf + (a + 1) * S, suf + a * S);
     }
     double inactive_score = 0;
-    for (int phi = 0; phi < K; ++phi) inactive_score += prefix[n * S + phi] * delta[phi];
+    for (int phi = 0; phi < K; ++phi) inactive_score += pre[n * S + phi] * delta[phi];
     const double inactive_factor = std::exp(inactive_score);
     for (uint32_t j = 0; j < m; ++j) factors[j * stride + i] = inactive_factor;
     for (size_t a = 0; a < n; ++a) {
-      const double* x = &prefix[a * S];
-      const double* y = &suffix[(a + 1) * S];
+      const double* x = pre + a * S;
+      const double* y = suf + (a + 1) * S;
       double score = 0;
       for (int phi = 0; phi < K; ++phi) {
         double d = 0;
         for (int k = 0; k <= phi; ++k) d += x[k] * y[phi - k];
         score += d * delta[phi];
       }
-      factors[active[a] * stride + i] = std::exp(score);
+      factors[active_j[a] * stride + i] = std::exp(score);
     }
   }
 }
