@@ -2,7 +2,9 @@
 // order while the next block is computed.
 #include "aligner/base/ordered_blocks.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -56,6 +58,58 @@ TEST(OrderedBlocksTest, ZeroBlockSizeActsAsOne) {
       3, 0, [](size_t k, size_t* out) { *out = k; },
       [&](size_t k, const size_t&) { consumed.push_back(k); });
   EXPECT_EQ(consumed, (std::vector<size_t>{0, 1, 2}));
+}
+
+// With a visit key, one thread computes each block's items by increasing
+// key (ties by index), never across blocks, and every result still reaches
+// its own index, consumed in index order; on several threads too.
+TEST(OrderedBlocksTest, VisitKeyOrdersTheComputationsWithinEachBlock) {
+  const size_t n = 23, block = 8;
+  auto key = [](size_t k) -> uint64_t { return (k * 5) % 3; };
+  std::vector<size_t> computed;
+  std::vector<size_t> consumed;
+  tbb::task_arena one(1);
+  one.execute([&] {
+    ForEachInOrder<size_t>(
+        n, block,
+        [&](size_t k, size_t* out) {
+          computed.push_back(k);
+          *out = k * k + 1;
+        },
+        [&](size_t k, const size_t& result) {
+          EXPECT_EQ(result, k * k + 1);
+          consumed.push_back(k);
+        },
+        nullptr, key);
+  });
+  ASSERT_EQ(computed.size(), n);
+  for (size_t begin = 0; begin < n; begin += block) {
+    std::vector<size_t> expected;
+    for (size_t k = begin; k < std::min(n, begin + block); ++k) expected.push_back(k);
+    std::stable_sort(expected.begin(), expected.end(),
+                     [&](size_t a, size_t b) { return key(a) < key(b); });
+    EXPECT_EQ(
+        std::vector<size_t>(computed.begin() + begin, computed.begin() + begin + expected.size()),
+        expected)
+        << "block at " << begin;
+  }
+  for (size_t k = 0; k < n; ++k) EXPECT_EQ(consumed[k], k);
+
+  std::vector<size_t> results(n), order;
+  tbb::task_arena two(2);
+  two.execute([&] {
+    ForEachInOrder<size_t>(
+        n, block, [](size_t k, size_t* out) { *out = 3 * k; },
+        [&](size_t k, const size_t& result) {
+          results[k] = result;
+          order.push_back(k);
+        },
+        nullptr, key);
+  });
+  for (size_t k = 0; k < n; ++k) {
+    EXPECT_EQ(results[k], 3 * k);
+    EXPECT_EQ(order[k], k);
+  }
 }
 
 }  // namespace

@@ -99,7 +99,8 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
           }
         }
       },
-      sink, counter.enabled() ? &counter : nullptr);
+      sink, counter.enabled() ? &counter : nullptr,
+      [&](size_t k) { return LengthsKey(forward_corpus, k); });
 }
 
 }  // namespace aligner
