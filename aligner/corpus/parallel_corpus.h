@@ -88,6 +88,14 @@ struct SentencePair {
   uint64_t corpus_id = 0;
 };
 
+// A pair's lengths as one key, l << 32 | m: the order in which the trainers
+// (PairsByLengths) and, within each block, the decoders visit pairs, so that
+// consecutive pairs share what a thread keeps per lengths (the HMM's jump
+// tables, computed anew for nearly every pair in corpus order).
+inline uint64_t LengthsKey(const SentencePair& pair) {
+  return static_cast<uint64_t>(pair.source.size()) << 32 | pair.target.size();
+}
+
 // A number that names one state of a corpus's pairs, for caches keyed on
 // them. Copies get a new one (their pairs live elsewhere), and so does a
 // corpus moved from; 0 is never used.

@@ -100,7 +100,7 @@ void DecodeByAgreement(const AlignmentModel& forward, const AlignmentModel& reve
         }
       },
       sink, counter.enabled() ? &counter : nullptr,
-      [&](size_t k) { return LengthsKey(forward_corpus, k); });
+      [&](size_t k) { return LengthsKey(forward_corpus.pair(k)); });
 }
 
 }  // namespace aligner

@@ -58,7 +58,7 @@ void DecodeCorpus(const AlignmentModel& model, const ParallelCorpus& corpus,
   ForEachInOrder<DecodedPair>(
       corpus.size(), kDecodeBlockSize,
       [&](size_t k, DecodedPair* out) { DecodePair(model, corpus.pair(k), options, out); }, sink,
-      counter.enabled() ? &counter : nullptr, [&](size_t k) { return LengthsKey(corpus, k); });
+      counter.enabled() ? &counter : nullptr, [&](size_t k) { return LengthsKey(corpus.pair(k)); });
 }
 
 }  // namespace aligner

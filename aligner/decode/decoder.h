@@ -18,15 +18,6 @@ namespace aligner {
 // order while the next one is decoded.
 inline constexpr size_t kDecodeBlockSize = 1 << 14;
 
-// The order the decoders visit a block's pairs in (ForEachInOrder's
-// visit_key): by the lengths of pair k, l << 32 | m, so that consecutive
-// pairs share the per-thread tables kept per lengths (the HMM's jump tables,
-// which had been computed anew for nearly every pair in corpus order).
-inline uint64_t LengthsKey(const ParallelCorpus& corpus, size_t k) {
-  const SentencePair pair = corpus.pair(k);
-  return static_cast<uint64_t>(pair.source.size()) << 32 | pair.target.size();
-}
-
 struct DecodeOptions {
   // Below 0: Viterbi links. Otherwise every link (i > 0) whose posterior is
   // at least this, which may link a word to several.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -31,19 +32,16 @@ std::string FormatIterationReport(const IterationReport& r) {
 }
 
 std::vector<uint32_t> PairsByLengths(const ParallelCorpus& corpus) {
-  std::vector<uint64_t> keys;
+  std::vector<std::pair<uint64_t, uint32_t>> keys;  // (lengths, index)
   keys.reserve(corpus.size());
   for (size_t k = 0; k < corpus.size(); ++k) {
     const SentencePair pair = corpus.pair(k);
     if (pair.source.empty() || pair.target.empty()) continue;
-    // Lengths below 2^16 (longer ones only lose the grouping), then the index.
-    const uint64_t l = std::min<size_t>(pair.source.size(), 0xffff);
-    const uint64_t m = std::min<size_t>(pair.target.size(), 0xffff);
-    keys.push_back(l << 48 | m << 32 | k);
+    keys.emplace_back(LengthsKey(pair), static_cast<uint32_t>(k));
   }
   std::sort(keys.begin(), keys.end());
   std::vector<uint32_t> order(keys.size());
-  for (size_t k = 0; k < keys.size(); ++k) order[k] = static_cast<uint32_t>(keys[k]);
+  for (size_t k = 0; k < keys.size(); ++k) order[k] = keys[k].second;
   return order;
 }
 
