@@ -253,6 +253,52 @@ TEST(AgreementTrainerTest, TransposedLookupsGiveTheSameCounts) {
   }
 }
 
+// ReleaseCounts, as the pipeline calls it between training and decoding,
+// frees both directions' counts and the transposed slots; decoding gives the
+// same links, and a later E-step (searching the reverse table again) the
+// same counts.
+TEST(AgreementTrainerTest, ReleasedCountsChangeNothing) {
+  const ParallelCorpus forward = FirstPairs(Hansards(), 400), reverse = Swapped(forward);
+  TrainingOptions options;
+  options.model = "hmm";
+  options.iterations = 2;
+  AgreementOptions agreement;
+  agreement.fertility = true;
+  std::vector<std::vector<SentenceLinks>> links(2);
+  std::vector<std::vector<int64_t>> counts(2);
+  for (const bool release : {false, true}) {
+    AgreementTrainer trainer(forward, reverse, 2, agreement);
+    auto models = TrainByAgreement(forward, reverse, options, &trainer,
+                                   [](const AgreementIterationReport&) {});
+    ASSERT_TRUE(models.ok()) << models.status();
+    if (release) {
+      trainer.ReleaseCounts();
+      EXPECT_EQ(trainer.forward_counts().translation().size(), 0u);
+      EXPECT_EQ(trainer.reverse_counts().translation().size(), 0u);
+    }
+    trainer.Run([&] {
+      DecodeByAgreement(
+          *models->forward, *models->reverse, forward, reverse, DecodeOptions(), 0.25,
+          [&](size_t, const AgreementDecodedPair& pair) {
+            links[release].push_back(pair.forward.links);
+            links[release].push_back(pair.reverse.links);
+            links[release].push_back(pair.agreement);
+          },
+          nullptr, trainer.forward_fertility(), trainer.reverse_fertility(),
+          agreement.fertility_sweeps);
+    });
+    trainer.ExpectationStep(*models->forward, *models->reverse);
+    for (const ExpectedCounts* c : {&trainer.forward_counts(), &trainer.reverse_counts()}) {
+      for (size_t s = 0; s < c->translation().size(); ++s) {
+        counts[release].push_back(c->translation().raw(s));
+      }
+    }
+  }
+  EXPECT_EQ(links[0], links[1]);
+  EXPECT_FALSE(counts[0].empty());
+  EXPECT_EQ(counts[0], counts[1]);
+}
+
 struct Trained {
   AgreementModels models;
   std::vector<SentenceLinks> agreed, forward_links, reverse_links;

@@ -340,6 +340,26 @@ TEST(EmTrainerTest, ExpectationStepIsRepeatable) {
   EXPECT_NEAR(total, static_cast<double>(tokens), 1e-3);
 }
 
+// ReleaseCounts frees the summed translation counts; the next E-step
+// allocates them again and counts exactly what it counted before.
+TEST(EmTrainerTest, ReleasedCountsComeBackTheSame) {
+  const ParallelCorpus& corpus = Hansards();
+  auto table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus));
+  Model1 model(table, true, TranslationPrior());
+  EmTrainer trainer(corpus, 2);
+  trainer.Iterate(&model, 1);
+  const ExpectedCounts& first = trainer.ExpectationStep(model);
+  std::vector<int64_t> raw(first.translation().size());
+  for (size_t s = 0; s < raw.size(); ++s) raw[s] = first.translation().raw(s);
+  const double ll = first.log_likelihood();
+  trainer.ReleaseCounts();
+  EXPECT_EQ(first.translation().size(), 0u);
+  const ExpectedCounts& again = trainer.ExpectationStep(model);
+  EXPECT_EQ(again.log_likelihood(), ll);
+  ASSERT_EQ(again.translation().size(), raw.size());
+  for (size_t s = 0; s < raw.size(); ++s) ASSERT_EQ(again.translation().raw(s), raw[s]) << s;
+}
+
 // MStepHooks: `combine` sees the summed counts before the report, and
 // `maximize` replaces the model's M-step (what aligner-mpi's ranks do).
 TEST(EmTrainerTest, MStepHooksCombineBeforeTheReportAndReplaceTheMStep) {

@@ -123,9 +123,13 @@ struct ExpectedCounts {
     links += static_cast<int64_t>(l + 1) * m;
   }
 
-  // Frees the translation array (as large as the table) until the next
-  // Reset.
-  void ReleaseTranslation() { translation_.Release(); }
+  // Frees the translation arrays (this object's own, as large as the table,
+  // and its hot slots') until the next Reset or ResetSharing.
+  void ReleaseTranslation() {
+    translation_.Release();
+    hot_translation_.Release();
+    hot_end_ = 0;
+  }
 
   // Sizes the arrays, zeroes everything, and sends translation counts to
   // this object's own array.

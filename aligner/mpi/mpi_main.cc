@@ -328,6 +328,7 @@ absl::Status RunByAgreement(const boost::mpi::communicator& comm, const Symmetri
       [&](const AgreementIterationReport& r) { Log(log, "%s", FormatAgreementReport(r)); });
   RETURN_IF_ERROR(AgreeOnStatus(comm, models.status()));
   Log(log, "trained both directions in %.2fs", SecondsSince(train_start));
+  trainer.ReleaseCounts();
   // Opened only now, as in RunAlign.
   RootOutput forward_output, reverse_output, agreement_output;
   RETURN_IF_ERROR(OpenAtRoot(comm, {{paths.forward, &forward_output},

@@ -467,6 +467,7 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
     ASSIGN_OR_RETURN(LoadedModel trained,
                      TrainOnCorpus(corpus, options, resume.get(), &trainer, log));
     loaded = std::make_unique<LoadedModel>(std::move(trained));
+    trainer.ReleaseCounts();
   }
   const AlignmentModel& model = *loaded->model;
 
@@ -754,6 +755,7 @@ absl::Status TrainAndDecodeByAgreement(
                                       Log(log, "%s", FormatAgreementReport(r));
                                     }));
   Log(log, "trained both directions in %.2fs", train_clock.Seconds());
+  trainer.ReleaseCounts();
 
   Stopwatch decode_clock;
   const DecodeOptions decode = AgreementDecodeOptions(options);
@@ -890,6 +892,7 @@ absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
       trainer.set_progress(o.progress);
       ASSIGN_OR_RETURN(const LoadedModel model,
                        TrainOnCorpus(c, o, nullptr, &trainer, direction_log));
+      trainer.ReleaseCounts();
       DecodeOptions decode;
       decode.reverse = o.reverse;
       decode.posterior_threshold = o.posterior_threshold.value_or(-1);

@@ -82,6 +82,16 @@ void AgreementTrainer::EnableFertility() {
                                                         options_.fertility_alpha);
 }
 
+void AgreementTrainer::ReleaseCounts() {
+  forward_total_.ReleaseTranslation();
+  reverse_total_.ReleaseTranslation();
+  for (LocalCounts& local : local_counts_) {
+    local.forward.ReleaseTranslation();
+    local.reverse.ReleaseTranslation();
+  }
+  transposed_ = TransposedSlots();
+}
+
 void AgreementTrainer::ExpectationStep(const AlignmentModel& forward, const AlignmentModel& reverse,
                                        const std::string& task) {
   const bool fertility = forward_fertility_ != nullptr;

@@ -149,6 +149,13 @@ class AgreementTrainer {
     transposed_ = TransposedSlots::Build(forward, reverse);
   }
 
+  // Frees what only the E-steps use: the summed translation counts (each as
+  // large as its table), each thread's hot counts (until the next E-step)
+  // and the transposed slots (E-steps after this search the reverse table
+  // instead, with the same results). For a caller that only decodes from
+  // now on, whose decoding then needs less memory than training.
+  void ReleaseCounts();
+
   void Run(const std::function<void()>& work) { arena_.execute(work); }
   int num_threads() const { return arena_.max_concurrency(); }
   const AgreementOptions& options() const { return options_; }

@@ -110,9 +110,13 @@ class EmTrainer {
   void set_hot_count_slots(size_t slots) { hot_count_slots_ = slots; }
 
   // Frees the summed translation counts (an array as large as the table)
-  // until the next E-step: for a caller that only decodes from now on
-  // (aligner-mpi, whose decoding then needs no more memory than training).
-  void ReleaseCounts() { total_.ReleaseTranslation(); }
+  // and each thread's hot counts until the next E-step: for a caller that
+  // only decodes from now on, whose decoding then needs no more memory than
+  // training.
+  void ReleaseCounts() {
+    total_.ReleaseTranslation();
+    for (ExpectedCounts& counts : local_counts_) counts.ReleaseTranslation();
+  }
 
   // Runs `work` inside this trainer's thread arena, so that nested TBB
   // algorithms use the same number of threads.
