@@ -2,7 +2,12 @@
 #include "aligner/base/huge_pages.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <numeric>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "gtest/gtest.h"
 
@@ -49,6 +54,29 @@ TEST(HugePagesTest, ZeroSizedAllocationIsHarmless) {
   allocator.deallocate(p, 0);
   HugePageVector<float> empty;
   EXPECT_TRUE(empty.empty());
+}
+
+// After MapLargeBlocksOnTheirOwn a block of 1 MiB or more is mapped on its
+// own, and unmapped when freed, even after a larger block was freed (which
+// raises glibc's default bound, so that the next such block would come from
+// the heap and stay there). Sanitizers bring their own allocator.
+TEST(HugePagesTest, LargeBlocksAreMappedOnTheirOwnAfterLargerOnesWereFreed) {
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && \
+    !ASAN_BUILD_FOR_CLANG
+  MapLargeBlocksOnTheirOwn();
+  void* larger = std::malloc(size_t{16} << 20);
+  ASSERT_NE(larger, nullptr);
+  static_cast<volatile char*>(larger)[0] = 1;
+  std::free(larger);
+  const size_t mapped_before = mallinfo2().hblkhd;
+  void* block = std::malloc(size_t{2} << 20);
+  ASSERT_NE(block, nullptr);
+  EXPECT_GE(mallinfo2().hblkhd, mapped_before + (size_t{2} << 20));
+  std::free(block);
+  EXPECT_EQ(mallinfo2().hblkhd, mapped_before);
+#else
+  GTEST_SKIP() << "glibc's allocator only";
+#endif
 }
 
 }  // namespace

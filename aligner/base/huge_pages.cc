@@ -2,6 +2,10 @@
 
 #include <sys/mman.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <cstdint>
 #include <new>
 
@@ -54,6 +58,15 @@ void FreeLarge(void* pointer, size_t bytes) {
   } else {
     munmap(pointer, RoundUp(bytes));
   }
+}
+
+void MapLargeBlocksOnTheirOwn() {
+#ifdef __GLIBC__
+  // Setting either bound turns off glibc's raising of both. Free memory at
+  // the heap's top is given back once it passes the second.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
+#endif
 }
 
 }  // namespace aligner

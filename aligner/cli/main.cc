@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "aligner/base/huge_pages.h"
 #include "aligner/cli/commands.h"
 #include "aligner/io/output_file.h"
 #include "aligner/version.h"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
+  aligner::MapLargeBlocksOnTheirOwn();
   std::signal(SIGINT, OnFatalSignal);
   std::signal(SIGTERM, OnFatalSignal);
   std::signal(SIGHUP, OnFatalSignal);

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "aligner/base/huge_pages.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/cli/flags.h"
 #include "aligner/decode/agreement_decoder.h"
@@ -398,6 +399,7 @@ void OnFatalSignal(int signal) {
 
 int main(int argc, char** argv) {
   using namespace aligner;  // NOLINT
+  MapLargeBlocksOnTheirOwn();
   boost::mpi::environment environment(argc, argv);
   boost::mpi::communicator world;
   const bool root = world.rank() == 0;
