@@ -502,7 +502,7 @@ TEST_F(CliTest, ResumeRefusesAnotherRunsCheckpoint) {
        "iterations (2 in the checkpoint, 3 now)"},
       {run + corpus + " --hmm-p0 0.3", "hmm_p0 (default in the checkpoint, 0.3 now)"},
       {run + corpus + " --max-sentence-length 500",
-       "max_sentence_length (1000 in the checkpoint, 500 now)"},
+       "max_sentence_length (250 in the checkpoint, 500 now)"},
   };
   for (const Case& c : cases) {
     const RunResult r =

@@ -305,7 +305,7 @@ class ErrorTest(unittest.TestCase):
         model = aligner.train(SRC[:50], TGT[:50], quiet=True)
         self.assertEqual(model.name, "model1")
         self.assertFalse(model.lowercase)
-        self.assertEqual(model.max_sentence_length, 1000)
+        self.assertEqual(model.max_sentence_length, 250)
         forward, _, _ = aligner.symmetric(["La maison"], ["the House"], quiet=True)
         self.assertEqual(len(forward), 1)
         with self.assertRaisesRegex(ValueError, "does not work with -v"):

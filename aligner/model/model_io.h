@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "aligner/corpus/parallel_corpus.h"
 #include "aligner/corpus/vocabulary.h"
 #include "aligner/io/model_file.h"
 #include "aligner/model/alignment_model.h"
@@ -24,7 +25,7 @@ struct ModelMetadata {
   bool lowercase = false;
   // Words were cut to this many characters (CorpusReadOptions::stem_length).
   size_t stem_length = 0;
-  size_t max_sentence_length = 1000;
+  size_t max_sentence_length = kDefaultMaxSentenceLength;
   // The training command line, for the record.
   std::string training_options;
   // For a checkpoint: the schedule position it was saved at (stage 0: Model

@@ -44,7 +44,7 @@ struct CorpusOptions {
   // CorpusReadOptions::stem_length.
   size_t stem_length = 0;
   // Pairs with a longer side are kept as (empty) lines but not trained on.
-  size_t max_sentence_length = 1000;
+  size_t max_sentence_length = kDefaultMaxSentenceLength;
 };
 
 // Checks that the options name one corpus and a usable length limit.
