@@ -20,6 +20,15 @@
 #ifndef ASAN_BUILD_FOR_CLANG
 #define ASAN_BUILD_FOR_CLANG 0
 #endif
+// And under ThreadSanitizer from its own allocator.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD_FOR_CLANG 1
+#endif
+#endif
+#ifndef TSAN_BUILD_FOR_CLANG
+#define TSAN_BUILD_FOR_CLANG 0
+#endif
 
 namespace aligner {
 namespace {
@@ -62,7 +71,7 @@ TEST(HugePagesTest, ZeroSizedAllocationIsHarmless) {
 // the heap and stay there). Sanitizers bring their own allocator.
 TEST(HugePagesTest, LargeBlocksAreMappedOnTheirOwnAfterLargerOnesWereFreed) {
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && \
-    !ASAN_BUILD_FOR_CLANG
+    !ASAN_BUILD_FOR_CLANG && !TSAN_BUILD_FOR_CLANG
   MapLargeBlocksOnTheirOwn();
   void* larger = std::malloc(size_t{16} << 20);
   ASSERT_NE(larger, nullptr);
