@@ -394,6 +394,8 @@ absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus, const Al
                        corpus, training, trainer,
                        [&](const IterationReport& r) { Log(log, "%s", FormatIterationReport(r)); },
                        checkpoint, resume != nullptr ? resume->model.get() : nullptr, resume_at));
+  // Whatever the trainer does next (decoding) needs no counts.
+  trainer->ReleaseCounts();
   trained.source_vocabulary = corpus.source_vocabulary();
   trained.target_vocabulary = corpus.target_vocabulary();
   Log(log, "trained in %.2fs", clock.Seconds());
@@ -467,7 +469,6 @@ absl::Status RunAlign(const AlignOptions& options, const Logger& log) {
     ASSIGN_OR_RETURN(LoadedModel trained,
                      TrainOnCorpus(corpus, options, resume.get(), &trainer, log));
     loaded = std::make_unique<LoadedModel>(std::move(trained));
-    trainer.ReleaseCounts();
   }
   const AlignmentModel& model = *loaded->model;
 
@@ -892,7 +893,6 @@ absl::StatusOr<SymmetricLinks> SymmetricOnCorpus(const ParallelCorpus& corpus,
       trainer.set_progress(o.progress);
       ASSIGN_OR_RETURN(const LoadedModel model,
                        TrainOnCorpus(c, o, nullptr, &trainer, direction_log));
-      trainer.ReleaseCounts();
       DecodeOptions decode;
       decode.reverse = o.reverse;
       decode.posterior_threshold = o.posterior_threshold.value_or(-1);

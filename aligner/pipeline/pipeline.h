@@ -236,6 +236,7 @@ absl::Status RunSymmetric(const SymmetricOptions& options, const Logger& log);
 
 // Trains the model `options` describe on `corpus` (already in the model's
 // direction), from `resume` when given; checkpoints as the options ask.
+// Frees the trainer's counts when done (EmTrainer::ReleaseCounts).
 absl::StatusOr<LoadedModel> TrainOnCorpus(const ParallelCorpus& corpus, const AlignOptions& options,
                                           const LoadedModel* resume, EmTrainer* trainer,
                                           const Logger& log);
