@@ -77,7 +77,8 @@ void AddTrainingFlags(TrainingOptions* o, bool* favor_diagonal, po::options_desc
       "variational Bayes with a symmetric Dirichlet prior on t(f|e)")(
       "slot-cache-mb", Bound(&o->slot_cache_mb),
       "MiB for each training pair's translation-table slots, found once instead of in every "
-      "iteration: faster, same links; 0: none")(
+      "iteration: faster, same links; 0: none (the diagonal model arranges the corpus by target "
+      "word instead, unless 0)")(
       "viterbi-training", po::bool_switch(&o->viterbi_training),
       "hard EM: count only each pair's most probable alignment (after the first iteration "
       "from uniform parameters)")(

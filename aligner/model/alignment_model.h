@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "aligner/base/progress.h"
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/io/model_file.h"
 #include "aligner/model/expected_counts.h"
@@ -16,6 +17,9 @@
 #include "aligner/model/translation_table.h"
 
 namespace aligner {
+
+class TargetColumns;
+struct ViterbiChoice;
 
 // Models generate each target word f_j from a source word e_{a_j}, where
 // a_j = 0 is the NULL word and a_j = i > 0 the source word at 1-based
@@ -82,6 +86,26 @@ class AlignmentModel {
   // log-probability log p(target, alignment | source) as the pair's
   // log-likelihood. Hard EM never lowers the sum of these over the corpus.
   virtual void AddViterbiCounts(const SentencePair& pair, ExpectedCounts* counts) const = 0;
+
+  // The E-step over the corpus `columns` was built from, target word by
+  // target word (TargetColumns), into `counts` (sized by InitCounts), for
+  // models that align each target word independently given the source
+  // sentence; `progress` (may be null) hears the target tokens done. Adds
+  // exactly what AddExpectedCounts adds over every pair (whose fixed-point
+  // roundings are per target word, so that both sum the same). False (and
+  // nothing added) for a model without it.
+  virtual bool AddExpectedCountsByTargetWord(TargetColumns* /*columns*/, ExpectedCounts* /*counts*/,
+                                             ProgressCounter* /*progress*/) const {
+    return false;
+  }
+  // ViterbiAlign for every usable pair of `columns`'s corpus (whose
+  // probabilities it overwrites), by target word: choices[u] gets the
+  // choice of unit u, a_j of its pair's token j and the log of its
+  // probability, whose sum over a pair's j in order is ViterbiAlign's return
+  // value. False for a model without it.
+  virtual bool ViterbiByTargetWord(TargetColumns* /*columns*/, ViterbiChoice* /*choices*/) const {
+    return false;
+  }
 
   // Whether the E-step should visit the pairs grouped by their lengths
   // (PairsByLengths) rather than in corpus order. Worth it for models whose

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_format.h"
+#include "aligner/base/progress.h"
 #include "aligner/base/scratch.h"
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model_registry.h"
+#include "aligner/model/target_columns.h"
 #include "tbb/blocked_range.h"
+#include "tbb/enumerable_thread_specific.h"
 #include "tbb/parallel_for.h"
 
 namespace aligner {
@@ -29,36 +33,38 @@ double DiagonalFeature(double source_at, double target_at) {
 
 }  // namespace
 
+void DiagonalWeightsRow(uint32_t l, uint32_t m, uint32_t j, double tension, double r, double* row) {
+  const double c = TargetAt(j, m);
+  row[0] = 0;
+  // i0: last position at or left of c (0 if none), i1 = i0 + 1.
+  const uint32_t i0 = std::min<uint32_t>(l, static_cast<uint32_t>(c * l));
+  const double left_distance = i0 >= 1 ? c - static_cast<double>(i0) / l : 1e300;
+  const double right_distance = i0 < l ? static_cast<double>(i0 + 1) / l - c : 1e300;
+  const double nearest = std::min(left_distance, right_distance);
+  if (i0 >= 1) {
+    double value = std::exp(-tension * (left_distance - nearest));
+    for (uint32_t i = i0; i >= 1; --i) {
+      row[i] = value;
+      value *= r;
+    }
+  }
+  if (i0 < l) {
+    double value = std::exp(-tension * (right_distance - nearest));
+    for (uint32_t i = i0 + 1; i <= l; ++i) {
+      row[i] = value;
+      value *= r;
+    }
+  }
+}
+
 void DiagonalWeights(uint32_t l, uint32_t m, double tension, double* w) {
-  const uint32_t stride = l + 1;
   // exp(-t |i/l - c|) changes by the factor r = exp(-t/l) per step away
   // from c, so each target word needs two exp() calls, not one per link.
   // Weights are scaled so the one nearest the diagonal is 1: no overflow or
   // underflow to all-zero however large the tension.
-  const double r = std::exp(-tension / l);
+  const double r = DiagonalRatio(l, tension);
   for (uint32_t j = 0; j < m; ++j) {
-    const double c = TargetAt(j, m);
-    double* row = w + static_cast<size_t>(j) * stride;
-    row[0] = 0;
-    // i0: last position at or left of c (0 if none), i1 = i0 + 1.
-    const uint32_t i0 = std::min<uint32_t>(l, static_cast<uint32_t>(c * l));
-    const double left_distance = i0 >= 1 ? c - static_cast<double>(i0) / l : 1e300;
-    const double right_distance = i0 < l ? static_cast<double>(i0 + 1) / l - c : 1e300;
-    const double nearest = std::min(left_distance, right_distance);
-    if (i0 >= 1) {
-      double value = std::exp(-tension * (left_distance - nearest));
-      for (uint32_t i = i0; i >= 1; --i) {
-        row[i] = value;
-        value *= r;
-      }
-    }
-    if (i0 < l) {
-      double value = std::exp(-tension * (right_distance - nearest));
-      for (uint32_t i = i0 + 1; i <= l; ++i) {
-        row[i] = value;
-        value *= r;
-      }
-    }
+    DiagonalWeightsRow(l, m, j, tension, r, w + static_cast<size_t>(j) * (l + 1));
   }
 }
 
@@ -95,18 +101,210 @@ std::string DiagonalModel::DescribeParameters() const {
   return absl::StrFormat("tension %.4f, p0 %.4f", options_.tension, use_null() ? options_.p0 : 0.0);
 }
 
+namespace {
+
+// Turns row j's diagonal weights into p(a_j = i | j, l, m): p0 for NULL,
+// the rest in proportion to the weights.
+void NormalizeAlignmentRow(uint32_t l, double p0, double* row) {
+  double z = 0;
+  for (uint32_t i = 1; i <= l; ++i) z += row[i];
+  const double scale = (1.0 - p0) / z;
+  row[0] = p0;
+  for (uint32_t i = 1; i <= l; ++i) row[i] *= scale;
+}
+
+}  // namespace
+
 void DiagonalModel::AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const {
   const uint32_t stride = l + 1;
   DiagonalWeights(l, m, options_.tension, probs);
   const double p0 = use_null() ? options_.p0 : 0.0;
-  for (uint32_t j = 0; j < m; ++j) {
-    double* row = probs + static_cast<size_t>(j) * stride;
-    double z = 0;
-    for (uint32_t i = 1; i <= l; ++i) z += row[i];
-    const double scale = (1.0 - p0) / z;
-    row[0] = p0;
-    for (uint32_t i = 1; i <= l; ++i) row[i] *= scale;
+  for (uint32_t j = 0; j < m; ++j)
+    NormalizeAlignmentRow(l, p0, probs + static_cast<size_t>(j) * stride);
+}
+
+namespace {
+
+// Source sides longer than this are not done by target word (the table of
+// positions below would grow with the square of the length).
+constexpr uint32_t kMaxLengthByTargetWord = 2048;
+
+// What every target token of a by-target-word pass needs of its length l,
+// computed once per pass rather than once per token: the weights' ratio
+// exp(-tension / l) and the positions i / l.
+class LengthTables {
+ public:
+  LengthTables(uint32_t max_l, double tension) : ratio_(max_l + 1, 0), offsets_(max_l + 2, 0) {
+    for (uint32_t l = 1; l <= max_l; ++l) ratio_[l] = DiagonalRatio(l, tension);
+    for (uint32_t l = 0; l <= max_l; ++l) offsets_[l + 1] = offsets_[l] + l + 1;
+    source_at_.resize(offsets_.back());
+    for (uint32_t l = 1; l <= max_l; ++l) {
+      for (uint32_t i = 1; i <= l; ++i) source_at_[offsets_[l] + i] = SourceAt(i, l);
+    }
   }
+  double ratio(uint32_t l) const { return ratio_[l]; }
+  // [i] = SourceAt(i, l) for i = 1..l.
+  const double* source_at(uint32_t l) const { return source_at_.data() + offsets_[l]; }
+
+ private:
+  std::vector<double> ratio_;
+  std::vector<uint64_t> offsets_;
+  std::vector<double> source_at_;
+};
+
+constexpr uint32_t kNotInColumn = std::numeric_limits<uint32_t>::max();
+
+// Runs `per_token(local, unit, info, entries, joint)` for every target
+// token of `columns`, in parallel over its chunks, with joint[i] =
+// p(f_j, a_j = i | e) for i = 0..l (what PositionalModel's
+// JointProbabilities gives row j), entries[i] the column entry of
+// (e_i, f_j) (i = 0: NULL), or kNotInColumn when the column lacks it, and
+// `local` the running thread's of `locals`; `per_chunk(units)` after each
+// chunk.
+template <typename Local, typename PerToken, typename PerChunk>
+void ForEachTokenJoint(const TargetColumns& columns, const LengthTables& lengths, double tension,
+                       bool use_null, double p0, size_t num_source_words,
+                       tbb::enumerable_thread_specific<Local>* locals, const PerToken& per_token,
+                       const PerChunk& per_chunk) {
+  struct Scratch {
+    std::vector<uint32_t> entry_of;  // per source word: its entry in the column in hand
+    std::vector<double> joint;
+    std::vector<uint32_t> entries;
+  };
+  tbb::enumerable_thread_specific<Scratch> scratch;
+  const float* probs = columns.probabilities();
+  const std::vector<TargetColumns::Chunk>& chunks = columns.chunks();
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, chunks.size(), 1),
+      [&](const tbb::blocked_range<size_t>& range) {
+        Scratch& s = scratch.local();
+        Local& local = locals->local();
+        if (s.entry_of.empty())
+          s.entry_of.assign(std::max<size_t>(num_source_words, 1), kNotInColumn);
+        for (size_t q = range.begin(); q != range.end(); ++q) {
+          uint64_t units = 0;
+          for (WordId f = chunks[q].first_column; f < chunks[q].end_column; ++f) {
+            const uint64_t first = columns.column_begin(f), last = columns.column_end(f);
+            for (uint64_t x = first; x < last; ++x) s.entry_of[columns.column_source(x)] = x;
+            const uint32_t null_entry = s.entry_of[kNullWord];
+            const float null_prob =
+                use_null && null_entry != kNotInColumn ? probs[null_entry] : 0.0f;
+            const uint64_t end = columns.units_end(f);
+            for (uint64_t u = columns.units_begin(f); u < end; ++u) {
+              // Each token's pair is somewhere else in the corpus: ask for
+              // its lengths, then its source words, ahead.
+              if (u + 16 < end) __builtin_prefetch(&columns.pair_info(columns.unit(u + 16).pair));
+              if (u + 8 < end)
+                __builtin_prefetch(columns.pair_info(columns.unit(u + 8).pair).source);
+              const TargetColumns::Unit& unit = columns.unit(u);
+              const TargetColumns::PairInfo& info = columns.pair_info(unit.pair);
+              const uint32_t l = info.source_length;
+              s.joint.resize(l + 1);
+              s.entries.resize(l + 1);
+              double* joint = s.joint.data();
+              DiagonalWeightsRow(l, info.target_length, unit.position, tension, lengths.ratio(l),
+                                 joint);
+              NormalizeAlignmentRow(l, p0, joint);
+              s.entries[0] = use_null ? null_entry : kNotInColumn;
+              joint[0] *= null_prob;
+              for (uint32_t i = 1; i <= l; ++i) {
+                const uint32_t entry = s.entry_of[info.source[i - 1]];
+                s.entries[i] = entry;
+                joint[i] *= entry != kNotInColumn ? probs[entry] : kUnknownTranslationProb;
+              }
+              per_token(local, unit, info, s.entries.data(), joint);
+            }
+            units += end - columns.units_begin(f);
+            for (uint64_t x = first; x < last; ++x)
+              s.entry_of[columns.column_source(x)] = kNotInColumn;
+          }
+          per_chunk(units);
+        }
+      },
+      tbb::simple_partitioner());
+}
+
+}  // namespace
+
+bool DiagonalModel::AddExpectedCountsByTargetWord(TargetColumns* columns, ExpectedCounts* counts,
+                                                  ProgressCounter* progress) const {
+  if (columns->max_source_length() > kMaxLengthByTargetWord ||
+      counts->translation().size() != translation_table().num_entries()) {
+    return false;
+  }
+  columns->GatherProbabilities(translation_table(), /*zero_counts=*/true);
+  const LengthTables lengths(columns->max_source_length(), options_.tension);
+  // Each thread's log-likelihood and alignment counts (its translation
+  // counts go to the columns'), merged in the end.
+  struct Local {
+    explicit Local(ExpectedCounts* shared) { counts.ResetSharing(shared, false, /*hot_slots=*/0); }
+    ExpectedCounts counts;
+  };
+  tbb::enumerable_thread_specific<Local> locals(counts);
+  int64_t* column_counts = columns->counts();
+  ForEachTokenJoint(
+      *columns, lengths, options_.tension, use_null(), use_null() ? options_.p0 : 0.0,
+      translation_table().num_source_words(), &locals,
+      [&](Local& thread, const TargetColumns::Unit& unit, const TargetColumns::PairInfo& info,
+          const uint32_t* entries, double* joint) {
+        ExpectedCounts& local = thread.counts;
+        const uint32_t l = info.source_length;
+        // PositionalModel::AddExpectedCounts' column, and its counts.
+        double sum = 0;
+        for (uint32_t i = 0; i <= l; ++i) sum += joint[i];
+        sum = std::max(sum, kMinColumnMass);
+        local.AddLogLikelihood(std::log(sum));
+        const double scale = 1.0 / sum;
+        for (uint32_t i = 0; i <= l; ++i) {
+          joint[i] *= scale;
+          if (entries[i] != kNotInColumn) {
+            column_counts[entries[i]] += FixedPointArray::ToFixed(joint[i]);
+          }
+        }
+        // AddAlignmentCounts' sums, for this token.
+        const double* source_at = lengths.source_at(l);
+        const double target_at = TargetAt(unit.position, info.target_length);
+        double feature = 0, mass = 0;
+        for (uint32_t i = 1; i <= l; ++i) {
+          feature += joint[i] * DiagonalFeature(source_at[i], target_at);
+          mass += joint[i];
+        }
+        local.alignment.Add(0, feature);
+        local.alignment.Add(1, mass);
+        local.target_tokens += 1;
+        local.links += l + 1;
+      },
+      [&](uint64_t units) {
+        if (progress != nullptr) progress->Add(units);
+      });
+  columns->ScatterCounts(counts->mutable_translation());
+  for (const Local& local : locals) counts->MergeLocal(local.counts);
+  counts->pairs += columns->num_pairs();
+  return true;
+}
+
+bool DiagonalModel::ViterbiByTargetWord(TargetColumns* columns, ViterbiChoice* choices) const {
+  if (columns->max_source_length() > kMaxLengthByTargetWord) return false;
+  columns->GatherProbabilities(translation_table(), /*zero_counts=*/false);
+  const LengthTables lengths(columns->max_source_length(), options_.tension);
+  const uint32_t first_candidate = use_null() ? 0 : 1;
+  struct NoState {};
+  tbb::enumerable_thread_specific<NoState> none;
+  ForEachTokenJoint(
+      *columns, lengths, options_.tension, use_null(), use_null() ? options_.p0 : 0.0,
+      translation_table().num_source_words(), &none,
+      [&](NoState&, const TargetColumns::Unit& unit, const TargetColumns::PairInfo& info,
+          const uint32_t*, const double* joint) {
+        // PositionalModel::ViterbiFromJoint's choice, ties to NULL, then left.
+        uint32_t best = first_candidate;
+        for (uint32_t i = best + 1; i <= info.source_length; ++i) {
+          if (joint[i] > joint[best]) best = i;
+        }
+        choices[&unit - &columns->unit(0)] =
+            ViterbiChoice{std::log(std::max(joint[best], kMinColumnMass)), best};
+      },
+      [](uint64_t) {});
+  return true;
 }
 
 void DiagonalModel::AddAlignmentCounts(uint32_t l, uint32_t m, const double* posteriors,
@@ -118,17 +316,19 @@ void DiagonalModel::AddAlignmentCounts(uint32_t l, uint32_t m, const double* pos
   thread_local std::vector<double> source_at;
   source_at.resize(l + 1);
   for (uint32_t i = 1; i <= l; ++i) source_at[i] = SourceAt(i, l);
-  double feature = 0, mass = 0;
+  // Rounded to fixed point per target word, not per pair, so that the E-step
+  // by target word sums the same.
   for (uint32_t j = 0; j < m; ++j) {
     const double* column = posteriors + static_cast<size_t>(j) * (l + 1);
     const double target_at = TargetAt(j, m);
+    double feature = 0, mass = 0;
     for (uint32_t i = 1; i <= l; ++i) {
       feature += column[i] * DiagonalFeature(source_at[i], target_at);
       mass += column[i];
     }
+    counts->alignment.Add(0, feature);
+    counts->alignment.Add(1, mass);
   }
-  counts->alignment.Add(0, feature);
-  counts->alignment.Add(1, mass);
 }
 
 void DiagonalModel::MaximizeAlignment(const ExpectedCounts& counts) {
@@ -221,6 +421,7 @@ ModelInfo DiagonalModel::Info() {
   info.name = "diagonal";
   info.aliases = {"fast_align"};
   info.description = "fast_align's Model 2: p0 plus an exponential pull toward the diagonal";
+  info.by_target_word = true;
   info.create = [](const ModelSetup& setup) -> std::unique_ptr<AlignmentModel> {
     return std::make_unique<DiagonalModel>(setup.table, setup.options.use_null, setup.options.prior,
                                            setup.options.diagonal,

@@ -6,6 +6,7 @@
 #ifndef ALIGNER_MODEL_DIAGONAL_MODEL_H_
 #define ALIGNER_MODEL_DIAGONAL_MODEL_H_
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +34,11 @@ struct DiagonalOptions {
 // source positions i = 1..l at w[j * (l + 1) + i] (the largest of each j is
 // 1), with w[j * (l + 1)] = 0. Two exp() per target word, not one per link.
 void DiagonalWeights(uint32_t l, uint32_t m, double tension, double* w);
+// Row j of DiagonalWeights alone, given r = DiagonalRatio(l, tension): the
+// same values.
+void DiagonalWeightsRow(uint32_t l, uint32_t m, uint32_t j, double tension, double r, double* row);
+// The factor between neighbouring weights of a row, exp(-tension / l).
+inline double DiagonalRatio(uint32_t l, double tension) { return std::exp(-tension / l); }
 
 class DiagonalModel : public PositionalModel {
  public:
@@ -56,6 +62,9 @@ class DiagonalModel : public PositionalModel {
   // Re-estimates tension and p0 (when the options ask for it) only from
   // informed posteriors (fast_align skips the first iteration too).
   void BeginIteration(bool informed) override;
+  bool AddExpectedCountsByTargetWord(TargetColumns* columns, ExpectedCounts* counts,
+                                     ProgressCounter* progress) const override;
+  bool ViterbiByTargetWord(TargetColumns* columns, ViterbiChoice* choices) const override;
   const DiagonalOptions& options() const { return options_; }
   double tension() const { return options_.tension; }
 

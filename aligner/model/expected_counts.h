@@ -103,6 +103,7 @@ struct ExpectedCounts {
   }
   // The summed translation counts (of this object's own array).
   const FixedPointArray& translation() const { return translation_; }
+  FixedPointArray* mutable_translation() { return &translation_; }
 
   // Sum of log p(target | source), also in fixed point (20 fractional bits:
   // a corpus log-likelihood of -8e12 still fits).

@@ -72,6 +72,11 @@ struct ModelInfo {
   // its arithmetic (Model 1, Model 2, the diagonal model; not the HMM): the
   // slot cache then also keeps the rows a direct index serves (SlotCache).
   bool lookup_bound = true;
+  // Whether the model's E-step and Viterbi decoding can go target word by
+  // target word (AlignmentModel::AddExpectedCountsByTargetWord): training
+  // then arranges the corpus by target word (TargetColumns) instead of
+  // building the slot cache.
+  bool by_target_word = false;
   std::function<std::unique_ptr<AlignmentModel>(const ModelSetup&)> create;
   // Reads the options a model file stores for this model (the counterpart of
   // the options part of AlignmentModel::WriteParameters) into `options`.

@@ -7,13 +7,6 @@
 #include "aligner/base/scratch.h"
 
 namespace aligner {
-namespace {
-
-// Keeps log() finite when every candidate of a target word has probability 0.
-constexpr double kMinColumnMass = 1e-300;
-
-}  // namespace
-
 PositionalModel::PositionalModel(std::shared_ptr<TranslationTable> table, bool use_null,
                                  TranslationPrior prior)
     : table_(std::move(table)), use_null_(use_null), prior_(prior) {}
@@ -41,19 +34,20 @@ void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts
   // stalls everything behind it: fetch their lines now, while the
   // posteriors are computed.
   lookup.PrefetchCounts(*counts);
-  double log_likelihood = 0;
   for (uint32_t j = 0; j < m; ++j) {
     double* column = posteriors.data() + static_cast<size_t>(j) * stride;
     double sum = 0;
     for (uint32_t i = 0; i <= l; ++i) sum += column[i];
     sum = std::max(sum, kMinColumnMass);
-    log_likelihood += std::log(sum);
+    // Rounded to fixed point per target word, not per pair, so that the E-step
+    // by target word (AddExpectedCountsByTargetWord) sums the same.
+    counts->AddLogLikelihood(std::log(sum));
     const double scale = 1.0 / sum;
     for (uint32_t i = 0; i <= l; ++i) column[i] *= scale;
   }
   lookup.AddCounts(posteriors.data(), counts);
   AddAlignmentCounts(l, m, posteriors.data(), counts);
-  counts->AddPair(log_likelihood, l, m);
+  counts->AddPair(0.0, l, m);
 }
 
 void PositionalModel::AddExpectedCountsExceptTranslation(const SentencePair& pair,
@@ -68,9 +62,9 @@ void PositionalModel::AddExpectedCountsExceptTranslation(const SentencePair& pai
   JointProbabilities(pair, posteriors, lookup);
   // The caller adds the translation counts next (PairLookup::AddCounts).
   lookup->PrefetchCounts(*counts);
-  const double log_likelihood = NormalizeColumns(l, m, posteriors->data());
+  NormalizeColumns(l, m, posteriors->data(), counts);
   AddAlignmentCounts(l, m, posteriors->data(), counts);
-  counts->AddPair(log_likelihood, l, m);
+  counts->AddPair(0.0, l, m);
 }
 
 void PositionalModel::AddViterbiCounts(const SentencePair& pair, ExpectedCounts* counts) const {
@@ -129,7 +123,8 @@ double PositionalModel::ViterbiAndPosteriors(const SentencePair& pair,
   return log_prob;
 }
 
-double PositionalModel::NormalizeColumns(uint32_t l, uint32_t m, double* joint) {
+double PositionalModel::NormalizeColumns(uint32_t l, uint32_t m, double* joint,
+                                         ExpectedCounts* counts) {
   const uint32_t stride = l + 1;
   double log_likelihood = 0;
   for (uint32_t j = 0; j < m; ++j) {
@@ -137,7 +132,9 @@ double PositionalModel::NormalizeColumns(uint32_t l, uint32_t m, double* joint) 
     double sum = 0;
     for (uint32_t i = 0; i <= l; ++i) sum += column[i];
     sum = std::max(sum, kMinColumnMass);
-    log_likelihood += std::log(sum);
+    const double log_sum = std::log(sum);
+    log_likelihood += log_sum;
+    if (counts != nullptr) counts->AddLogLikelihood(log_sum);
     for (uint32_t i = 0; i <= l; ++i) column[i] /= sum;
   }
   return log_likelihood;

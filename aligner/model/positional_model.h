@@ -36,6 +36,10 @@ class PositionalModel : public AlignmentModel {
   const TranslationPrior& prior() const { return prior_; }
 
  protected:
+  // Keeps log() finite when every candidate of a target word has
+  // probability 0.
+  static constexpr double kMinColumnMass = 1e-300;
+
   // Fills probs[j * (l + 1) + i] = p(a_j = i | j, l, m) for the whole pair;
   // i = 0 (NULL) must be 0 when the model has no NULL word.
   virtual void AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const = 0;
@@ -54,7 +58,10 @@ class PositionalModel : public AlignmentModel {
                           PairLookup* lookup) const;
   // Turns the joint into posteriors, column by column; returns the sum of
   // the columns' log totals, log p(target | source).
-  static double NormalizeColumns(uint32_t l, uint32_t m, double* joint);
+  // With `counts`, also adds each column's log total to its log-likelihood,
+  // rounded per column as AddExpectedCounts does.
+  static double NormalizeColumns(uint32_t l, uint32_t m, double* joint,
+                                 ExpectedCounts* counts = nullptr);
   // The best i of every column of the joint; returns the log-probability.
   double ViterbiFromJoint(uint32_t l, uint32_t m, const double* joint,
                           std::vector<uint32_t>* alignment) const;

@@ -21,6 +21,7 @@
 namespace aligner {
 
 class SlotCache;
+class TargetColumns;
 
 // The set of (e, f) pairs is fixed once the corpus is read, so every pair gets
 // a dense slot at construction: row e holds its co-occurring target words
@@ -152,6 +153,15 @@ class TranslationTable {
   const SlotCache* slot_cache() const { return slot_cache_.get(); }
   void set_slot_cache(std::shared_ptr<const SlotCache> cache) { slot_cache_ = std::move(cache); }
 
+  // The training corpus and this table arranged by target word
+  // (TargetColumns), for the E-steps and decoding that go target word by
+  // target word; null: none. Copies share it. Its probability and count
+  // arrays are those passes' scratch, not part of the table's value.
+  TargetColumns* target_columns() const { return target_columns_.get(); }
+  void set_target_columns(std::shared_ptr<TargetColumns> columns) {
+    target_columns_ = std::move(columns);
+  }
+
   // Without the slot cache.
   size_t MemoryBytes() const {
     return row_offsets_.capacity() * sizeof(uint64_t) + targets_.capacity() * sizeof(WordId) +
@@ -198,6 +208,7 @@ class TranslationTable {
   bool uniform_ = false;
   float uniform_prob_ = 0;
   std::shared_ptr<const SlotCache> slot_cache_;
+  std::shared_ptr<TargetColumns> target_columns_;
 };
 
 // Two tables of one corpus read in both directions hold the same word pairs:

@@ -57,6 +57,16 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
                                                  const std::string& task) {
   arena_.execute([&] {
     model.InitCounts(&total_);
+    // Target word by target word when the table carries this corpus so
+    // arranged and the model can (AttachTargetColumns).
+    TargetColumns* columns = model.translation_table().target_columns();
+    if (columns != nullptr && columns->corpus_id() == corpus_.id() && !viterbi_training_) {
+      ProgressCounter progress(progress_, task, columns->num_units());
+      if (model.AddExpectedCountsByTargetWord(columns, &total_, &progress)) {
+        last_columns_ = columns;
+        return;
+      }
+    }
     // Counts left from another model may have other sizes: reset them all.
     // On one thread the shared translation counts have one writer.
     const bool one_thread = arena_.max_concurrency() == 1;

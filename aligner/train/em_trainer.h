@@ -14,6 +14,7 @@
 #include "aligner/corpus/parallel_corpus.h"
 #include "aligner/model/alignment_model.h"
 #include "aligner/model/expected_counts.h"
+#include "aligner/model/target_columns.h"
 #include "tbb/enumerable_thread_specific.h"
 #include "tbb/task_arena.h"
 
@@ -116,6 +117,7 @@ class EmTrainer {
   void ReleaseCounts() {
     total_.ReleaseTranslation();
     for (ExpectedCounts& counts : local_counts_) counts.ReleaseTranslation();
+    if (last_columns_ != nullptr) last_columns_->ReleaseCounts();
   }
 
   // Runs `work` inside this trainer's thread arena, so that nested TBB
@@ -135,6 +137,9 @@ class EmTrainer {
   ProgressCallback progress_;
   bool viterbi_training_ = false;
   size_t hot_count_slots_ = ExpectedCounts::kHotSlots;
+  // The TargetColumns the last E-step went by, if it went by target word:
+  // their counts are ReleaseCounts' too.
+  TargetColumns* last_columns_ = nullptr;
 };
 
 }  // namespace aligner

@@ -7,6 +7,7 @@
 #include "aligner/base/status_macros.h"
 #include "aligner/model/model1.h"
 #include "aligner/model/slot_cache.h"
+#include "aligner/model/target_columns.h"
 
 namespace aligner {
 
@@ -85,6 +86,19 @@ void AttachSlotCache(const ParallelCorpus& corpus, const TrainingOptions& option
   }
 }
 
+bool AttachTargetColumns(const ParallelCorpus& corpus, const TrainingOptions& options,
+                         TranslationTable* table) {
+  auto info = FindModel(options.model);
+  if (!info.ok() || !(*info)->by_target_word || Model1IterationsBefore(options) > 0 ||
+      options.viterbi_training || options.slot_cache_mb == 0) {
+    return false;
+  }
+  std::unique_ptr<TargetColumns> columns = TargetColumns::Build(corpus, *table);
+  if (columns == nullptr) return false;
+  table->set_target_columns(std::move(columns));
+  return true;
+}
+
 void PrepareMainIteration(int model1_iterations, int iteration, AlignmentModel* model) {
   model->BeginIteration(MainIterationIsInformed(model1_iterations, iteration));
 }
@@ -102,7 +116,10 @@ absl::StatusOr<std::unique_ptr<AlignmentModel>> TrainModel(
     trainer->Run(
         [&] { table = std::make_shared<TranslationTable>(TranslationTable::FromCorpus(corpus)); });
   }
-  trainer->Run([&] { AttachSlotCache(corpus, options, table.get()); });
+  trainer->Run([&] {
+    if (!AttachTargetColumns(corpus, options, table.get()))
+      AttachSlotCache(corpus, options, table.get());
+  });
   trainer->set_hot_count_slots(HotCountSlots(options.model));
   const int model1_iterations = Model1IterationsBefore(options);
   // Stage 0: Model 1 iterations that initialize the table for the main model.

@@ -63,7 +63,8 @@ struct TrainingOptions : ModelOptions {
   // At most this many MiB of SlotCache: each training pair's table slots,
   // searched for once rather than in every iteration (the forward table's
   // alone under agreement, whose reverse slots come from the forward ones).
-  // 0: none. Results are the same for any value.
+  // 0: none (and no TargetColumns either: AttachTargetColumns). Results are
+  // the same for any value.
   uint64_t slot_cache_mb = 4096;
 };
 
@@ -73,6 +74,16 @@ struct TrainingOptions : ModelOptions {
 // (ModelInfo::lookup_bound). Runs in the calling task arena.
 void AttachSlotCache(const ParallelCorpus& corpus, const TrainingOptions& options,
                      TranslationTable* table);
+
+// Gives `table`, built from `corpus`, the corpus arranged by target word
+// (TargetColumns) when options.model goes target word by target word
+// (ModelInfo::by_target_word) for its whole schedule (no Model 1 iterations
+// before it, no Viterbi training) and slot_cache_mb is not 0; false (and
+// nothing attached) otherwise. EmTrainer's E-steps and DecodeCorpus then go
+// target word by target word, which needs no slot cache. Runs in the
+// calling task arena.
+bool AttachTargetColumns(const ParallelCorpus& corpus, const TrainingOptions& options,
+                         TranslationTable* table);
 
 // `options` with every model-dependent default filled in (model1_iterations,
 // prior.alpha, hmm.null_probability), for training alone or by agreement,
