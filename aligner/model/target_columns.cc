@@ -16,15 +16,16 @@ constexpr uint64_t kChunksWanted = 512;
 
 // A stable counting sort of the items of `num_sources` sources (source s
 // yields its items in order through for_each(s, emit), emit(bucket, item))
-// into buckets [offsets[b], offsets[b + 1]) of *out, in parallel over runs
+// into buckets [offsets[b], offsets[b + 1]) of an output that allocate(n)
+// sizes and place(position, item) writes, in parallel over runs
 // of sources: each run counts its items per bucket, then writes them from
 // its own start in each bucket, so the order within a bucket is the
 // sources'. emit returns where the item went, or kCounting in the first,
 // counting pass.
 constexpr uint64_t kCounting = std::numeric_limits<uint64_t>::max();
-template <typename Item, typename ForEach>
+template <typename Item, typename ForEach, typename Allocate, typename Place>
 void BucketSort(size_t num_sources, size_t num_buckets, const ForEach& for_each,
-                std::vector<uint64_t>* offsets, HugePageVector<Item>* out) {
+                std::vector<uint64_t>* offsets, const Allocate& allocate, const Place& place) {
   const size_t num_runs = std::max<size_t>(
       1, std::min<size_t>(num_sources, 2 * tbb::this_task_arena::max_concurrency()));
   auto run_begin = [&](size_t r) { return num_sources * r / num_runs; };
@@ -48,13 +49,13 @@ void BucketSort(size_t num_sources, size_t num_buckets, const ForEach& for_each,
     }
     (*offsets)[b + 1] = next;
   }
-  out->resize(offsets->back());
+  allocate(offsets->back());
   tbb::parallel_for(size_t{0}, num_runs, [&](size_t r) {
     std::vector<uint64_t>& next = counts[r];
     for (size_t s = run_begin(r); s < run_begin(r + 1); ++s) {
       for_each(s, [&](size_t bucket, const Item& item) {
         const uint64_t position = next[bucket]++;
-        (*out)[position] = item;
+        place(position, item);
         return position;
       });
     }
@@ -84,7 +85,6 @@ std::unique_ptr<TargetColumns> TargetColumns::Build(const ParallelCorpus& corpus
     WordId source;
     uint32_t slot;
   };
-  HugePageVector<Entry> sorted;
   BucketSort<Entry>(
       table.num_source_words(), num_columns,
       [&](size_t e, const auto& emit) {
@@ -92,17 +92,15 @@ std::unique_ptr<TargetColumns> TargetColumns::Build(const ParallelCorpus& corpus
           emit(table.target(s), Entry{static_cast<WordId>(e), static_cast<uint32_t>(s)});
         }
       },
-      &c.column_offsets_, &sorted);
-  c.column_sources_.resize(sorted.size());
-  c.column_slots_.resize(sorted.size());
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, sorted.size(), 1 << 16),
-                    [&](const tbb::blocked_range<size_t>& r) {
-                      for (size_t x = r.begin(); x != r.end(); ++x) {
-                        c.column_sources_[x] = sorted[x].source;
-                        c.column_slots_[x] = sorted[x].slot;
-                      }
-                    });
-  HugePageVector<Entry>().swap(sorted);
+      &c.column_offsets_,
+      [&](uint64_t n) {
+        c.column_sources_.resize(n);
+        c.column_slots_.resize(n);
+      },
+      [&](uint64_t x, const Entry& entry) {
+        c.column_sources_[x] = entry.source;
+        c.column_slots_[x] = entry.slot;
+      });
   c.probs_.resize(c.column_sources_.size());
 
   // Every usable pair's target tokens by word, in corpus order.
@@ -132,7 +130,8 @@ std::unique_ptr<TargetColumns> TargetColumns::Build(const ParallelCorpus& corpus
           if (u != kCounting) unit_of[j] = static_cast<uint32_t>(u);
         }
       },
-      &c.unit_offsets_, &c.units_);
+      &c.unit_offsets_, [&](uint64_t n) { c.units_.resize(n); },
+      [&](uint64_t u, const Unit& unit) { c.units_[u] = unit; });
   for (size_t k = 0; k < corpus.size(); ++k) {
     const SentencePair pair = corpus.pair(k);
     if (!Usable(pair)) continue;
