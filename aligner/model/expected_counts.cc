@@ -8,11 +8,8 @@
 namespace aligner {
 
 void FixedPointArray::Resize(size_t n) {
-  if (n == sums_.size()) {
-    Clear();
-  } else {
-    sums_.assign(n, 0);
-  }
+  if (n != sums_.size()) UninitializedHugePageVector<int64_t>(n).swap(sums_);
+  Clear();
 }
 
 void FixedPointArray::Clear() {

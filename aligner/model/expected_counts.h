@@ -54,10 +54,12 @@ class FixedPointArray {
 
   void Merge(const FixedPointArray& other);
   // Frees the array (size 0): Resize keeps its memory.
-  void Release() { HugePageVector<int64_t>().swap(sums_); }
+  void Release() { UninitializedHugePageVector<int64_t>().swap(sums_); }
 
  private:
-  HugePageVector<int64_t> sums_;
+  // Sized uninitialized, then zeroed by Clear's threads (first touch on
+  // each of them rather than one thread zeroing it all).
+  UninitializedHugePageVector<int64_t> sums_;
 };
 
 // One E-step's sufficient statistics.

@@ -118,7 +118,12 @@ std::unique_ptr<TargetColumns> TargetColumns::Build(const ParallelCorpus& corpus
   for (size_t k = 0; k < corpus.size(); ++k) {
     c.token_offsets_[k + 1] = c.token_offsets_[k] + corpus.pair(k).target.size();
   }
-  c.unit_of_token_.assign(c.token_offsets_.back(), kNoUnit);
+  c.unit_of_token_.resize(c.token_offsets_.back());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, corpus.size(), 1 << 12),
+                    [&](const tbb::blocked_range<size_t>& r) {
+                      std::fill(c.unit_of_token_.begin() + c.token_offsets_[r.begin()],
+                                c.unit_of_token_.begin() + c.token_offsets_[r.end()], kNoUnit);
+                    });
   BucketSort<Unit>(
       corpus.size(), num_columns,
       [&](size_t k, const auto& emit) {

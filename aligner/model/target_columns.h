@@ -108,7 +108,7 @@ class TargetColumns {
   void ScatterCounts(FixedPointArray* counts) const;
   // Frees the counts until the next GatherProbabilities with zero_counts
   // (decoding needs only the probabilities).
-  void ReleaseCounts() { HugePageVector<int64_t>().swap(counts_); }
+  void ReleaseCounts() { UninitializedHugePageVector<int64_t>().swap(counts_); }
 
   size_t MemoryBytes() const;
 
@@ -117,16 +117,17 @@ class TargetColumns {
   int64_t num_pairs_ = 0;
   uint32_t max_source_length_ = 0;
   std::vector<uint64_t> column_offsets_{0};  // size num_columns + 1
-  HugePageVector<WordId> column_sources_;    // e of each entry
-  HugePageVector<uint32_t> column_slots_;    // its slot in the table
-  HugePageVector<float> probs_;
-  HugePageVector<int64_t> counts_;
+  // (Uninitialized when sized: each is then written in full, in parallel.)
+  UninitializedHugePageVector<WordId> column_sources_;  // e of each entry
+  UninitializedHugePageVector<uint32_t> column_slots_;  // its slot in the table
+  UninitializedHugePageVector<float> probs_;
+  UninitializedHugePageVector<int64_t> counts_;
   std::vector<uint64_t> unit_offsets_{0};  // size num_columns + 1
-  HugePageVector<Unit> units_;
+  UninitializedHugePageVector<Unit> units_;
   std::vector<PairInfo> pairs_;
   std::vector<Chunk> chunks_;
   std::vector<uint64_t> token_offsets_;  // size corpus.size() + 1
-  HugePageVector<uint32_t> unit_of_token_;
+  UninitializedHugePageVector<uint32_t> unit_of_token_;
 };
 
 }  // namespace aligner
