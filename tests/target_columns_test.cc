@@ -14,6 +14,7 @@
 #include "aligner/decode/decoder.h"
 #include "aligner/model/diagonal_model.h"
 #include "aligner/model/translation_table.h"
+#include "aligner/train/em_trainer.h"
 #include "aligner/train/training.h"
 #include "gtest/gtest.h"
 #include "tbb/task_arena.h"
@@ -300,6 +301,23 @@ TEST(TargetColumnsTest, TrainingWithThemGivesTheModelTrainingWithoutThemGives) {
   const std::vector<DecodedPair> la = DecodeAll(a, corpus, DecodeOptions());
   const std::vector<DecodedPair> lb = DecodeAll(b, corpus, DecodeOptions());
   for (size_t k = 0; k < corpus.size(); ++k) ASSERT_EQ(la[k].links, lb[k].links) << "pair " << k;
+}
+
+TEST(TargetColumnsTest, TheTrainerFreesTheirCountsAndOutlivesThem) {
+  const ParallelCorpus& corpus = Corpus();
+  TrainingOptions options;
+  options.model = "diagonal";
+  options.iterations = 2;
+  EmTrainer trainer(corpus, 2);
+  auto model = TrainModel(corpus, options, &trainer, [](const IterationReport&) {});
+  ASSERT_TRUE(model.ok()) << model.status();
+  const TargetColumns* columns = (*model)->translation_table().target_columns();
+  ASSERT_NE(columns, nullptr);
+  const size_t before = columns->MemoryBytes();
+  trainer.ReleaseCounts();
+  EXPECT_EQ(before - columns->MemoryBytes(), columns->num_entries() * sizeof(int64_t));
+  model->reset();           // the table, and its columns, are gone
+  trainer.ReleaseCounts();  // and must not be touched
 }
 
 TEST(TargetColumnsTest, AreNotUsedWhenTheScheduleHasModelOneIterationsOrViterbiTraining) {

@@ -158,6 +158,7 @@ class TranslationTable {
   // target word; null: none. Copies share it. Its probability and count
   // arrays are those passes' scratch, not part of the table's value.
   TargetColumns* target_columns() const { return target_columns_.get(); }
+  const std::shared_ptr<TargetColumns>& shared_target_columns() const { return target_columns_; }
   void set_target_columns(std::shared_ptr<TargetColumns> columns) {
     target_columns_ = std::move(columns);
   }

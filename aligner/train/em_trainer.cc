@@ -63,7 +63,7 @@ const ExpectedCounts& EmTrainer::ExpectationStep(const AlignmentModel& model,
     if (columns != nullptr && columns->corpus_id() == corpus_.id() && !viterbi_training_) {
       ProgressCounter progress(progress_, task, columns->num_units());
       if (model.AddExpectedCountsByTargetWord(columns, &total_, &progress)) {
-        last_columns_ = columns;
+        last_columns_ = model.translation_table().shared_target_columns();
         return;
       }
     }

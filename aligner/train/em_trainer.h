@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -117,7 +118,7 @@ class EmTrainer {
   void ReleaseCounts() {
     total_.ReleaseTranslation();
     for (ExpectedCounts& counts : local_counts_) counts.ReleaseTranslation();
-    if (last_columns_ != nullptr) last_columns_->ReleaseCounts();
+    if (std::shared_ptr<TargetColumns> columns = last_columns_.lock()) columns->ReleaseCounts();
   }
 
   // Runs `work` inside this trainer's thread arena, so that nested TBB
@@ -137,9 +138,9 @@ class EmTrainer {
   ProgressCallback progress_;
   bool viterbi_training_ = false;
   size_t hot_count_slots_ = ExpectedCounts::kHotSlots;
-  // The TargetColumns the last E-step went by, if it went by target word:
-  // their counts are ReleaseCounts' too.
-  TargetColumns* last_columns_ = nullptr;
+  // The TargetColumns the last E-step went by, if it went by target word
+  // and they still exist: their counts are ReleaseCounts' too.
+  std::weak_ptr<TargetColumns> last_columns_;
 };
 
 }  // namespace aligner
