@@ -26,18 +26,18 @@ namespace {
 // The first 2,000 Hansards pairs, and a pair with an empty source side (its
 // tokens have no unit) and one with an empty target side in the middle.
 const ParallelCorpus& Corpus() {
-  static const ParallelCorpus& corpus = [] {
+  static const ParallelCorpus corpus = [] {
     const ParallelCorpus& full = Hansards();
-    auto* c = new ParallelCorpus(FirstPairs(full, 1000));
-    c->mutable_source_text().AddSentence({});
-    c->mutable_target_text().AddSentence(full.pair(1000).target);
-    c->mutable_source_text().AddSentence(full.pair(1001).source);
-    c->mutable_target_text().AddSentence({});
+    ParallelCorpus c = FirstPairs(full, 1000);
+    c.mutable_source_text().AddSentence({});
+    c.mutable_target_text().AddSentence(full.pair(1000).target);
+    c.mutable_source_text().AddSentence(full.pair(1001).source);
+    c.mutable_target_text().AddSentence({});
     for (size_t k = 1002; k < 2000; ++k) {
-      c->mutable_source_text().AddSentence(full.pair(k).source);
-      c->mutable_target_text().AddSentence(full.pair(k).target);
+      c.mutable_source_text().AddSentence(full.pair(k).source);
+      c.mutable_target_text().AddSentence(full.pair(k).target);
     }
-    return *c;
+    return c;
   }();
   return corpus;
 }
