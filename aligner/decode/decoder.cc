@@ -13,14 +13,19 @@ Link Oriented(uint32_t source_position, uint32_t target_position, bool reverse) 
   return reverse ? Link{target_position, source_position} : Link{source_position, target_position};
 }
 
-}  // namespace
-
-void DecodePair(const AlignmentModel& model, const SentencePair& pair, const DecodeOptions& options,
-                DecodedPair* out, std::vector<double>* posteriors_out) {
+// Empties `out` (keeping its buffers) for the next pair.
+void Clear(DecodedPair* out) {
   out->links.clear();
   out->link_posteriors.clear();
   out->alignment.clear();
   out->log_prob = 0;
+}
+
+}  // namespace
+
+void DecodePair(const AlignmentModel& model, const SentencePair& pair, const DecodeOptions& options,
+                DecodedPair* out, std::vector<double>* posteriors_out) {
+  Clear(out);
   const uint32_t l = pair.source.size(), m = pair.target.size(), stride = l + 1;
   if (posteriors_out != nullptr) posteriors_out->clear();
   if (l == 0 || m == 0) return;
@@ -75,10 +80,7 @@ bool DecodeByTargetWord(const AlignmentModel& model, const ParallelCorpus& corpu
   ForEachInOrder<DecodedPair>(
       corpus.size(), kDecodeBlockSize,
       [&](size_t k, DecodedPair* out) {
-        out->links.clear();
-        out->link_posteriors.clear();
-        out->alignment.clear();
-        out->log_prob = 0;
+        Clear(out);
         const SentencePair pair = corpus.pair(k);
         if (pair.source.empty() || pair.target.empty()) return;
         const uint64_t first = columns->token_offset(k);

@@ -31,6 +31,22 @@ double DiagonalFeature(double source_at, double target_at) {
   return -std::fabs(source_at - target_at);
 }
 
+// Adds the tension's sufficient statistics of one column of posteriors
+// (l + 1 values, NULL first): the posterior-weighted feature and the
+// posterior mass not on NULL. source_at[i] = SourceAt(i, l), target_at the
+// column's TargetAt. Rounded to fixed point per column (per target word),
+// so that the E-step pair by pair and by target word sum the same.
+void AddTensionCounts(uint32_t l, const double* source_at, double target_at, const double* column,
+                      ExpectedCounts* counts) {
+  double feature = 0, mass = 0;
+  for (uint32_t i = 1; i <= l; ++i) {
+    feature += column[i] * DiagonalFeature(source_at[i], target_at);
+    mass += column[i];
+  }
+  counts->alignment.Add(0, feature);
+  counts->alignment.Add(1, mass);
+}
+
 }  // namespace
 
 void DiagonalWeightsRow(uint32_t l, uint32_t m, uint32_t j, double tension, double r, double* row) {
@@ -154,8 +170,8 @@ class LengthTables {
 
 constexpr uint32_t kNotInColumn = std::numeric_limits<uint32_t>::max();
 
-// Runs `per_token(local, unit, info, entries, joint)` for every target
-// token of `columns`, in parallel over its chunks, with joint[i] =
+// Runs `per_token(local, u, info, entries, joint)` for every target token
+// (unit u) of `columns`, in parallel over its chunks, with joint[i] =
 // p(f_j, a_j = i | e) for i = 0..l (what PositionalModel's
 // JointProbabilities gives row j), entries[i] the column entry of
 // (e_i, f_j) (i = 0: NULL), or kNotInColumn when the column lacks it, and
@@ -212,7 +228,7 @@ void ForEachTokenJoint(const TargetColumns& columns, const LengthTables& lengths
                 s.entries[i] = entry;
                 joint[i] *= entry != kNotInColumn ? probs[entry] : kUnknownTranslationProb;
               }
-              per_token(local, unit, info, s.entries.data(), joint);
+              per_token(local, u, info, s.entries.data(), joint);
             }
             units += end - columns.units_begin(f);
             for (uint64_t x = first; x < last; ++x)
@@ -245,32 +261,19 @@ bool DiagonalModel::AddExpectedCountsByTargetWord(TargetColumns* columns, Expect
   ForEachTokenJoint(
       *columns, lengths, options_.tension, use_null(), use_null() ? options_.p0 : 0.0,
       translation_table().num_source_words(), &locals,
-      [&](Local& thread, const TargetColumns::Unit& unit, const TargetColumns::PairInfo& info,
-          const uint32_t* entries, double* joint) {
+      [&](Local& thread, uint64_t u, const TargetColumns::PairInfo& info, const uint32_t* entries,
+          double* joint) {
         ExpectedCounts& local = thread.counts;
         const uint32_t l = info.source_length;
         // PositionalModel::AddExpectedCounts' column, and its counts.
-        double sum = 0;
-        for (uint32_t i = 0; i <= l; ++i) sum += joint[i];
-        sum = std::max(sum, kMinColumnMass);
-        local.AddLogLikelihood(std::log(sum));
-        const double scale = 1.0 / sum;
+        local.AddLogLikelihood(ScaleColumnToPosteriors(l, joint));
         for (uint32_t i = 0; i <= l; ++i) {
-          joint[i] *= scale;
           if (entries[i] != kNotInColumn) {
             column_counts[entries[i]] += FixedPointArray::ToFixed(joint[i]);
           }
         }
-        // AddAlignmentCounts' sums, for this token.
-        const double* source_at = lengths.source_at(l);
-        const double target_at = TargetAt(unit.position, info.target_length);
-        double feature = 0, mass = 0;
-        for (uint32_t i = 1; i <= l; ++i) {
-          feature += joint[i] * DiagonalFeature(source_at[i], target_at);
-          mass += joint[i];
-        }
-        local.alignment.Add(0, feature);
-        local.alignment.Add(1, mass);
+        AddTensionCounts(l, lengths.source_at(l),
+                         TargetAt(columns->unit(u).position, info.target_length), joint, &local);
         local.target_tokens += 1;
         local.links += l + 1;
       },
@@ -287,21 +290,16 @@ bool DiagonalModel::ViterbiByTargetWord(TargetColumns* columns, ViterbiChoice* c
   if (columns->max_source_length() > kMaxLengthByTargetWord) return false;
   columns->GatherProbabilities(translation_table(), /*zero_counts=*/false);
   const LengthTables lengths(columns->max_source_length(), options_.tension);
-  const uint32_t first_candidate = use_null() ? 0 : 1;
   struct NoState {};
   tbb::enumerable_thread_specific<NoState> none;
   ForEachTokenJoint(
       *columns, lengths, options_.tension, use_null(), use_null() ? options_.p0 : 0.0,
       translation_table().num_source_words(), &none,
-      [&](NoState&, const TargetColumns::Unit& unit, const TargetColumns::PairInfo& info,
-          const uint32_t*, const double* joint) {
-        // PositionalModel::ViterbiFromJoint's choice, ties to NULL, then left.
-        uint32_t best = first_candidate;
-        for (uint32_t i = best + 1; i <= info.source_length; ++i) {
-          if (joint[i] > joint[best]) best = i;
-        }
-        choices[&unit - &columns->unit(0)] =
-            ViterbiChoice{std::log(std::max(joint[best], kMinColumnMass)), best};
+      [&](NoState&, uint64_t u, const TargetColumns::PairInfo& info, const uint32_t*,
+          const double* joint) {
+        // PositionalModel::ViterbiFromJoint's choice and log-probability.
+        const uint32_t best = BestInColumn(info.source_length, joint);
+        choices[u] = ViterbiChoice{std::log(std::max(joint[best], kMinColumnMass)), best};
       },
       [](uint64_t) {});
   return true;
@@ -309,25 +307,14 @@ bool DiagonalModel::ViterbiByTargetWord(TargetColumns* columns, ViterbiChoice* c
 
 void DiagonalModel::AddAlignmentCounts(uint32_t l, uint32_t m, const double* posteriors,
                                        ExpectedCounts* counts) const {
-  // Sufficient statistics for the tension: the posterior-weighted feature
-  // and the posterior mass not on NULL.
-  // The positions' divisions hoisted out of the links: once per i and
-  // once per j.
+  // The tension's statistics a column at a time (AddTensionCounts), the
+  // positions' divisions hoisted out of the links: once per i and once per j.
   thread_local std::vector<double> source_at;
   source_at.resize(l + 1);
   for (uint32_t i = 1; i <= l; ++i) source_at[i] = SourceAt(i, l);
-  // Rounded to fixed point per target word, not per pair, so that the E-step
-  // by target word sums the same.
   for (uint32_t j = 0; j < m; ++j) {
-    const double* column = posteriors + static_cast<size_t>(j) * (l + 1);
-    const double target_at = TargetAt(j, m);
-    double feature = 0, mass = 0;
-    for (uint32_t i = 1; i <= l; ++i) {
-      feature += column[i] * DiagonalFeature(source_at[i], target_at);
-      mass += column[i];
-    }
-    counts->alignment.Add(0, feature);
-    counts->alignment.Add(1, mass);
+    AddTensionCounts(l, source_at.data(), TargetAt(j, m),
+                     posteriors + static_cast<size_t>(j) * (l + 1), counts);
   }
 }
 

@@ -35,15 +35,10 @@ void PositionalModel::AddExpectedCounts(const SentencePair& pair, ExpectedCounts
   // posteriors are computed.
   lookup.PrefetchCounts(*counts);
   for (uint32_t j = 0; j < m; ++j) {
-    double* column = posteriors.data() + static_cast<size_t>(j) * stride;
-    double sum = 0;
-    for (uint32_t i = 0; i <= l; ++i) sum += column[i];
-    sum = std::max(sum, kMinColumnMass);
     // Rounded to fixed point per target word, not per pair, so that the E-step
     // by target word (AddExpectedCountsByTargetWord) sums the same.
-    counts->AddLogLikelihood(std::log(sum));
-    const double scale = 1.0 / sum;
-    for (uint32_t i = 0; i <= l; ++i) column[i] *= scale;
+    counts->AddLogLikelihood(
+        ScaleColumnToPosteriors(l, posteriors.data() + static_cast<size_t>(j) * stride));
   }
   lookup.AddCounts(posteriors.data(), counts);
   AddAlignmentCounts(l, m, posteriors.data(), counts);
@@ -146,15 +141,28 @@ double PositionalModel::ViterbiFromJoint(uint32_t l, uint32_t m, const double* j
   double log_prob = 0;
   for (uint32_t j = 0; j < m; ++j) {
     const double* column = joint + static_cast<size_t>(j) * stride;
-    // Ties go to NULL, then to the leftmost source word, as in fast_align.
-    uint32_t best = use_null_ ? 0 : 1;
-    for (uint32_t i = best + 1; i <= l; ++i) {
-      if (column[i] > column[best]) best = i;
-    }
+    const uint32_t best = BestInColumn(l, column);
     (*alignment)[j] = best;
     log_prob += std::log(std::max(column[best], kMinColumnMass));
   }
   return log_prob;
+}
+
+double PositionalModel::ScaleColumnToPosteriors(uint32_t l, double* column) {
+  double sum = 0;
+  for (uint32_t i = 0; i <= l; ++i) sum += column[i];
+  sum = std::max(sum, kMinColumnMass);
+  const double scale = 1.0 / sum;
+  for (uint32_t i = 0; i <= l; ++i) column[i] *= scale;
+  return std::log(sum);
+}
+
+uint32_t PositionalModel::BestInColumn(uint32_t l, const double* column) const {
+  uint32_t best = use_null_ ? 0 : 1;
+  for (uint32_t i = best + 1; i <= l; ++i) {
+    if (column[i] > column[best]) best = i;
+  }
+  return best;
 }
 
 }  // namespace aligner

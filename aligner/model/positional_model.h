@@ -40,6 +40,13 @@ class PositionalModel : public AlignmentModel {
   // probability 0.
   static constexpr double kMinColumnMass = 1e-300;
 
+  // One column of the joint (l + 1 values) made into posteriors, as
+  // AddExpectedCounts does for every column; returns the log of its total.
+  static double ScaleColumnToPosteriors(uint32_t l, double* column);
+  // The best i of one column of the joint: ties go to NULL (when the model
+  // has it), then to the leftmost source word, as in fast_align.
+  uint32_t BestInColumn(uint32_t l, const double* column) const;
+
   // Fills probs[j * (l + 1) + i] = p(a_j = i | j, l, m) for the whole pair;
   // i = 0 (NULL) must be 0 when the model has no NULL word.
   virtual void AlignmentMatrix(uint32_t l, uint32_t m, double* probs) const = 0;

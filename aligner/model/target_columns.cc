@@ -116,7 +116,12 @@ std::unique_ptr<TargetColumns> TargetColumns::Build(const ParallelCorpus& corpus
                     });
   c.token_offsets_.assign(corpus.size() + 1, 0);
   for (size_t k = 0; k < corpus.size(); ++k) {
-    c.token_offsets_[k + 1] = c.token_offsets_[k] + corpus.pair(k).target.size();
+    const SentencePair pair = corpus.pair(k);
+    c.token_offsets_[k + 1] = c.token_offsets_[k] + pair.target.size();
+    if (!Usable(pair)) continue;
+    ++c.num_pairs_;
+    c.max_source_length_ =
+        std::max(c.max_source_length_, static_cast<uint32_t>(pair.source.size()));
   }
   c.unit_of_token_.resize(c.token_offsets_.back());
   tbb::parallel_for(tbb::blocked_range<size_t>(0, corpus.size(), 1 << 12),
@@ -137,13 +142,6 @@ std::unique_ptr<TargetColumns> TargetColumns::Build(const ParallelCorpus& corpus
       },
       &c.unit_offsets_, [&](uint64_t n) { c.units_.resize(n); },
       [&](uint64_t u, const Unit& unit) { c.units_[u] = unit; });
-  for (size_t k = 0; k < corpus.size(); ++k) {
-    const SentencePair pair = corpus.pair(k);
-    if (!Usable(pair)) continue;
-    ++c.num_pairs_;
-    c.max_source_length_ =
-        std::max(c.max_source_length_, static_cast<uint32_t>(pair.source.size()));
-  }
 
   const uint64_t per_chunk = std::max<uint64_t>(1, c.units_.size() / kChunksWanted);
   uint64_t in_chunk = 0;
